@@ -1,0 +1,467 @@
+"""Notes -> sections, blocks (paragraphs, list items, table rows) and sentences with offsets.
+
+Two dialects share one parser. Markdown (``.md``): ``#`` headings, ``-``/``*``/``+`` bullets,
+numbered lists, pipe tables, code fences. Plain text (``.txt``), as notes pasted from a web
+page look: headings are bare short lines, bullets are ``•``, tables arrive flattened into one
+line per row under a header line, shell sessions start with ``>``, and a run of two or more
+blank lines is where a heading was lost.
+
+Every block and sentence keeps character offsets into ``Document.text`` so that anything
+derived from it can be cited exactly. No RDF here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section, Sentence
+
+NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+
+_BULLET = re.compile(r"^(\s*)(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))\s*(.*)$")
+_NUMBERED = re.compile(r"^(\s*)(?:\d{1,3}|[a-zA-Z])[.)]\s+(.*)$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)([^*_]{1,80})(?:\*\*|__)\s*:?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_PROMPT = re.compile(r"^\s*(?:>|\$)\s")
+
+# A bare heading never ends on one of these words ("In order to see the range, use").
+_TRAILING_FUNCTION_WORDS = frozenset(
+    "a an the of to in on at by for with from and or but is are be use using via as that "
+    "this these than then if".split()
+)
+_ABBREVIATIONS = frozenset(
+    "e.g i.e etc vs max min freq infreq no approx inc mr dr st fig eg ie al resp".split()
+)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9$])")
+
+
+class ParseError(ValueError):
+    """A notes file that cannot be read as text."""
+
+
+def read_document(path: Path, doc_id: str | None = None) -> Document:
+    """Read a notes file; raises ParseError for empty, binary or non-UTF-8 files."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:8192]:
+        raise ParseError(f"{path}: binary file, not text notes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ParseError(f"{path}: empty file")
+    fmt = NOTE_SUFFIXES.get(path.suffix.lower(), "text")
+    return Document(id=doc_id or path.name, path=str(path), text=text, format=fmt)
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int  # exclusive, without the newline
+    raw: str
+
+    @property
+    def stripped(self) -> str:
+        return self.raw.strip()
+
+    @property
+    def indent(self) -> int:
+        return len(self.raw) - len(self.raw.lstrip())
+
+
+@dataclass
+class _Builder:
+    doc: Document
+    sections: list[Section] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    # open section: (title, level, start, heading span, parents)
+    open_title: str | None = None
+    open_level: int = 1
+    open_start: int = 0
+    open_heading: tuple[int, int] | None = None
+    open_parents: tuple[str, ...] = ()
+    open_has_content: bool = False
+    heading_stack: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def section_index(self) -> int:
+        return len(self.sections)
+
+    def close_section(self, end: int) -> None:
+        if self.open_title is None and not self.open_has_content and self.open_start == end:
+            return
+        heading = self.open_heading
+        self.sections.append(
+            Section(
+                index=len(self.sections),
+                title=self.open_title,
+                level=self.open_level,
+                start=self.open_start,
+                end=end,
+                heading_start=heading[0] if heading else None,
+                heading_end=heading[1] if heading else None,
+                parents=self.open_parents,
+            )
+        )
+
+    def heading(self, title: str, level: int, start: int, end: int, *, markdown: bool) -> None:
+        title = _clean_inline(title)
+        if markdown:
+            while self.heading_stack and self.heading_stack[-1][0] >= level:
+                self.heading_stack.pop()
+            parents = tuple(t for _, t in self.heading_stack)
+            self.heading_stack.append((level, title))
+        elif self.open_title is not None and not self.open_has_content:
+            # A bare heading straight after another: the first one encloses the second.
+            parents = (*self.open_parents, self.open_title)
+        else:
+            parents = ()
+        self.close_section(start)
+        self.open_title, self.open_level = title, level
+        self.open_start, self.open_heading = start, (start, end)
+        self.open_parents, self.open_has_content = parents, False
+
+    def untitled_section(self, start: int) -> None:
+        """A heading was lost: start a section whose subject must be inferred."""
+        self.close_section(start)
+        self.open_title, self.open_level, self.open_start = None, 1, start
+        self.open_heading, self.open_parents, self.open_has_content = None, (), False
+        self.heading_stack.clear()
+
+    def add(self, kind: BlockKind, start: int, end: int, **kw: object) -> int:
+        start, end = _trim_span(self.doc.text, start, end)
+        index = len(self.blocks)
+        self.blocks.append(
+            Block(
+                index=index,
+                kind=kind,
+                section=self.section_index,
+                start=start,
+                end=end,
+                text=self.doc.text[start:end],
+                **kw,  # type: ignore[arg-type]
+            )
+        )
+        self.open_has_content = True
+        return index
+
+
+def parse_document(doc: Document) -> ParsedDocument:
+    """Parse a document into sections, blocks and sentences (see the module docstring)."""
+    markdown = doc.format == "markdown"
+    lines = _split_lines(doc.text)
+    b = _Builder(doc)
+    i, blank_run = 0, 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.stripped:
+            blank_run += 1
+            i += 1
+            continue
+        if _FENCE.match(line.raw):
+            i = _code_fence(b, lines, i)
+            blank_run = 0
+            continue
+        run_end = i
+        while run_end < len(lines) and lines[run_end].stripped and not _FENCE.match(lines[run_end].raw):
+            run_end += 1
+        run = lines[i:run_end]
+        if blank_run >= 2 and b.open_has_content and not _is_heading_run(run, markdown):
+            b.untitled_section(line.start)
+        _run(b, run, markdown)
+        blank_run = 0
+        i = run_end
+    b.close_section(len(doc.text))
+    blocks = _link_lists(b.blocks)
+    sentences = tuple(s for block in blocks for s in split_sentences(doc.text, block))
+    return ParsedDocument(doc, tuple(b.sections), tuple(blocks), sentences)
+
+
+def _split_lines(text: str) -> list[_Line]:
+    lines, pos = [], 0
+    for raw in text.split("\n"):
+        lines.append(_Line(pos, pos + len(raw), raw))
+        pos += len(raw) + 1
+    return lines
+
+
+def _code_fence(b: _Builder, lines: list[_Line], i: int) -> int:
+    opener = _FENCE.match(lines[i].raw)
+    assert opener
+    j = i + 1
+    while j < len(lines) and not lines[j].raw.strip().startswith(opener.group(1)):
+        j += 1
+    if j > i + 1:
+        b.add(BlockKind.CODE, lines[i + 1].start, lines[j - 1].end)
+    return j + 1
+
+
+def _is_heading_run(run: list[_Line], markdown: bool) -> bool:
+    first = run[0].raw
+    if _MD_HEADING.match(first) or (markdown and _MD_BOLD_LINE.match(first)):
+        return True
+    return not markdown and len(run) == 1 and looks_like_heading(run[0].stripped)
+
+
+def looks_like_heading(s: str) -> bool:
+    """Whether a bare line of plain-text notes reads as a heading rather than a sentence."""
+    words = s.split()
+    if not words or len(words) > 12 or len(s) > 90:
+        return False
+    if s[-1] in ".,;:!" or s.startswith(("[", "(", ">", "$")) or _BULLET.match(s):
+        return False
+    if s[-1] == "?" and len(words) > 8:
+        return False
+    if not (s[0].isupper() or s[0].isdigit()):
+        return False
+    if words[-1].lower().strip("?") in _TRAILING_FUNCTION_WORDS:
+        return False
+    if len(words) > 6 and ":" not in s:
+        alpha = [w for w in words if w[0].isalpha()]
+        capitalised = sum(w[0].isupper() for w in alpha)
+        return bool(alpha) and capitalised / len(alpha) >= 0.5
+    return True
+
+
+def _looks_like_table_header(s: str) -> bool:
+    words = s.split()
+    if not 2 <= len(words) <= 14 or len(s) > 100 or s[-1] in ".,;:!?":
+        return False
+    alpha = [w for w in words if w[0].isalpha()]
+    return len(alpha) >= 2 and all(w[0].isupper() for w in alpha)
+
+
+def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
+    """Turn a run of consecutive non-blank lines into headings and blocks."""
+    first = run[0]
+    if not markdown and _PROMPT.match(first.raw):
+        b.add(BlockKind.CODE, first.start, run[-1].end)
+        return
+    if not markdown and len(run) == 1 and looks_like_heading(first.stripped):
+        b.heading(first.stripped, 1, first.start, first.end, markdown=False)
+        return
+    i = 0
+    while i < len(run):
+        line = run[i]
+        heading = _MD_HEADING.match(line.raw)
+        bold = _MD_BOLD_LINE.match(line.raw) if markdown else None
+        if heading or bold:
+            title = heading.group(2) if heading else bold.group(1)  # type: ignore[union-attr]
+            level = len(heading.group(1)) if heading else 6
+            b.heading(title, level, line.start, line.end, markdown=True)
+            i += 1
+        elif "|" in line.raw and i + 1 < len(run) and _PIPE_SEP.match(run[i + 1].raw):
+            i = _pipe_table(b, run, i)
+        elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
+            i = _list_item(b, run, i)
+        elif (
+            not markdown
+            and i + 2 < len(run)
+            and _looks_like_table_header(line.stripped)
+            and not any(_BULLET.match(x.raw) for x in run[i + 1 : i + 3])
+        ):
+            i = _flat_table(b, run, i)
+        else:
+            i = _paragraph(b, run, i, markdown)
+
+
+def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
+    line = run[i]
+    m = _BULLET.match(line.raw)
+    kind = BlockKind.BULLET
+    if not m:
+        m = _NUMBERED.match(line.raw)
+        kind = BlockKind.NUMBERED
+    assert m
+    content_start = line.start + m.start(2)
+    j = i + 1
+    # Continuation lines: indented deeper, or text that cannot start an item of its own.
+    while j < len(run):
+        nxt = run[j]
+        if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or "|" in nxt.raw:
+            break
+        if _MD_HEADING.match(nxt.raw):
+            break
+        if nxt.indent <= line.indent and nxt.stripped[0].isupper():
+            break
+        j += 1
+    if m.group(2).strip() or j > i + 1:
+        b.add(kind, content_start, run[j - 1].end, depth=line.indent)
+    return j
+
+
+def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
+    j = i + 1
+    while j < len(run):
+        nxt = run[j]
+        if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or _MD_HEADING.match(nxt.raw):
+            break
+        if "|" in nxt.raw and j + 1 < len(run) and _PIPE_SEP.match(run[j + 1].raw):
+            break
+        if (
+            not markdown
+            and j + 2 < len(run)
+            and run[j - 1].stripped.endswith(":")
+            and _looks_like_table_header(nxt.stripped)
+        ):
+            break
+        j += 1
+    start = run[i].start + (2 if markdown and run[i].raw.startswith("> ") else 0)
+    b.add(BlockKind.PARAGRAPH, start, run[j - 1].end)
+    return j
+
+
+def _flat_table(b: _Builder, run: list[_Line], i: int) -> int:
+    header = b.add(BlockKind.TABLE_HEADER, run[i].start, run[i].end)
+    j = i + 1
+    while j < len(run) and not (_BULLET.match(run[j].raw) or _NUMBERED.match(run[j].raw)):
+        b.add(BlockKind.TABLE_ROW, run[j].start, run[j].end, table=header)
+        j += 1
+    return j
+
+
+def _pipe_cells(line: _Line) -> tuple[Cell, ...]:
+    raw = line.raw
+    cells = []
+    bounds = [k for k, ch in enumerate(raw) if ch == "|" and (k == 0 or raw[k - 1] != "\\")]
+    if not bounds or raw[: bounds[0]].strip():
+        bounds = [-1, *bounds]
+    if raw[bounds[-1] + 1 :].strip():
+        bounds.append(len(raw))
+    for left, right in zip(bounds, bounds[1:], strict=False):
+        seg = raw[left + 1 : right]
+        lead = len(seg) - len(seg.lstrip())
+        text = seg.strip()
+        start = line.start + left + 1 + lead
+        cells.append(Cell(text, start, start + len(text)))
+    return tuple(cells)
+
+
+def _pipe_table(b: _Builder, run: list[_Line], i: int) -> int:
+    header = b.add(
+        BlockKind.TABLE_HEADER, run[i].start, run[i].end, cells=_pipe_cells(run[i])
+    )
+    j = i + 2
+    while j < len(run) and "|" in run[j].raw:
+        if run[j].stripped.strip("|").strip():
+            cells = _pipe_cells(run[j])
+            b.add(BlockKind.TABLE_ROW, run[j].start, run[j].end, table=header, cells=cells)
+        j += 1
+    return j
+
+
+def _link_lists(blocks: list[Block]) -> list[Block]:
+    """Point list items and tables at the line that introduces them, paragraphs at their label.
+
+    An item's intro is the block before the list when that block ends with ``:``
+    ("Types of queues:"), or the item it is nested under; later items of the same list
+    share it. A paragraph's lead is the short label item right before it
+    ("• Simple Routing Policy"), kept by the paragraphs that follow it.
+    """
+    out: list[Block] = []
+    items = (BlockKind.BULLET, BlockKind.NUMBERED)
+    for block in blocks:
+        prev = out[-1] if out and out[-1].section == block.section else None
+        if block.kind is BlockKind.TABLE_ROW:
+            header = out[block.table] if block.table is not None else None
+            out.append(replace(block, intro=header.intro if header else None))
+        elif block.kind in (*items, BlockKind.TABLE_HEADER):
+            out.append(replace(block, intro=_intro_of(block, prev, out)))
+        elif block.kind is BlockKind.PARAGRAPH and prev is not None:
+            if prev.kind in items and _is_label(prev) and _stands_alone(prev, out):
+                out.append(replace(block, lead=prev.index))
+            elif prev.kind is BlockKind.PARAGRAPH:
+                out.append(replace(block, lead=prev.lead))
+            else:
+                out.append(block)
+        else:
+            out.append(block)
+    return out
+
+
+def _stands_alone(item: Block, out: list[Block]) -> bool:
+    """An item with no sibling right before it: a label over the paragraphs that follow."""
+    before = out[item.index - 1] if item.index > 0 else None
+    return before is None or before.section != item.section or before.kind is not item.kind
+
+
+def _intro_of(block: Block, prev: Block | None, out: list[Block]) -> int | None:
+    if prev is None:
+        return None
+    if prev.text.rstrip().endswith(":"):
+        return prev.index
+    if prev.kind is BlockKind.PARAGRAPH and prev.lead is not None:
+        # "• Kinesis Streams:" text "• Kinesis Firehose:" text: one list, broken by paragraphs.
+        label = out[prev.lead]
+        return label.intro if label.kind is block.kind and label.depth == block.depth else None
+    if prev.kind not in (BlockKind.BULLET, BlockKind.NUMBERED, BlockKind.TABLE_ROW):
+        return None
+    if block.kind is not BlockKind.TABLE_HEADER and prev.kind is not BlockKind.TABLE_ROW:
+        if prev.depth < block.depth:
+            return prev.index
+        for earlier in reversed(out):
+            if earlier.section != block.section or earlier.kind is BlockKind.PARAGRAPH:
+                break
+            if earlier.kind is block.kind and earlier.depth == block.depth:
+                return earlier.intro
+    return None
+
+
+def _is_label(block: Block) -> bool:
+    """A short list item that names what the following text describes."""
+    text = block.text.strip()
+    return len(text.split()) <= 8 and not text.endswith((".", ";", ","))
+
+
+def split_sentences(text: str, block: Block) -> list[Sentence]:
+    """Sentences of one block, with document offsets. Table rows and code stay whole."""
+    if block.kind is BlockKind.CODE:
+        return []
+    if block.kind in (BlockKind.TABLE_ROW, BlockKind.TABLE_HEADER):
+        return [Sentence(block.start, block.end, block.text, block.index)]
+    out: list[Sentence] = []
+    start = block.start
+    segment = text[block.start : block.end]
+    for m in _SENTENCE_END.finditer(segment):
+        end = block.start + m.end()
+        word = re.search(r"(\S+)$", text[start : block.start + m.start()])
+        token = word.group(1).lower().rstrip(".") if word else ""
+        if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+            continue
+        _append_sentence(out, text, start, end, block.index)
+        start = end
+    _append_sentence(out, text, start, block.end, block.index)
+    return out
+
+
+def _append_sentence(out: list[Sentence], text: str, start: int, end: int, block: int) -> None:
+    start, end = _trim_span(text, start, end)
+    if end > start:
+        out.append(Sentence(start, end, text[start:end], block))
+
+
+def _trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+_INLINE_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+
+
+def clean_text(text: str) -> str:
+    """The same string with Markdown markup blanked out, so offsets still line up."""
+    text = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group(0)) - len(m.group(1)) - 1), text)
+    return _INLINE_MARKUP.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def _clean_inline(text: str) -> str:
+    return " ".join(clean_text(text).split())

@@ -1,0 +1,43 @@
+"""One typed settings object, read from ``KG_*`` environment variables at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
+DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. CLI flags override the environment, which overrides defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="KG_", extra="ignore")
+
+    data: Path = Field(Path("data"), description="folder holding the built graph and indexes")
+    corpus: Path = Field(DEFAULT_CORPUS, description="notes built when no path is given")
+
+    graph_store: Literal["oxigraph", "sparql"] = "oxigraph"
+    sparql_query_url: str | None = None
+    sparql_update_url: str | None = None
+    sparql_store_user: str | None = None
+    sparql_store_password: SecretStr | None = None
+    sparql_store_token: SecretStr | None = None
+
+    vector_store: Literal["faiss", "qdrant"] = "faiss"
+    qdrant_url: str | None = None
+    qdrant_collection: str = "cloudkg_passages"
+
+    embedder: Literal["minilm", "fake"] = "minilm"
+    torch_threads: int = Field(1, ge=1, description="threads per encode; see docs/performance.md")
+
+    update_token: SecretStr | None = None
+    sparql_timeout: float = Field(30.0, gt=0)
+    sparql_max_rows: int = Field(10_000, ge=1)
+    sparql_workers: int = Field(2, ge=1)
+
+    max_question_chars: int = 2000
