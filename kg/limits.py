@@ -1,0 +1,569 @@
+"""Sentences and table rows -> limits: what is bounded, by how much, stated how.
+
+``kg.units`` finds the amounts; this module decides what each amount bounds from the words
+around it ("up to" -> maximum, "by default" -> default, "from X to Y" -> both ends, "every X"
+-> an interval, "nearest X" -> a granularity) and names the bounded quantity from the noun
+phrase that the sentence attaches it to ("the default retention period is 4 days" ->
+"retention period", "Files can be from 0 Bytes to 5 TB" -> "file size").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from kg import vocab
+from kg.model import Block, BlockKind, Evidence, Sentence
+from kg.phrases import KIND_WORDS
+from kg.text import STOPWORDS, singular, squash
+from kg.units import Dimension, Quantity, Range, find_quantities, find_ranges
+
+if TYPE_CHECKING:
+    from kg.extract import _Context, _DocumentExtraction
+
+
+@dataclass
+class LimitFact:
+    subject: str
+    quantity: str
+    dimension: Dimension
+    stated_as: str
+    evidence: Evidence
+    min: Decimal | None = None
+    max: Decimal | None = None
+    default: Decimal | None = None
+    value: Decimal | None = None
+    per: str | None = None
+
+    @property
+    def unit(self) -> str:
+        return self.dimension.unit_iri
+
+    @property
+    def iri(self) -> str:
+        owner = self.subject.rsplit("/", 2)
+        scope = "-".join(owner[-2:]) if len(owner) >= 2 else vocab.slug(self.subject)
+        return f"{vocab.ID}limit/{scope}/{vocab.slug(self.quantity)}-{self.evidence.start}"
+
+    def bounds(self) -> dict[str, Decimal]:
+        out = {"min": self.min, "max": self.max, "default": self.default, "value": self.value}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+_MAX = re.compile(
+    r"\b(?:up\s*to|max(?:imum)?|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
+    r"as\s+(?:much|many|long|large|big)\s+as|can\s+last|less\s+than|fewer\s+than|under|"
+    r"capped\s+at|upper\s+limit|scales?(?:\s+\w+){0,5}\s+to|grow\w*\s+to|longest|largest|highest)\b",
+    re.IGNORECASE,
+)
+_MIN = re.compile(
+    r"\b(?:at\s+least|min(?:imum)?(?:\s+of)?|starts?\s+(?:at|with|from)|no\s+less\s+than|"
+    r"more\s+than|over|above|down\s+to|lowest|smallest|shortest)\b",
+    re.IGNORECASE,
+)
+_DEFAULT = re.compile(r"\bdefault\b", re.IGNORECASE)
+_GRANULARITY_BEFORE = re.compile(
+    r"\bnearest\s*$|\bgranularity\s+of\s*$|\bincrements?\s+of\s*$", re.I
+)
+_ANCHORS = frozenset(
+    """is are was were be been can could will would must should may might of takes take lasts
+    last ranges range obtain obtains hold holds store stores kept keep keeps retained retains
+    reaches reach allows allow gets get has have maintain maintains process processes
+    supports support""".split()
+)
+_BOUND_WORDS = frozenset(
+    "default max maximum min minimum total the a an its their your our".split()
+)
+_DIMENSION_NOUNS = re.compile(
+    r"(?:period|time|timeout|window|interval|size|length|duration|limit|score|rate|throughput|"
+    r"bandwidth|capacity|storage|memory|retention|ttl|latency|price|cost|count|number|space|"
+    r"validity|increment|granularity|speed|frequency)$",
+    re.IGNORECASE,
+)
+_STORABLE = re.compile(
+    r"\b(?:data|messages?|objects?|records?|logs?|events?|backups?|snapshots?)\b", re.I
+)
+_PRONOUNS = frozenset("it they this these that there which who we you".split())
+_RATE_NOUN_SKIP = frozenset("others ones times things".split())
+_VERBS = frozenset(
+    """start starts started begin begins scale scales scaled grow grows increase increases reduce
+    reduces configure configured set provide provides allows allow lets let takes take""".split()
+)
+
+
+def extract_limits(
+    dx: _DocumentExtraction, sent: Sentence, block: Block, ctx: _Context
+) -> list[LimitFact]:
+    """Limits stated in one sentence (or table row), with ``ctx.subject`` as their subject."""
+    subject = ctx.subject
+    if subject is None:
+        return []
+    ev = Evidence(sent.start, sent.end)
+    row_facts: list[LimitFact] = []
+    cells: list[tuple[int, int]] = []
+    if block.kind is BlockKind.TABLE_ROW:
+        row_facts = _row_limits(dx, block, subject, ev)
+        row = dx.rows.get(block.index)
+        cells = [(c.start - sent.start, c.end - sent.start) for c in (row.cells if row else [])]
+    text = dx.text[sent.start : sent.end]
+    lead_end = 0
+    from kg.phrases import lead_term
+
+    if sent.start == block.start:
+        lead = lead_term(text)
+        if lead is not None:
+            lead_end = lead.rest_start
+    found: list[LimitFact] = []
+    previous_role: str | None = None
+    previous_end = -1
+    for amount in _amounts(text):
+        q = amount.high if isinstance(amount, Range) else amount
+        if _skip(text, q, amount.start) or any(s <= amount.start < e for s, e in cells):
+            continue
+        window = _window(text, amount.start, lead_end)
+        role = _role(text, amount, window)
+        coordinated = re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s*", text[previous_end : amount.start])
+        if (
+            role == "value"
+            and previous_role in ("max", "min")
+            and previous_end >= 0
+            and coordinated
+        ):
+            role = previous_role
+        previous_role, previous_end = role, amount.end
+        name = _quantity_name(text, amount, window, lead_end)
+        stated = squash(dx.doc.text[sent.start + amount.start : sent.start + amount.end])
+        fact = LimitFact(subject, name, q.dimension, stated, ev, per=q.per)
+        _assign(fact, amount, role)
+        found.append(fact)
+    return row_facts + _merge_sentence(found, dx.doc.text[sent.start : sent.end])
+
+
+def _row_limits(
+    dx: _DocumentExtraction, block: Block, subject: str, ev: Evidence
+) -> list[LimitFact]:
+    row = dx.rows.get(block.index)
+    if row is None:
+        return []
+    out: list[LimitFact] = []
+    for cell in row.cells:
+        column = cell.column.strip()
+        bound = re.match(r"(default|max(?:imum)?|min(?:imum)?)\b\.?\s*", column, re.I)
+        if row.quantity is not None:
+            name = _clean_quantity(row.quantity)
+            role = _role_word(bound.group(1)) if bound else None
+        else:
+            name = _clean_quantity(column)
+            role = _role_word(bound.group(1)) if bound else None
+        for amount in cell.amounts:
+            q = amount.high if isinstance(amount, Range) else amount
+            stated = squash(dx.doc.text[amount.start : amount.end])
+            fact = LimitFact(subject, name, q.dimension, stated, ev, per=q.per)
+            if isinstance(amount, Range):
+                _assign(fact, amount, "range")
+                if role == "default":
+                    fact.default = q.base_value
+            else:
+                _assign(fact, amount, role or "value")
+            out.append(fact)
+    return _merge_sentence(out, dx.doc.text[ev.start : ev.end])
+
+
+def _role_word(word: str) -> str:
+    w = word.lower()
+    return "default" if w == "default" else "max" if w.startswith("max") else "min"
+
+
+def _amounts(text: str) -> list[Quantity | Range]:
+    ranges = find_ranges(text)
+    spans = [(r.start, r.end) for r in ranges]
+    singles = [q for q in find_quantities(text) if not any(s <= q.start < e for s, e in spans)]
+    found: list[Quantity | Range] = [*ranges, *singles]
+    return sorted(found, key=lambda a: a.start)
+
+
+def _skip(text: str, q: Quantity, start: int) -> bool:
+    """Amounts that are not limits: HTTP status codes, "4 others", a lone "1 subnet", the
+    count that announces a list ("There are three types: ...")."""
+    if q.dimension is Dimension.COUNT:
+        noun = (q.noun or "").strip()
+        if not noun:
+            return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start])
+        if noun.lower() in _RATE_NOUN_SKIP:
+            return True
+        if singular(noun.split()[-1].lower()) in KIND_WORDS | {"way", "level", "type", "kind"}:
+            return True
+        if re.match(r"[^.]{0,60}:", text[q.end :]) and not re.search(
+            r"\bper\b", text[q.end : q.end + 20]
+        ):
+            return True
+        if 100 <= q.value < 600 and noun[:1].isupper() and q.value == int(q.value) and " " in noun:
+            return True
+        if q.value == 1 and not re.search(
+            r"\b(?:per|each|every|only|max|maximum|at most)\b", text, re.I
+        ):
+            return True
+    return False
+
+
+def _window(text: str, pos: int, lead_end: int) -> str:
+    """The clause before an amount: back to the last ``;``, ``(``, a lead colon, or a comma
+    that opens a new clause."""
+    start = max(lead_end, 0)
+    before = text[start:pos]
+    cut = max(before.rfind(";"), before.rfind("("), before.rfind(": "), before.rfind(". "))
+    if cut >= 0:
+        before = before[cut + 1 :]
+    clauses = list(
+        re.finditer(r",\s+(?=(?:the|a|an|it|they|this|and|but|then|which|so)\b)", before, re.I)
+    )
+    if clauses:
+        before = before[clauses[-1].end() :]
+    return before
+
+
+def _role(text: str, amount: Quantity | Range, window: str) -> str:
+    if isinstance(amount, Range):
+        tail = text[amount.end : amount.end + 40]
+        return (
+            "range-default"
+            if re.match(r"\s*(?:,\s*)?(?:by\s+default|\(default\))", tail, re.I)
+            else "range"
+        )
+    near = " ".join(window.split()[-6:])
+    after = text[amount.end : amount.end + 30]
+    if _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I):
+        return "granularity"
+    if re.search(r"\bevery\s*$", window, re.I):
+        return (
+            "interval-default"
+            if re.match(r"\s*(?:\w+\s+){0,2}by\s+default", after, re.I)
+            else "interval"
+        )
+    if (
+        _DEFAULT.search(near)
+        or re.match(r"\s*(?:\w+\s+){0,4}by\s+default\b", after, re.I)
+        or re.match(r"\s*by\s+default\b", text, re.I)
+    ):
+        return "default"
+    if re.match(r"\s*(?:or\s+more|or\s+higher|minimum|at\s+least)\b", after, re.I):
+        return "min"
+    if re.match(r"\s*(?:at\s+most|maximum|max\b|or\s+less|or\s+fewer)", after, re.I):
+        return "max"
+    last_max = _last(_MAX, near)
+    last_min = _last(_MIN, near)
+    if last_max >= 0 or last_min >= 0:
+        return "max" if last_max > last_min else "min"
+    if re.search(r"\bfree\b", text[amount.end : amount.end + 40], re.I) and re.search(
+        r"\bfirst\s*$", window, re.I
+    ):
+        return "free"
+    return "value"
+
+
+def _last(pattern: re.Pattern[str], text: str) -> int:
+    found = -1
+    for m in pattern.finditer(text):
+        found = m.start()
+    return found
+
+
+def _assign(fact: LimitFact, amount: Quantity | Range, role: str) -> None:
+    if isinstance(amount, Range):
+        fact.min, fact.max = amount.low.base_value, amount.high.base_value
+        if role == "range-default":
+            fact.default = amount.high.base_value
+        return
+    v = amount.base_value
+    if role in ("max",):
+        fact.max = v
+    elif role == "min":
+        fact.min = v
+    elif role in ("default", "interval-default"):
+        fact.default = v
+    else:
+        fact.value = v
+
+
+def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: int) -> str:
+    q = amount.high if isinstance(amount, Range) else amount
+    role_hint = ""
+    if re.search(r"\bevery\s*$", window, re.I):
+        verb = re.search(r"\b(\w+?)(?:s)?\s+(?:\w+\s+)?every\s*$", window)
+        role_hint = "interval"
+        if verb and verb.group(1).lower() not in STOPWORDS:
+            return f"{_gerund(verb.group(1).lower())} interval"
+        return "interval"
+    after = text[amount.end : amount.end + 60]
+    if q.dimension is Dimension.USD:
+        return f"price per {q.per}" if q.per else _price_name(window)
+    if q.dimension is Dimension.PERCENT and re.match(r"\s*off\b", after, re.I):
+        return "discount"
+    if q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND) and q.noun:
+        name = q.noun
+        of = re.match(r"\s*of\s+(?:your\s+|the\s+|my\s+|its\s+)?([a-z][\w-]*)", after)
+        if of and name.lower() in ("copies", "number", "replicas", "units"):
+            name = f"{name} of {of.group(1)}"
+        if re.search(r"\bfree\b", after[:30], re.I) and re.search(r"\bfirst\s*$", window, re.I):
+            name = f"free {name}"
+        per = re.match(
+            r"\s*(?:\w+\s+){0,2}?(?:in|for)\s+(?:each|every)\s+(?:aws\s+)?([A-Za-z][\w-]*(?:\s+zone)?)"
+            r"|\s*per\s+([A-Za-z][\w-]*(?:\s+zone)?)",
+            after,
+            re.I,
+        )
+        if q.dimension is Dimension.COUNT_PER_SECOND:
+            name = f"{name} per second"
+        elif per and not q.per:
+            name = f"{name} per {singular((per.group(1) or per.group(2)).lower())}"
+        elif q.per:
+            name = f"{name} per {q.per}"
+        return _clean_quantity(name)
+    granular = bool(
+        _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I)
+    )
+    if granular:
+        np = _paren_after(text[amount.end :]) or _np_before_anchor(window)
+    else:
+        np = (
+            _np_of_quantity(after)
+            or _np_before_anchor(window)
+            or _np_after(after)
+            or _paren_after(after)
+            or _np_at_clause_start(window)
+        )
+    if np is None and "(" in text[max(0, lead_end) : amount.start]:
+        np = _np_before_paren(text[: amount.start])
+    if np is not None and np.lower() in ("value", "it", "this", "that", "time", "limit"):
+        np = _np_before_paren(text[: amount.start]) or None
+    takes = re.search(
+        r"\btakes?\s+(?:some\s+|a\s+)?time\s+to\s+([\w\s]{3,40}?)(?:[.…,]|\s+between|\s+from|$)",
+        text,
+        re.I,
+    )
+    if takes and q.dimension is Dimension.SECONDS:
+        return _clean_quantity(f"time to {takes.group(1).strip()}")
+    dim_word = _dimension_word(q.dimension, text, np)
+    if np is None:
+        name = dim_word
+    elif _DIMENSION_NOUNS.search(singular(np)):
+        name = singular(np) if np.lower().endswith("s") and " " not in np else np
+    else:
+        words = np.split()
+        words[-1] = singular(words[-1])
+        name = " ".join([*words, dim_word])
+    if granular and not name.endswith(("increment", "granularity")):
+        name = f"{name} increment"
+    del role_hint
+    return _clean_quantity(name)
+
+
+def _gerund(verb: str) -> str:
+    if verb.endswith("e") and not verb.endswith("ee"):
+        return verb[:-1] + "ing"
+    return verb + "ing"
+
+
+def _price_name(window: str) -> str:
+    return "price"
+
+
+def _dimension_word(dim: Dimension, text: str, np: str | None) -> str:
+    low = text.lower()
+    if dim is Dimension.BYTES:
+        return (
+            "storage"
+            if re.search(r"\bscal|\bstorage\b|autoscal", low) and not (np and _STORABLE.search(np))
+            else "size"
+        )
+    if dim is Dimension.SECONDS:
+        if re.search(r"\bvalid\b", low):
+            return "validity"
+        if re.search(r"\b(?:kept|keep|keeps|retain\w*|retention|stored?|persist\w*)\b", low) or (
+            np and _STORABLE.search(np) and re.search(r"\bwill be\b|\bfrom\b", low)
+        ):
+            return "retention period"
+        if re.search(r"\bretriev", low):
+            return "retrieval time"
+        return "duration"
+    return {
+        Dimension.BITS_PER_SECOND: "bandwidth",
+        Dimension.BYTES_PER_SECOND: "throughput",
+        Dimension.USD: "price",
+        Dimension.PERCENT: "percentage",
+        Dimension.RATIO: "ratio",
+        Dimension.COUNT: "count",
+        Dimension.COUNT_PER_SECOND: "rate",
+    }[dim]
+
+
+def _np_before_anchor(window: str) -> str | None:
+    """The noun phrase before the first verb of the clause: "the default retention period is"."""
+    toks = _words(window)
+    for i in range(len(toks) - 1, 0, -1):
+        if toks[i].lower() in _ANCHORS:
+            np_toks: list[str] = []
+            for t in reversed(toks[:i]):
+                low = t.lower()
+                if low in _BOUND_WORDS or low in _VERBS:
+                    break
+                if low in STOPWORDS or low in _PRONOUNS:
+                    break
+                np_toks.insert(0, t)
+                if len(np_toks) == 4:
+                    break
+            if np_toks:
+                return " ".join(np_toks)
+            if toks[i - 1].lower() in _PRONOUNS:
+                return None
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return [w.rstrip(".") for w in re.findall(r"[A-Za-z][\w.-]*", text)]
+
+
+def _np_of_quantity(after: str) -> str | None:
+    """ "130 minutes in length", "244GB of Memory"."""
+    m = re.match(
+        r"\s*(?:in|of)\s+(length|size|memory|storage|ram|bandwidth|throughput|capacity|duration|"
+        r"disk space)\b",
+        after,
+        re.I,
+    )
+    return m.group(1).lower() if m else None
+
+
+def _np_after(after: str) -> str | None:
+    """ "1 minute intervals", "one day retention period"."""
+    m = re.match(r"\s*([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\b", after)
+    if m and m.group(1).split()[0] not in STOPWORDS:
+        words = [w for w in m.group(1).split() if w not in STOPWORDS]
+        return " ".join(words) if words else None
+    return None
+
+
+def _paren_after(after: str) -> str | None:
+    m = re.match(r"\s*\(([a-z][\w\s-]{2,40})\)", after, re.I)
+    if m:
+        return m.group(1).split()[0]
+    return None
+
+
+def _np_at_clause_start(window: str) -> str | None:
+    toks = _words(window)
+    np_toks: list[str] = []
+    for t in toks:
+        if t.lower() in STOPWORDS or t.lower() in _BOUND_WORDS:
+            if np_toks:
+                break
+            continue
+        if t.lower() in _ANCHORS or t.lower() in _VERBS or t.lower() in ("between", "from", "to"):
+            break
+        np_toks.append(t)
+        if len(np_toks) == 3:
+            break
+    if np_toks and np_toks[0][0].isupper() and len(toks) and toks[0] == np_toks[0]:
+        return " ".join(np_toks)
+    return None
+
+
+def _np_before_paren(text: str) -> str | None:
+    idx = text.rfind("(")
+    if idx < 0:
+        return None
+    toks = _words(text[:idx])
+    np_toks: list[str] = []
+    for t in reversed(toks):
+        capitalised_word = t[0].isupper() and t.lower() not in ("the", "a", "an", "if", "in")
+        if (t.lower() in STOPWORDS and not capitalised_word) or t.lower() in _BOUND_WORDS:
+            break
+        np_toks.insert(0, t)
+        if len(np_toks) == 5:
+            break
+    return " ".join(np_toks) or None
+
+
+def _clean_quantity(name: str) -> str:
+    name = squash(name.replace("Max.", "max").replace("/", " per "))
+    name = re.sub(r"^(?:the|a|an|max(?:imum)?|min(?:imum)?|default)\s+", "", name, flags=re.I)
+    name = re.sub(r"\b(?:aws|amazon)\s+", "", name, flags=re.I)
+    words = [
+        w if (w.isupper() or re.search(r"[A-Z].*[A-Z]", w)) else w.lower() for w in name.split()
+    ]
+    return " ".join(words) or "value"
+
+
+def _merge_sentence(facts: list[LimitFact], text: str) -> list[LimitFact]:
+    """Amounts of one quantity stated in one sentence become one limit: "from 1 min to 14 days,
+    the default retention period is 4 days"; "Starts at 5Gbps and scales up to 45 Gbps"."""
+    out: list[LimitFact] = []
+    for fact in facts:
+        target = next((o for o in out if _mergeable(o, fact)), None)
+        if target is None:
+            out.append(fact)
+            continue
+        for key, v in fact.bounds().items():
+            setattr(target, key, v)
+        names_dimension = _DIMENSION_NOUNS.search(fact.quantity) and not _DIMENSION_NOUNS.search(
+            target.quantity
+        )
+        more_specific = len(fact.quantity) > len(target.quantity) and target.quantity in _GENERIC
+        if names_dimension or more_specific:
+            target.quantity = fact.quantity
+        target.stated_as = _span_text(text, target.stated_as, fact.stated_as)
+    return out
+
+
+def _mergeable(a: LimitFact, b: LimitFact) -> bool:
+    if a.subject != b.subject or a.dimension != b.dimension or a.per != b.per:
+        return False
+    if a.quantity.endswith(("increment", "interval")) != b.quantity.endswith(
+        ("increment", "interval")
+    ):
+        return False
+    roles_a, roles_b = set(a.bounds()), set(b.bounds())
+    if roles_a & roles_b or "value" in roles_a or "value" in roles_b:
+        return False
+    generic = _GENERIC | {"retention period"}
+    return a.quantity == b.quantity or a.quantity in generic or b.quantity in generic
+
+
+_GENERIC = frozenset({"duration", "size", "storage", "bandwidth", "count"})
+
+
+def _span_text(text: str, first: str, second: str) -> str:
+    flat = squash(text)
+    i, j = flat.find(first), flat.find(second)
+    if i >= 0 and j >= 0:
+        lo, hi = min(i, j), max(i + len(first), j + len(second))
+        return flat[lo:hi]
+    return f"{first}; {second}"
+
+
+def merge_block_limits(facts: list[LimitFact], doc_text: str) -> list[LimitFact]:
+    """Across the sentences of one block: "one day retention period by default. Max retention
+    period is 35 days." is one limit with a default and a maximum."""
+    out: list[LimitFact] = []
+    for fact in facts:
+        target = next(
+            (
+                o
+                for o in out
+                if o.quantity == fact.quantity
+                and _mergeable(o, fact)
+                and 0 <= fact.evidence.start - o.evidence.end <= 2
+            ),
+            None,
+        )
+        if target is None:
+            out.append(fact)
+            continue
+        for key, v in fact.bounds().items():
+            setattr(target, key, v)
+        target.evidence = Evidence(target.evidence.start, fact.evidence.end)
+        target.stated_as = f"{target.stated_as}; {fact.stated_as}"
+    del doc_text
+    return out
