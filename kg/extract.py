@@ -713,6 +713,12 @@ class _DocumentExtraction:
                 r"(?:\s+of\s+[\w-]+(?:\s+[\w-]+)?)?)(?:\s+available)?\s*:\s*",
                 text,
                 re.IGNORECASE,
+            ) or re.search(
+                r"^\s*(?:there\s+are|we\s+have|it\s+(?:has|offers|comes\s+in))\s+"
+                r"(?:two|three|four|five|six|seven|eight|several|many|\d+)\s+"
+                r"((?:[\w-]+\s+){0,2}[\w-]+s)\s*:\s*",
+                text,
+                re.IGNORECASE,
             )
             if not m:
                 continue
@@ -785,6 +791,7 @@ class _DocumentExtraction:
         self._replicates(text, sent, ev, ctx)
         self._charged(text, sent, block, ev, ctx)
         self._used_for(text, sent, ev, ctx)
+        self._integrations(text, sent, ev, ctx)
         self._quoted_terms(sent, block, ev, ctx)
 
     def _quoted_terms(self, sent: Sentence, block: Block, ev: Evidence, ctx: _Context) -> None:
@@ -962,7 +969,7 @@ class _DocumentExtraction:
         lead = lead_term(self.text[block.start : block.end])
         if sent.start == block.start and lead is not None and lead.term.lower() == "pricing":
             bodies.append(self.text[block.start + lead.rest_start : sent.end])
-        by = re.match(r"\s*By\s+(?!default\b)([\w\s-]{2,40}?)(?::|\s+which\b|\s*$|\.)", text)
+        by = re.match(r"\s*By\s+(?!default\b)([\w\s-]{2,40}?)(?::|,|\s+which\b|\s*$|\.)", text)
         if by and self._pricing_context(block):
             bodies.append(by.group(1))
         for q in find_quantities(text):
@@ -1020,6 +1027,15 @@ class _DocumentExtraction:
                     if ctx.service and ctx.service != key:
                         self.relate(key, "worksWith", ctx.service, ev)
                     break
+
+    def _integrations(self, text: str, sent: Sentence, ev: Evidence, ctx: _Context) -> None:
+        """ "works with both Amazon ECS and Amazon EKS", "integrates with CloudWatch"."""
+        m = re.search(r"\b(?:works?|integrates?|integrated)\s+(?:\w+\s+)?with\s+", text, re.I)
+        if m is None:
+            return
+        subject = self._subject_before(sent, sent.start + m.start(), ctx)
+        if subject is not None:
+            self._works_with(subject, text[m.end() :], ev)
 
     def _named_in(self, sent: Sentence, iri: str, pos: int) -> bool:
         return any(x.start < pos and iri in x.keys for x in self.mentions.get(sent.start, [])) or (
@@ -1123,6 +1139,9 @@ def _dimension_label(item: str) -> str | None:
         r"^(?:(?:in|for|by|on|the|a|an|number of|amount of|each|every)\s+)+", "", text, flags=re.I
     )
     text = re.sub(r"\s+pricing$", "", text, flags=re.I)
+    text = re.sub(
+        r"^(?:(?:billed|charged|priced|paid)\s+)?(?:per|by)\s+(?:the\s+)?", "", text, flags=re.I
+    )
     text = re.sub(r"^\d[\d,.]*\s+(?:million|thousand|billion)?\s*", "", text)
     text = text.strip(" .,:;")
     if not text or len(text.split()) > 5 or not re.search(r"[a-z]", text, re.I):

@@ -55,7 +55,8 @@ class LimitFact:
 _MAX = re.compile(
     r"\b(?:up\s*to|max(?:imum)?|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
     r"as\s+(?:much|many|long|large|big)\s+as|can\s+last|less\s+than|fewer\s+than|under|"
-    r"capped\s+at|upper\s+limit|scales?(?:\s+\w+){0,5}\s+to|grow\w*\s+to|longest|largest|highest)\b",
+    r"capped\s+at|upper\s+limit|scales?(?:\s+\w+){0,5}\s+to|grow\w*\s+to|longest|largest|highest|"
+    r"(?:raise|increase|extend|expand|grow|go)\w*(?:\s+\w+){0,4}\s+to)\b",
     re.IGNORECASE,
 )
 _MIN = re.compile(
@@ -63,7 +64,7 @@ _MIN = re.compile(
     r"more\s+than|over|above|down\s+to|lowest|smallest|shortest)\b",
     re.IGNORECASE,
 )
-_DEFAULT = re.compile(r"\bdefault\b", re.IGNORECASE)
+_DEFAULT = re.compile(r"\bdefaults?\b", re.IGNORECASE)
 _GRANULARITY_BEFORE = re.compile(
     r"\bnearest\s*$|\bgranularity\s+of\s*$|\bincrements?\s+of\s*$", re.I
 )
@@ -71,10 +72,10 @@ _ANCHORS = frozenset(
     """is are was were be been can could will would must should may might of takes take lasts
     last ranges range obtain obtains hold holds store stores kept keep keeps retained retains
     reaches reach allows allow gets get has have maintain maintains process processes
-    supports support""".split()
+    supports support defaults""".split()
 )
 _BOUND_WORDS = frozenset(
-    "default max maximum min minimum total the a an its their your our".split()
+    "default defaults max maximum min minimum total the a an its their your our".split()
 )
 _DIMENSION_NOUNS = re.compile(
     r"(?:period|time|timeout|window|interval|size|length|duration|limit|score|rate|throughput|"
@@ -320,6 +321,10 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
             name = f"{name} per {singular((per.group(1) or per.group(2)).lower())}"
         elif q.per:
             name = f"{name} per {q.per}"
+        else:
+            each = re.match(r"\s*(?:each|every|per)\s+([a-z][\w-]*)\b", window, re.I)
+            if each:
+                name = f"{name} per {singular(each.group(1).lower())}"
         return _clean_quantity(name)
     granular = bool(
         _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I)
@@ -346,6 +351,7 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
     if takes and q.dimension is Dimension.SECONDS:
         return _clean_quantity(f"time to {takes.group(1).strip()}")
     dim_word = _dimension_word(q.dimension, text, np)
+    each = re.match(r"\s*(?:each|every)\s+([a-z][\w-]*)\b", window, re.I)
     if np is None:
         name = dim_word
     elif _DIMENSION_NOUNS.search(singular(np)):
@@ -356,6 +362,8 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         name = " ".join([*words, dim_word])
     if granular and not name.endswith(("increment", "granularity")):
         name = f"{name} increment"
+    if each and np and each.group(1).lower() not in np.lower():
+        name = f"{name} per {singular(each.group(1).lower())}"
     del role_hint
     return _clean_quantity(name)
 
@@ -535,11 +543,13 @@ _GENERIC = frozenset({"duration", "size", "storage", "bandwidth", "count"})
 
 
 def _span_text(text: str, first: str, second: str) -> str:
+    """The stretch of ``text`` from one stated amount to another: "from 1 min to 14 days, the
+    default retention period is 4 days"."""
     flat = squash(text)
-    i, j = flat.find(first), flat.find(second)
-    if i >= 0 and j >= 0:
-        lo, hi = min(i, j), max(i + len(first), j + len(second))
-        return flat[lo:hi]
+    a = re.search(rf"(?<![\w.]){re.escape(first)}(?![\w])", flat)
+    b = re.search(rf"(?<![\w.]){re.escape(second)}(?![\w])", flat[a.end() :]) if a else None
+    if a and b:
+        return flat[a.start() : a.end() + b.end()]
     return f"{first}; {second}"
 
 

@@ -262,6 +262,12 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i += 1
         elif "|" in line.raw and i + 1 < len(run) and _PIPE_SEP.match(run[i + 1].raw):
             i = _pipe_table(b, run, i)
+        elif not markdown and _PROMPT.match(line.raw):
+            j = i + 1
+            while j < len(run) and not (_BULLET.match(run[j].raw) or _NUMBERED.match(run[j].raw)):
+                j += 1
+            b.add(BlockKind.CODE, line.start, run[j - 1].end)
+            i = j
         elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
             i = _list_item(b, run, i)
         elif (
@@ -289,6 +295,8 @@ def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
     while j < len(run):
         nxt = run[j]
         if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or "|" in nxt.raw:
+            break
+        if _PROMPT.match(nxt.raw):
             break
         if _MD_HEADING.match(nxt.raw):
             break

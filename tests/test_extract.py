@@ -1,0 +1,212 @@
+"""Extraction on tiny notes: what is read, what it is attached to, and where it came from."""
+
+from decimal import Decimal
+from functools import cache
+
+import pytest
+
+from kg.extract import Extraction, Extractor, discover_services
+from kg.lexicon import Lexicon, Matcher
+from kg.model import Document
+from kg.parse import parse_document
+
+
+@cache
+def lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+def extract(text: str, fmt: str = "text") -> Extraction:
+    parsed = parse_document(Document(id="t", path="t", text=text, format=fmt))
+    probe = lexicon().matcher()
+    ex = Extractor(lexicon(), discover_services(parsed, probe))
+    return ex.extract(parsed)
+
+
+def label(x: Extraction, iri: str) -> str:
+    return x.entities[iri].label
+
+
+def limits(x: Extraction) -> list[tuple[str, str, dict[str, Decimal]]]:
+    return [(label(x, lim.subject), lim.quantity, lim.bounds()) for lim in x.limits]
+
+
+def relations(x: Extraction, predicate: str) -> set[tuple[str, str]]:
+    return {
+        (label(x, r.subject), r.object if r.literal else label(x, r.object))
+        for r in x.relations
+        if r.predicate == predicate
+    }
+
+
+def test_matcher_spacing_plurals_and_misspellings():
+    m = Matcher(common_words={"genesis"})
+    m.add("Route 53", "r53")
+    m.add("CloudWatch", "cw")
+    m.add("Kinesis", "kin")
+    m.add("VPC", "vpc")
+    found = m.find("Route53 and Cloud Watch watch VPCs; Kinesys streams, not genesis.")
+    assert [(f.keys[0], f.text) for f in found] == [
+        ("r53", "Route53"),
+        ("cw", "Cloud Watch"),
+        ("vpc", "VPCs"),
+        ("kin", "Kinesys"),
+    ]
+    assert found[-1].fuzzy
+
+
+def test_case_sensitive_names_do_not_match_at_sentence_start():
+    m = Matcher()
+    m.add("Backup", "aws-backup", case_sensitive=True)
+    assert not m.find("Backup: one day retention.")
+    assert [f.keys for f in m.find("Use AWS with Backup for it.")] == [("aws-backup",)]
+    assert not m.find("we take a backup daily")
+
+
+def test_range_and_default_in_one_sentence_are_one_limit():
+    x = extract(
+        "SQS: Simple Queue Service\n\n"
+        "Messages can be kept in the queue from 1 min to 14 days, "
+        "the default retention period is 4 days.\n"
+    )
+    [(subject, quantity, bounds)] = limits(x)
+    assert subject == "Amazon SQS"
+    assert "retention" in quantity
+    assert bounds == {"min": 60, "max": 14 * 86400, "default": 4 * 86400}
+
+
+def test_maximum_minimum_and_units_are_normalised():
+    x = extract(
+        "NAT Gateway\n\n"
+        "  • Starts at 5Gbps and scales currently up to 45 Gbps.\n"
+        "  • Files can be up to 5 TB.\n"
+    )
+    found = {q: b for _, q, b in limits(x)}
+    assert found["bandwidth"] == {"min": Decimal(5 * 10**9), "max": Decimal(45 * 10**9)}
+    assert found["file size"] == {"max": Decimal(5 * 10**12)}
+
+
+def test_prices_counts_and_granularity():
+    x = extract(
+        "AWS Lambda\n\n"
+        "By number of requests: first 1 million requests are free. Then $0.20 per 1 million "
+        "requests thereafter. By duration, rounded up to the nearest 100ms. You are charged "
+        "$0.00001667 for every GB-second used.\n"
+    )
+    found = {q: b for _, q, b in limits(x)}
+    assert found["free requests"] == {"value": Decimal(10**6)}
+    assert found["price per 1 million requests"] == {"value": Decimal("0.20")}
+    assert found["price per GB-second"] == {"value": Decimal("0.00001667")}
+    assert any("increment" in q and b == {"value": Decimal("0.1")} for q, b in found.items())
+    charged = {o for s, o in relations(x, "chargedBy") if s == "AWS Lambda"}
+    assert {"requests", "duration", "GB-second"} <= charged
+
+
+def test_flattened_table_rows_become_features_with_limits():
+    x = extract(
+        "EBS: Elastic Block Store\n\n"
+        "  • Storage Types:\n"
+        "Type Description API Name Volume Size Max. IOPS / Volume\n"
+        "General Purpose (SSD) Balanced price and performance gp2 1GB-16TB 16000\n"
+        "Cold HDD Lowest cost HDD sc1 500GB - 16TB 250\n"
+    )
+    features = {e.label: e for e in x.entities.values() if e.kind == "feature"}
+    assert features["General Purpose (SSD)"].feature_kind == "storage type"
+    assert "gp2" in features["General Purpose (SSD)"].aliases
+    found = limits(x)
+    assert (
+        "Cold HDD",
+        "volume size",
+        {"min": Decimal(500 * 10**9), "max": Decimal(16 * 10**12)},
+    ) in found
+    assert ("General Purpose (SSD)", "IOPS per volume", {"max": Decimal(16000)}) in found
+
+
+def test_lists_make_features_and_supports():
+    x = extract(
+        "RDS: Relational Database Service\n\n"
+        "At the moment, RDS supports the next database engines: SQL Server, MySQL, Aurora.\n\n"
+        "  • Read replicas for performance: spread the load. It’s only supported for MySQL "
+        "and Aurora.\n"
+        "  • It does not support tape drives.\n"
+    )
+    assert relations(x, "supports") >= {
+        ("Amazon RDS", "SQL Server"),
+        ("Amazon RDS", "MySQL"),
+        ("Amazon RDS", "Amazon Aurora"),
+        ("Read Replica", "MySQL"),
+        ("Read Replica", "Amazon Aurora"),
+    }
+    assert not any("tape" in o.lower() for _, o in relations(x, "supports"))
+    assert ("Read Replica", "performance") in relations(x, "usedFor")
+    mysql = next(e for e in x.entities.values() if e.label == "MySQL")
+    assert mysql.feature_kind == "database engine"
+
+
+def test_replication_targets():
+    x = extract(
+        "Amazon Redshift\n\n"
+        "Redshift can also asynchronously replicate your snapshots to S3 in another region.\n"
+    )
+    assert relations(x, "replicatesTo") == {
+        ("Amazon Redshift", "Amazon S3"),
+        ("Amazon Redshift", "another region"),
+    }
+
+
+def test_subject_of_a_section_with_a_lost_heading_is_inferred():
+    x = extract(
+        "SQS: Simple Queue Service\n\nSQS is a queue.\n\n\n"
+        "Amazon Aurora is a MySQL-compatible relational database.\n\n"
+        "  • Start with 10GB, scales in 10GB increments to 64TB (storage autoscaling).\n"
+    )
+    found = limits(x)
+    assert (
+        "Amazon Aurora",
+        "storage",
+        {"min": Decimal(10**10), "max": Decimal(64 * 10**12)},
+    ) in found
+
+
+def test_unknown_service_from_markdown_heading_with_table_and_pricing():
+    note = (
+        "# Amazon Nebula Queue\n\n"
+        "Amazon Nebula Queue is a fully managed message streaming service.\n\n"
+        "## Limits\n\n| Limit | Default | Maximum |\n|---|---|---|\n"
+        "| Message size | 64 KB | 1 MB |\n\n"
+        "## Pricing\n\n- You are charged $0.40 per 1 million published messages.\n"
+    )
+    x = extract(note, "markdown")
+    service = next(e for e in x.entities.values() if e.kind == "service")
+    assert service.label == "Amazon Nebula Queue" and not service.known
+    assert "Nebula Queue" in service.aliases
+    assert (
+        "Amazon Nebula Queue",
+        "message size",
+        {"default": Decimal(64000), "max": Decimal(10**6)},
+    ) in limits(x)
+    assert ("Amazon Nebula Queue", "published messages") in relations(x, "chargedBy")
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "AWS Certified Solutions Architect Summary",
+        "AWS Stack",
+        "AWS Storage Classes",
+        "AWS EC2 Instance Types",
+    ],
+)
+def test_headings_that_merely_start_with_a_vendor_are_not_services(heading):
+    parsed = parse_document(
+        Document(id="t", path="t", text=f"{heading}\n\nSome text here.\n", format="text")
+    )
+    assert discover_services(parsed, lexicon().matcher()) == []
+
+
+def test_every_fact_cites_a_span_of_the_document():
+    text = "SQS: Simple Queue Service\n\nMessages can obtain up to 256 KB of text in any format.\n"
+    x = extract(text)
+    [limit] = x.limits
+    assert "256 KB" in text[limit.evidence.start : limit.evidence.end]
+    assert limit.stated_as == "256 KB"

@@ -1,0 +1,154 @@
+from pathlib import Path
+
+import pytest
+
+from kg.model import BlockKind, Document
+from kg.parse import ParseError, clean_text, looks_like_heading, parse_document, read_document
+
+TEXT_NOTES = """\
+Queue Service Notes
+
+SQS: Simple Queue Service
+
+It is a queue. Messages can be kept from 1 min to 14 days.
+
+Types of queues:
+
+  • Standard (default): at least once.
+  • FIFO: exactly once. It supports message groups.
+> aws sqs list-queues
+Queue URL: xxx
+
+
+  • By requests
+  • By data transfer
+
+Type Description Max Size
+Small Tiny queue 1GB
+Large Huge queue 10TB
+"""
+
+MARKDOWN_NOTES = """\
+# Widget Service
+
+Widget Service is a managed service. It is *very* fast.
+
+## Limits
+
+| Limit | Default | Maximum |
+|---|---|---|
+| Widget size | 1 MB | 5 MB |
+
+```
+widget --size 5MB
+```
+
+**Pricing**
+
+- Charged per widget.
+  continued on the next line
+* Free for the first 10 widgets.
+"""
+
+
+def doc(text: str, fmt: str = "text") -> Document:
+    return Document(id="notes", path="notes", text=text, format=fmt)
+
+
+def test_every_span_is_exact():
+    parsed = parse_document(doc(TEXT_NOTES))
+    for block in parsed.blocks:
+        assert block.text == TEXT_NOTES[block.start : block.end]
+    for s in parsed.sentences:
+        assert s.text == TEXT_NOTES[s.start : s.end]
+
+
+def test_plain_text_headings_and_lost_headings():
+    parsed = parse_document(doc(TEXT_NOTES))
+    titles = [s.title for s in parsed.sections]
+    assert titles[:2] == ["Queue Service Notes", "SQS: Simple Queue Service"]
+    # Two blank lines before "• By requests" mean a heading was lost: a new untitled section.
+    assert None in titles
+    untitled = parsed.sections[titles.index(None)]
+    assert "By requests" in TEXT_NOTES[untitled.start : untitled.end]
+
+
+def test_plain_text_bullets_intro_code_and_flattened_table():
+    parsed = parse_document(doc(TEXT_NOTES))
+    by_text = {b.text.split(":")[0].strip(): b for b in parsed.blocks}
+    fifo = by_text["FIFO"]
+    assert fifo.kind is BlockKind.BULLET
+    assert parsed.blocks[fifo.intro].text == "Types of queues:"
+    code = [b for b in parsed.blocks if b.kind is BlockKind.CODE]
+    assert code and code[0].text.startswith("> aws sqs")
+    header = next(b for b in parsed.blocks if b.kind is BlockKind.TABLE_HEADER)
+    rows = [b for b in parsed.blocks if b.kind is BlockKind.TABLE_ROW]
+    assert header.text == "Type Description Max Size"
+    assert [r.text.split()[0] for r in rows] == ["Small", "Large"]
+    assert all(r.table == header.index for r in rows)
+
+
+def test_sentences_split_but_not_on_abbreviations_or_numbers():
+    parsed = parse_document(
+        doc("Note\n\nIt supports e.g. queues. Values like 99.9 stay whole. Done.\n")
+    )
+    texts = [s.text for s in parsed.sentences]
+    assert texts == ["It supports e.g. queues.", "Values like 99.9 stay whole.", "Done."]
+
+
+def test_markdown_structure():
+    parsed = parse_document(doc(MARKDOWN_NOTES, "markdown"))
+    sections = {s.title: s for s in parsed.sections}
+    assert sections["Limits"].parents == ("Widget Service",)
+    assert "Pricing" in sections
+    row = next(b for b in parsed.blocks if b.kind is BlockKind.TABLE_ROW)
+    assert [c.text for c in row.cells] == ["Widget size", "1 MB", "5 MB"]
+    for cell in row.cells:
+        assert MARKDOWN_NOTES[cell.start : cell.end] == cell.text
+    bullets = [b for b in parsed.blocks if b.kind is BlockKind.BULLET]
+    assert bullets[0].text.endswith("continued on the next line")
+    assert bullets[1].text.startswith("Free for the first")
+    assert any(b.kind is BlockKind.CODE and "widget --size" in b.text for b in parsed.blocks)
+
+
+def test_clean_text_keeps_offsets():
+    raw = "It is *very* fast and **bold** with `code` and [a link](http://x)."
+    cleaned = clean_text(raw)
+    assert len(cleaned) == len(raw)
+    assert "very" in cleaned and "*" not in cleaned and "http" not in cleaned
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("Storage Classes", True),
+        ("EC2: Elastic Compute Cloud", True),
+        ("How to connect to our instances?", True),
+        ("In order to visualize the range of IP address, use", False),
+        ("Files can be from 0 Bytes to 5 TB.", False),
+        ("Types of queues:", False),
+        ("[ AWS ]", False),
+    ],
+)
+def test_bare_heading_detection(line, heading):
+    assert looks_like_heading(line) is heading
+
+
+def test_read_document_rejects_bad_files(tmp_path: Path):
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n")
+    binary = tmp_path / "image.txt"
+    binary.write_bytes(b"\x89PNG\x00\x01\x02")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("caf\xe9 notes".encode("latin-1"))
+    for path, reason in ((empty, "empty"), (binary, "binary"), (latin, "not UTF-8")):
+        with pytest.raises(ParseError, match=reason) as err:
+            read_document(path)
+        assert str(path) in str(err.value)
+
+
+def test_read_document_normalises_newlines_and_detects_format(tmp_path: Path):
+    path = tmp_path / "n.md"
+    path.write_bytes(b"# T\r\n\r\nBody.\r\n")
+    d = read_document(path)
+    assert d.format == "markdown" and "\r" not in d.text
