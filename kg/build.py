@@ -27,8 +27,31 @@ from kg.parse import NOTE_SUFFIXES, ParseError, parse_document, read_document
 from kg.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
 from kg.settings import ONTOLOGY_DIR, Settings
 
-# Bump when extraction changes what it produces from the same text: caches then miss.
-EXTRACTOR_VERSION = "1"
+# The code that turns text into quads: when any of it changes, cached extractions miss.
+_EXTRACTION_MODULES = (
+    "parse",
+    "extract",
+    "limits",
+    "tables",
+    "phrases",
+    "units",
+    "lexicon",
+    "text",
+    "rdf",
+)
+
+
+def _extractor_version() -> str:
+    from importlib import import_module
+
+    sources = []
+    for name in _EXTRACTION_MODULES:
+        module = import_module(f"kg.{name}")
+        sources.append(Path(module.__file__ or "").read_text(encoding="utf-8"))
+    return content_hash("\n".join(sources))[:16]
+
+
+EXTRACTOR_VERSION = _extractor_version()
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 

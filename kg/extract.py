@@ -792,7 +792,22 @@ class _DocumentExtraction:
         self._charged(text, sent, block, ev, ctx)
         self._used_for(text, sent, ev, ctx)
         self._integrations(text, sent, ev, ctx)
+        self._options(text, ev, ctx)
         self._quoted_terms(sent, block, ev, ctx)
+
+    def _options(self, text: str, ev: Evidence, ctx: _Context) -> None:
+        """ "Origin: ... This can be an S3 bucket, an EC2 instance, or Route53": the thing
+        the item names accepts each of the services listed."""
+        m = re.search(r"\b(?:this|it|they|which)\s+can\s+be\s+(?:either\s+)?", text, re.I)
+        if m is None or ctx.subject is None:
+            return
+        items = split_list(text[m.end() :])
+        linked = [self.link(item, ctx.subject) for item, _, _ in items]
+        services = [e for e in linked if e is not None and e.kind == "service"]
+        if len(items) >= 2 and len(services) == len(items):
+            for ent in services:
+                ent.cite(ev)
+                self.relate(ctx.subject, "supports", ent.iri, ev)
 
     def _quoted_terms(self, sent: Sentence, block: Block, ev: Evidence, ctx: _Context) -> None:
         """ "we need to enable “Strongly Consistent Reads” instead": a named option."""

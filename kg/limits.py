@@ -362,6 +362,13 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         name = " ".join([*words, dim_word])
     if granular and not name.endswith(("increment", "granularity")):
         name = f"{name} increment"
+    condition = re.match(
+        r"\s*(?:[a-z]+\s+)?(?:by\s+(?:turning\s+on|enabling|using)|with|using)\s+([a-z][\w\s-]{2,30}?)\s*(?:[.,;)]|$)",
+        after,
+    )
+    if condition and np is not None and np == _np_after(after):
+        # "1 minute intervals by turning on detailed monitoring"
+        name = f"{name} with {condition.group(1).strip()}"
     if each and np and each.group(1).lower() not in np.lower():
         name = f"{name} per {singular(each.group(1).lower())}"
     del role_hint
