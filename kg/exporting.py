@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 
 import pyoxigraph as ox
 
@@ -48,29 +46,20 @@ def _cell(term: object) -> str:
 
 
 def run_query_table(settings: Settings, query: str, fmt: str) -> str:
-    """Run a read-only query and render it as a text table, SPARQL JSON results or CSV."""
-    store = open_graph_store(settings)
-    try:
-        result = store.query(query)
-        if isinstance(result, ox.QueryBoolean):
-            return (
-                json.dumps({"head": {}, "boolean": bool(result)})
-                if fmt == "json"
-                else str(bool(result)).lower()
-            )
-        if isinstance(result, ox.QueryTriples):
-            return ox.serialize(
-                list(result), format=ox.RdfFormat.TURTLE, prefixes=dict(vocab.PREFIXES)
-            ).decode()  # type: ignore[union-attr]
-        if fmt == "json":
-            return result.serialize(format=ox.QueryResultsFormat.JSON).decode()  # type: ignore[union-attr]
-        if fmt == "csv":
-            return result.serialize(format=ox.QueryResultsFormat.CSV).decode()  # type: ignore[union-attr]
-        names = [v.value for v in result.variables]
-        rows = [[_cell(row[n]) for n in names] for row in result]
-        return _table(names, rows)
-    finally:
-        store.close()
+    """Run a read-only query with the endpoint's time limit, row cap and SERVICE/LOAD screen,
+    and render it as a text table, SPARQL JSON results or CSV (graphs as Turtle)."""
+    from kg.sparql import run_query
+
+    result = run_query(settings, query, format="csv" if fmt == "csv" else None)
+    note = f"\n(cut at {result.max_rows} rows: KG_SPARQL_MAX_ROWS)" if result.truncated else ""
+    if result.kind == "graph" or fmt in ("json", "csv"):
+        return result.body.decode("utf-8") + note
+    parsed = ox.parse_query_results(result.body, format=ox.QueryResultsFormat.JSON)
+    if isinstance(parsed, ox.QueryBoolean):
+        return str(bool(parsed)).lower()
+    names = [v.value for v in parsed.variables]
+    rows = [[_cell(row[n]) for n in names] for row in parsed]
+    return _table(names, rows) + note
 
 
 def _table(names: list[str], rows: list[list[str]]) -> str:
@@ -84,4 +73,4 @@ def _table(names: list[str], rows: list[list[str]]) -> str:
     return out.getvalue()
 
 
-__all__ = ["csv", "export_graph", "run_query_table"]
+__all__ = ["export_graph", "run_query_table"]

@@ -46,8 +46,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def replace_document(self, doc_iri: str, quads: Iterable[ox.Quad]) -> None:
-        """Make the graphs of one document exactly ``quads``: every graph whose IRI starts with
-        ``doc_iri`` is dropped first, so a rebuild never duplicates anything."""
+        """Make the graphs of one document exactly ``quads``: the document's graph and every
+        graph under ``doc_iri + "/"`` are dropped first, so a rebuild never duplicates anything."""
 
     @abstractmethod
     def replace_graph(self, graph_iri: str, quads: Iterable[ox.Quad]) -> None:

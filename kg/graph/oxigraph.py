@@ -78,10 +78,16 @@ class OxigraphStore(GraphStore):
 
     def remove_document(self, doc_iri: str) -> None:
         for graph in list(self._store.named_graphs()):
-            if isinstance(graph, ox.NamedNode) and graph.value.startswith(doc_iri):
+            if isinstance(graph, ox.NamedNode) and _in_document(graph.value, doc_iri):
                 self._store.remove_graph(graph)
 
     def close(self) -> None:
         if not self.read_only and self.path is not None:
             self._store.flush()
         del self._store
+
+
+def _in_document(graph: str, doc_iri: str) -> bool:
+    """A document's own graph and its passages' graphs (``<doc>/<start>-<end>``), not those of
+    another document whose IRI merely starts the same (``<doc>-2``)."""
+    return graph == doc_iri or graph.startswith(doc_iri + "/")

@@ -1,0 +1,78 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint. The protocol lives in ``kg.sparql``; this
+route only turns a Starlette request into ``HttpRequest`` and the answer back."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from kg.sparql import HttpRequest, SparqlEndpoint, open_endpoint
+from kg.sparql.protocol import MAX_BODY
+
+PAGE = Path(__file__).resolve().parent.parent / "static" / "sparql.html"
+
+router = APIRouter(tags=["sparql"])
+_opening = threading.Lock()
+
+
+def open_service(state: Any) -> SparqlEndpoint:
+    """The endpoint in ``state.services["sparql"]``, opened on first use."""
+    with _opening:
+        endpoint: SparqlEndpoint | None = state.services.get("sparql")
+        if endpoint is None:
+            endpoint = state.services["sparql"] = open_endpoint(state.settings)
+        return endpoint
+
+
+async def get_endpoint(request: Request) -> SparqlEndpoint:
+    """Async on purpose: FastAPI runs a plain ``def`` dependency in a thread, a hop per query."""
+    endpoint: SparqlEndpoint | None = request.app.state.kg.services.get("sparql")
+    return endpoint or open_service(request.app.state.kg)  # lifespan not run (bare TestClient)
+
+
+EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """At most ``limit`` bytes of the body: enough for the endpoint to refuse an oversized one
+    (413) without reading it all."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+@cache
+def _page() -> bytes:
+    return PAGE.read_bytes()
+
+
+@router.api_route(
+    "/sparql",
+    methods=["GET", "POST", "OPTIONS"],
+    response_class=Response,
+    summary="SPARQL 1.1 Protocol endpoint",
+    description=(
+        "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
+        "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
+        "service description (RDF) or, for browsers, the query page. See docs/sparql.md."
+    ),
+)
+async def sparql(request: Request, endpoint: EndpointDep) -> Response:
+    http = HttpRequest(
+        method=request.method,
+        params=request.query_params.multi_items(),
+        headers=request.headers,
+        body=await _body(request, MAX_BODY + 1),
+        endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
+    )
+    answer = await endpoint.handle_async(http)
+    body = _page() if answer.page else answer.body
+    return Response(body, answer.status, answer.headers, answer.media_type)

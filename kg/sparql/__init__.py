@@ -1,0 +1,100 @@
+"""The SPARQL 1.1 endpoint: protocol, content negotiation, time limits, row caps, updates.
+
+``open_endpoint(settings)`` gives the object behind ``/sparql``; ``run_query`` runs one query
+from Python (the ``kg sparql`` command) with the same limits and formats.
+"""
+
+from __future__ import annotations
+
+from kg.datadir import DataDir
+from kg.settings import Settings
+from kg.sparql import formats
+from kg.sparql.errors import (
+    BadRequest,
+    EndpointBusy,
+    ExecutorFailure,
+    Forbidden,
+    ForbiddenOperation,
+    GraphUnavailable,
+    MalformedQuery,
+    NotAcceptable,
+    QueryTimeout,
+    SparqlError,
+    Unauthorized,
+    UpdateConflict,
+)
+from kg.sparql.executor import (
+    LocalExecutor,
+    QueryExecutor,
+    QueryRequest,
+    QueryResult,
+    UnavailableExecutor,
+    check_allowed,
+)
+from kg.sparql.protocol import HttpRequest, HttpResponse, SparqlEndpoint
+
+__all__ = [
+    "BadRequest",
+    "EndpointBusy",
+    "ExecutorFailure",
+    "Forbidden",
+    "ForbiddenOperation",
+    "GraphUnavailable",
+    "HttpRequest",
+    "HttpResponse",
+    "LocalExecutor",
+    "MalformedQuery",
+    "NotAcceptable",
+    "QueryExecutor",
+    "QueryRequest",
+    "QueryResult",
+    "QueryTimeout",
+    "SparqlEndpoint",
+    "SparqlError",
+    "Unauthorized",
+    "UnavailableExecutor",
+    "UpdateConflict",
+    "check_allowed",
+    "open_endpoint",
+    "open_executor",
+    "run_query",
+]
+
+
+def open_executor(settings: Settings, *, workers: int | None = None) -> QueryExecutor:
+    """The executor the settings select (workers start on first use or ``start()``)."""
+    if settings.graph_store != "oxigraph":
+        return UnavailableExecutor(
+            f"the SPARQL endpoint does not support KG_GRAPH_STORE={settings.graph_store} yet"
+        )
+    return LocalExecutor(
+        DataDir(settings.data),
+        workers=workers or settings.sparql_workers,
+        timeout=settings.sparql_timeout,
+        max_rows=settings.sparql_max_rows,
+    )
+
+
+def open_endpoint(settings: Settings) -> SparqlEndpoint:
+    token = settings.update_token.get_secret_value() if settings.update_token else None
+    return SparqlEndpoint(open_executor(settings), update_token=token)
+
+
+def run_query(settings: Settings, query: str, *, format: str | None = None) -> QueryResult:
+    """Run one query on the live generation with the endpoint's time limit and row cap.
+
+    ``format`` is a ``format=`` value ("json", "csv", "ttl", "nt", ... or a media type);
+    by default SELECT/ASK answer SPARQL JSON and CONSTRUCT/DESCRIBE Turtle. The serialised
+    answer is ``.body``; ``.truncated`` tells whether the cap cut it. Raises SparqlError.
+    """
+    results_format: str | None = "json"
+    graph_format: str | None = "turtle"
+    if format is not None:
+        if formats.from_parameters([format], formats.ALL_FORMATS) is None:
+            raise BadRequest(f"unknown format {format!r}")
+        results = formats.from_parameters([format], formats.RESULT_FORMATS)
+        graph = formats.from_parameters([format], formats.GRAPH_FORMATS)
+        results_format = results.name if results else None
+        graph_format = graph.name if graph else None
+    with open_executor(settings, workers=1) as executor:
+        return executor.query(QueryRequest(query, results_format, graph_format))

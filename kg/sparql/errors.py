@@ -1,0 +1,113 @@
+"""Errors of the SPARQL endpoint, each with the HTTP status and code it is answered with."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+class SparqlError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}  # sent with the error response (WWW-Authenticate, ...)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message}
+
+
+class BadRequest(SparqlError):
+    status = 400
+    code = "bad_request"
+
+
+class MalformedQuery(BadRequest):
+    """The parser's message, with the position it reports (1-based line and column)."""
+
+    code = "malformed_query"
+    _POSITION = re.compile(r"\berror at (\d+):(\d+)")
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+    @classmethod
+    def from_parser(cls, message: str) -> MalformedQuery:
+        m = cls._POSITION.search(message)
+        if m is None:
+            return cls(message)
+        return cls(message, int(m.group(1)), int(m.group(2)))
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        if self.line is not None:
+            data["line"] = self.line
+            data["column"] = self.column
+        return data
+
+
+class ForbiddenOperation(BadRequest):
+    """SERVICE or LOAD: the endpoint never reaches outside its own store."""
+
+    code = "forbidden_operation"
+
+
+class Unauthorized(SparqlError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SparqlError):
+    status = 403
+    code = "forbidden"
+
+
+class MethodNotAllowed(SparqlError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class NotAcceptable(SparqlError):
+    status = 406
+    code = "not_acceptable"
+
+
+class UpdateConflict(SparqlError):
+    status = 409
+    code = "build_running"
+
+
+class PayloadTooLarge(SparqlError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(SparqlError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class ExecutorFailure(SparqlError):
+    status = 500
+    code = "worker_failed"
+
+
+class QueryTimeout(SparqlError):
+    """The time limit passed; the query was stopped (503, as Fuseki answers a timeout)."""
+
+    status = 503
+    code = "timeout"
+
+
+class EndpointBusy(SparqlError):
+    status = 503
+    code = "busy"
+
+
+class GraphUnavailable(SparqlError):
+    status = 503
+    code = "graph_unavailable"

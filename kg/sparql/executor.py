@@ -1,0 +1,559 @@
+"""Running queries with a time limit: ``QueryExecutor`` and its embedded implementation.
+
+``LocalExecutor`` keeps a small pool of worker processes (``kg/sparql/worker.py``), each
+holding the live generation's Oxigraph store (opened read-only, copied into memory when
+small). A query goes to an idle worker over a pipe and comes back serialised; when the time
+limit passes first, the worker is killed (which really stops the query), a fresh one takes its
+place, and the caller gets ``QueryTimeout``. Other workers keep answering meanwhile.
+
+Workers are plain ``python -I worker.py`` processes, not multiprocessing children: a spawned
+multiprocessing child re-imports the parent's ``__main__`` (the CLI, and with it torch), while
+this starts in ~40 ms with only pyoxigraph loaded, and never forks the parent.
+
+A remote executor (``KG_GRAPH_STORE=sparql``, queries proxied over HTTP) can implement the same
+interface; the HTTP layer only sees ``QueryExecutor``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pickle
+import queue
+import select
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kg import vocab
+from kg.datadir import BuildLockedError, DataDir
+from kg.sparql import lexer
+from kg.sparql.errors import (
+    BadRequest,
+    EndpointBusy,
+    ExecutorFailure,
+    ForbiddenOperation,
+    GraphUnavailable,
+    MalformedQuery,
+    NotAcceptable,
+    QueryTimeout,
+    UpdateConflict,
+)
+from kg.sparql.formats import BY_NAME, Format
+from kg.sparql.worker import HEADER, read_frame, write_frame
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+
+# Generations whose graph folder is at most this big are queried from an in-memory copy.
+MEMORY_LIMIT = 64 * 1024 * 1024
+
+# Prefixes written into Turtle and RDF/XML answers; not id:, as its local names hold slashes.
+OUTPUT_PREFIXES = {name: iri for name, iri in vocab.PREFIXES.items() if name != "id"}
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query and the formats the client accepts for each kind of answer.
+
+    ``results_format`` serves SELECT and ASK, ``graph_format`` CONSTRUCT and DESCRIBE; None
+    means the client accepts nothing of that kind (the answer is then ``NotAcceptable``).
+    ``default_graphs`` / ``named_graphs`` are the protocol's ``default-graph-uri`` and
+    ``named-graph-uri``; when both are None the default graph is the union of all graphs,
+    unless the query has its own FROM / FROM NAMED.
+    """
+
+    query: str
+    results_format: str | None = "json"
+    graph_format: str | None = "turtle"
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    body: bytes
+    format: Format
+    kind: str  # "results" (SELECT), "boolean" (ASK) or "graph" (CONSTRUCT, DESCRIBE)
+    truncated: bool  # more rows or triples existed than the cap let through
+    max_rows: int
+    elapsed: float  # seconds, worker round trip included
+
+    @property
+    def media_type(self) -> str:
+        return self.format.content_type
+
+
+class QueryExecutor(ABC):
+    """Runs SPARQL with the endpoint's limits and returns serialised answers."""
+
+    @abstractmethod
+    def query(self, request: QueryRequest) -> QueryResult:
+        """Raises MalformedQuery, ForbiddenOperation, NotAcceptable, QueryTimeout,
+        EndpointBusy, GraphUnavailable or ExecutorFailure."""
+
+    async def query_async(self, request: QueryRequest) -> QueryResult:
+        """``query`` for an event loop; this default runs it in a thread."""
+        return await asyncio.to_thread(self.query, request)
+
+    @abstractmethod
+    def update(self, update: str) -> str:
+        """Apply a SPARQL Update; returns the id of the data it produced (a generation)."""
+
+    def start(self) -> None:  # noqa: B027 - optional
+        """Open ahead of the first query what would otherwise open on demand."""
+
+    def close(self) -> None:  # noqa: B027 - optional for executors that hold nothing open
+        """Release processes, files or connections."""
+
+    def __enter__(self) -> QueryExecutor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class UnavailableExecutor(QueryExecutor):
+    """Stands in where no executor can serve (a graph store the endpoint does not support
+    yet): every query and update answers GraphUnavailable with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def query(self, request: QueryRequest) -> QueryResult:
+        raise GraphUnavailable(self.reason)
+
+    def update(self, update: str) -> str:
+        raise GraphUnavailable(self.reason)
+
+
+def check_allowed(text: str, *, update: bool = False) -> lexer.Inspection:
+    """Inspect a query or update and refuse SERVICE and LOAD (no requests to other hosts)."""
+    found = lexer.inspect(text, update=update)
+    if "SERVICE" in found.forbidden:
+        raise ForbiddenOperation(
+            "SERVICE (federated query) is not allowed: this endpoint only queries its own graph"
+        )
+    if "LOAD" in found.forbidden:
+        raise ForbiddenOperation("LOAD is not allowed: this endpoint never fetches remote data")
+    return found
+
+
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, graph: str | None, *, isolate: bool, memory_limit: int = 0) -> None:
+        cmd = [sys.executable, "-I", str(WORKER_SCRIPT), "--memory-limit", str(memory_limit)]
+        if not isolate:
+            cmd.append("--shared-network")
+        cmd.append(graph or "")
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in = self.proc.stdin
+        self._out = self.proc.stdout
+        self._poll = select.poll()
+        self._poll.register(self._out.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def call(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """Send a request and wait for the reply until ``deadline`` (time.monotonic()).
+
+        Raises TimeoutError when the deadline passes first, EOFError if the process died."""
+        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            write_frame(self._in.fileno(), payload)
+        except (BrokenPipeError, OSError) as exc:
+            raise EOFError("the query worker is gone") from exc
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if self._poll.poll(remaining * 1000):
+                break
+        frame = read_frame(self._out.fileno())  # the worker writes a reply in one go
+        if frame is None:
+            raise EOFError("the query worker exited")
+        reply: dict[str, Any] = pickle.loads(frame)
+        return reply
+
+    async def call_async(self, request: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """``call`` on the running event loop: no thread, the loop watches the pipe."""
+        payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            write_frame(self._in.fileno(), payload)  # small; the idle worker reads at once
+        except (BrokenPipeError, OSError) as exc:
+            raise EOFError("the query worker is gone") from exc
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bytes] = loop.create_future()
+        fd, buf = self._out.fileno(), bytearray()
+
+        def readable() -> None:
+            chunk = os.read(fd, 1 << 20)  # one read per wake-up never blocks
+            if done.done():
+                return
+            if not chunk:
+                done.set_exception(EOFError("the query worker exited"))
+                return
+            buf.extend(chunk)
+            if len(buf) >= HEADER.size:
+                (size,) = HEADER.unpack_from(buf)
+                if len(buf) >= HEADER.size + size:
+                    done.set_result(bytes(buf[HEADER.size :]))
+
+        def expire() -> None:
+            if not done.done():
+                done.set_exception(TimeoutError())
+
+        loop.add_reader(fd, readable)
+        timer = loop.call_later(max(deadline - time.monotonic(), 0), expire)
+        try:
+            frame = await done  # cheaper than asyncio.wait_for, which wraps it in a task
+        finally:
+            timer.cancel()
+            loop.remove_reader(fd)
+        reply: dict[str, Any] = pickle.loads(frame)
+        return reply
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self._reap()
+
+    def stop(self) -> None:
+        """Close stdin (the worker exits at end of file); kill it if it does not."""
+        with contextlib.suppress(OSError):
+            self._in.close()
+        try:
+            self.proc.wait(timeout=0.5)  # an idle worker exits at once; a busy one is killed
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        self.proc.wait()
+        for pipe in (self._in, self._out):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+class LocalExecutor(QueryExecutor):
+    """Queries the live generation of a data folder through a pool of killable workers.
+
+    ``timeout`` bounds each query once a worker has it; a request that finds every worker busy
+    waits up to ``queue_timeout`` (default: ``timeout``) for one, then gets EndpointBusy.
+    Each worker copies a generation whose graph folder is at most ``memory_limit`` bytes into
+    memory (several times faster than reading RocksDB; about twice the folder's size in RAM
+    per worker) and queries larger ones on disk. ``isolate_network=False`` leaves workers in
+    the host's network namespace (tests use it to show that the SERVICE/LOAD screen alone
+    stops requests).
+    """
+
+    def __init__(
+        self,
+        data: DataDir,
+        *,
+        workers: int = 2,
+        timeout: float = 30.0,
+        max_rows: int = 10_000,
+        queue_timeout: float | None = None,
+        memory_limit: int = MEMORY_LIMIT,
+        isolate_network: bool = True,
+    ) -> None:
+        self.data = data
+        self.size = workers
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.queue_timeout = timeout if queue_timeout is None else queue_timeout
+        self.isolate_network = isolate_network
+        self.memory_limit = memory_limit
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+        self._stamp: tuple[int, int, int] | None = None
+        self._graph: str | None = None
+
+    # Pool.
+
+    def start(self) -> None:
+        """Start the workers now (otherwise the first query does)."""
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+            graph = self._live_graph(required=False)
+            for _ in range(self.size):
+                self._add_worker(graph)
+
+    def _add_worker(self, graph: str | None) -> None:
+        worker = _Worker(graph, isolate=self.isolate_network, memory_limit=self.memory_limit)
+        self._all.add(worker)
+        self._idle.put(worker)
+
+    @contextlib.contextmanager
+    def _worker(self) -> Iterator[_Worker]:
+        self._ensure_started()
+        try:
+            worker = self._idle.get(timeout=self.queue_timeout)
+        except queue.Empty:
+            raise self._busy() from None
+        healthy = False
+        try:
+            yield worker
+            healthy = True
+        finally:
+            self._release(worker, healthy)
+
+    @contextlib.asynccontextmanager
+    async def _worker_async(self) -> AsyncIterator[_Worker]:
+        self._ensure_started()
+        deadline = time.monotonic() + self.queue_timeout
+        while True:  # polling keeps a cancelled wait from taking a worker with it
+            try:
+                worker = self._idle.get_nowait()
+                break
+            except queue.Empty:
+                if time.monotonic() >= deadline:
+                    raise self._busy() from None
+                await asyncio.sleep(0.002)
+        healthy = False
+        try:
+            yield worker
+            healthy = True
+        finally:
+            self._release(worker, healthy)
+
+    def _ensure_started(self) -> None:
+        if not self._started:
+            self.start()
+        if self._closed:
+            raise ExecutorFailure("the SPARQL executor is closed")
+
+    def _busy(self) -> EndpointBusy:
+        return EndpointBusy(f"all {self.size} query workers are busy; try again shortly")
+
+    def _release(self, worker: _Worker, healthy: bool) -> None:
+        """Back to the pool after a normal reply; otherwise (time limit, crash, cancelled
+        wait: a reply may still be on its way) the worker is killed and replaced."""
+        if healthy and not self._closed:
+            self._idle.put(worker)
+        else:
+            self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+            if not self._closed:
+                self._add_worker(self._graph)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.stop()
+
+    # The live generation.
+
+    def _live_graph(self, *, required: bool = True) -> str | None:
+        """The live generation's graph folder; re-read only when DATA/CURRENT changed."""
+        try:
+            st = (self.data.root / "CURRENT").stat()
+            stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is None or stamp != self._stamp:
+            gen = self.data.current()
+            self._graph = str(gen / "graph") if gen is not None else None
+            self._stamp = stamp
+        if self._graph is None and required:
+            raise GraphUnavailable("no graph has been built yet (run `kg build`)")
+        return self._graph
+
+    # Queries and updates.
+
+    def query(self, request: QueryRequest) -> QueryResult:
+        message = self._message(request)
+        started = time.monotonic()
+        with self._worker() as worker, self._failures():
+            reply = worker.call(message, started + self.timeout)
+        return self._result(reply, started)
+
+    async def query_async(self, request: QueryRequest) -> QueryResult:
+        message = self._message(request)
+        started = time.monotonic()
+        async with self._worker_async() as worker:
+            with self._failures():
+                reply = await worker.call_async(message, started + self.timeout)
+        return self._result(reply, started)
+
+    def _message(self, request: QueryRequest) -> dict[str, Any]:
+        """Screen the query, answer 406 early when its form is known, build the request."""
+        found = check_allowed(request.query)
+        if found.kind == "results" and request.results_format is None:
+            raise NotAcceptable(f"{found.form} answers are results; {_ACCEPT_RESULTS}")
+        if found.kind == "graph" and request.graph_format is None:
+            raise NotAcceptable(f"{found.form} answers are RDF graphs; {_ACCEPT_GRAPHS}")
+        message: dict[str, Any] = {
+            "op": "query",
+            "path": self._live_graph(),
+            "query": request.query,
+            "results_format": request.results_format,
+            "graph_format": request.graph_format,
+            "max_rows": self.max_rows,
+        }
+        if found.kind != "results":
+            message["prefixes"] = OUTPUT_PREFIXES  # for Turtle and RDF/XML
+        if request.default_graphs is not None or request.named_graphs is not None:
+            # The protocol's dataset replaces the query's; a part left out is empty.
+            message["default_graphs"] = list(request.default_graphs or ())
+            message["named_graphs"] = list(request.named_graphs or ())
+        else:
+            message["union"] = not found.has_dataset
+        return message
+
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        try:
+            yield
+        except TimeoutError:
+            raise QueryTimeout(
+                f"the query ran longer than the {self.timeout:g} s limit and was stopped"
+            ) from None
+        except EOFError as exc:
+            raise ExecutorFailure(f"{exc} (out of memory?); it has been restarted") from None
+
+    def _result(self, reply: dict[str, Any], started: float) -> QueryResult:
+        if not reply["ok"]:
+            raise _reply_error(reply)
+        return QueryResult(
+            body=reply["body"],
+            format=BY_NAME[reply["format"]],
+            kind=reply["kind"],
+            truncated=reply["truncated"],
+            max_rows=self.max_rows,
+            elapsed=time.monotonic() - started,
+        )
+
+    def info(self) -> list[dict[str, Any]]:
+        """What each idle worker reports (pid, network isolation, open store); for tests."""
+        with contextlib.ExitStack() as stack:
+            workers = [stack.enter_context(self._worker()) for _ in range(self.size)]
+            deadline = time.monotonic() + self.timeout
+            return [worker.call({"op": "info"}, deadline) for worker in workers]
+
+    def update(self, update: str) -> str:
+        """Copy the live generation, apply the update to the copy in a one-off worker (under
+        the time limit), and publish the copy; holds the build lock throughout, so an update
+        never races a build, and a failed update changes nothing."""
+        check_allowed(update, update=True)
+        try:
+            with self.data.lock():
+                live = self.data.current()
+                if live is None:
+                    raise GraphUnavailable("no graph has been built yet (run `kg build`)")
+                gen = self.data.new_generation()
+                try:
+                    _copy_generation(live, gen)
+                    worker = _Worker(None, isolate=self.isolate_network)
+                    try:
+                        reply = worker.call(
+                            {"op": "update", "path": str(gen / "graph"), "update": update},
+                            time.monotonic() + self.timeout,
+                        )
+                    except TimeoutError:
+                        raise QueryTimeout(
+                            f"the update ran longer than the {self.timeout:g} s limit and was "
+                            "stopped; nothing was changed"
+                        ) from None
+                    except EOFError as exc:
+                        raise ExecutorFailure(str(exc)) from None
+                    finally:
+                        worker.kill()
+                    if not reply["ok"]:
+                        raise _reply_error(reply)
+                    self.data.publish(gen)
+                except BaseException:
+                    shutil.rmtree(gen, ignore_errors=True)
+                    raise
+        except BuildLockedError as exc:
+            raise UpdateConflict(f"{exc}; try the update again when it has finished") from None
+        return gen.name
+
+
+_ACCEPT_RESULTS = (
+    "acceptable types are application/sparql-results+json, application/sparql-results+xml, "
+    "text/csv and text/tab-separated-values"
+)
+_ACCEPT_GRAPHS = (
+    "acceptable types are text/turtle, application/n-triples, application/n-quads, "
+    "application/rdf+xml and application/ld+json"
+)
+
+
+def _reply_error(reply: dict[str, Any]) -> Exception:
+    code, message = reply["error"], reply["message"]
+    if code == "syntax":
+        return MalformedQuery.from_parser(message)
+    if code == "not_acceptable":
+        kind = "results" if message in ("SELECT", "ASK") else "RDF graphs"
+        hint = _ACCEPT_RESULTS if kind == "results" else _ACCEPT_GRAPHS
+        return NotAcceptable(f"{message} answers are {kind}; {hint}")
+    if code == "bad_request":
+        return BadRequest(message)
+    if code == "store":
+        return GraphUnavailable(f"the graph store failed: {message}")
+    return ExecutorFailure(message)
+
+
+def _copy_generation(src: Path, dst: Path) -> None:
+    """The graph folder is copied (the copy will be written); everything else is hard-linked
+    (generations are immutable), or copied where links are not possible. The manifest is
+    rewritten without its build key, so that the next ``kg build`` rebuilds from the notes
+    instead of taking the updated graph for an up-to-date build."""
+    for entry in src.iterdir():
+        target = dst / entry.name
+        if entry.name == ".incomplete" or target.exists():
+            continue
+        if entry.name == "manifest.json":
+            try:
+                manifest = json.loads(entry.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                manifest = {}
+            manifest.pop("build_key", None)
+            manifest["sparql_update"] = {
+                "from": src.name,
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            target.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        elif entry.name == "graph":
+            shutil.copytree(entry, target)
+        elif entry.is_dir():
+            shutil.copytree(entry, target, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(str(entry), str(target))
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
