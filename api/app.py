@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.routes import ask, search, sparql
 from kg.datadir import DataDir
+from kg.runtime import Runtime
 from kg.settings import Settings
+
+log = logging.getLogger("cloudkg")
 
 
 @dataclass
@@ -22,12 +31,20 @@ class AppState:
     services: dict[str, Any] = field(default_factory=dict)  # name -> opened backend
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The API over one data folder (or remote stores). ``runtime`` lets tests inject one
+    with a fake embedder."""
     settings = settings or Settings()
     state = AppState(settings=settings, data=DataDir(settings.data))
+    state.services["runtime"] = runtime or Runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sparql.open_service(state).start()  # query workers warm up while the app starts
+        try:
+            await run_in_threadpool(state.services["runtime"].engine)  # load model and build
+        except Exception as exc:  # not ready yet: /readyz says why, requests get 503
+            log.warning("not ready at start-up: %s", exc)
         yield
         for service in state.services.values():
             close = getattr(service, "close", None)
@@ -37,14 +54,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="cloudkg",
         summary="Knowledge graph and semantic search over cloud-architecture notes",
+        description="Question answering with provenance (/ask), hybrid search (/search), a "
+        "SPARQL 1.1 endpoint (/sparql), and an OpenAI-compatible chat API. All offline.",
         version="0.1.0",
         lifespan=lifespan,
     )
     app.state.kg = state
+    app.include_router(ask.router)
+    app.include_router(search.router)
+    app.include_router(sparql.router)
+    _error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         """Liveness: the process is up."""
         return {"status": "ok"}
 
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> JSONResponse:
+        """Readiness: the build and every backend answer. 503 names the one that does not."""
+        backends = state.services["runtime"].readiness()
+        ok = bool(backends) and all(v == "ok" for v in backends.values())
+        body = {"status": "ready" if ok else "not ready", "backends": backends}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
     return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error is JSON with an ``error`` that says what is wrong."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        body = detail if isinstance(detail, dict) else {"error": str(detail)}
+        return JSONResponse(
+            body, status_code=exc.status_code, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        return JSONResponse(
+            {"error": f"invalid request: {summary}", "detail": problems}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return JSONResponse(
+            {"error": "internal error", "detail": type(exc).__name__}, status_code=500
+        )

@@ -9,11 +9,12 @@ leaves the previous build live and untouched (see ``kg.datadir``).
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -26,6 +27,9 @@ from kg.model import Document, ParsedDocument, content_hash
 from kg.parse import NOTE_SUFFIXES, ParseError, parse_document, read_document
 from kg.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
 from kg.settings import ONTOLOGY_DIR, Settings
+
+if TYPE_CHECKING:
+    from kg.search.embedder import Embedder
 
 # The code that turns text into quads: when any of it changes, cached extractions miss.
 _EXTRACTION_MODULES = (
@@ -138,13 +142,14 @@ def build(
     paths: Sequence[Path] | None = None,
     *,
     progress: Progress | None = None,
-    search: Callable[..., dict[str, int]] | None = None,
+    search: bool = True,
+    embedder: Embedder | None = None,
     force: bool = False,
 ) -> BuildReport:
     """Build the notes under ``paths`` (default: the bundled corpus) into ``settings.data``.
 
-    ``search`` builds the search index into the new generation (``kg.search.index``); it is
-    injected so that graph-only callers and tests need not load a model.
+    With ``search`` the build also indexes passages and sentences (``kg.search``), encoding
+    only text the embedding cache has not seen; the model loads only if something is new.
     Raises BuildError when no notes could be read; a locked data folder raises
     ``kg.datadir.BuildLockedError``.
     """
@@ -167,7 +172,7 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
         gen = data.new_generation()
-        _build_generation(settings, data, gen, docs, report, progress, search)
+        _build_generation(settings, data, gen, docs, report, progress, search, embedder)
         manifest = {
             "build_key": key,
             "extractor_version": EXTRACTOR_VERSION,
@@ -184,7 +189,7 @@ def build(
 
 
 def _build_key(docs: Sequence[Document], settings: Settings) -> str:
-    parts = [EXTRACTOR_VERSION, _lexicon_hash(), settings.embedder]
+    parts = [EXTRACTOR_VERSION, _lexicon_hash(), settings.embedder, settings.vector_store]
     parts += sorted(f"{d.id}:{d.sha256}" for d in docs)
     return content_hash("\n".join(parts))
 
@@ -212,7 +217,8 @@ def _build_generation(
     docs: Sequence[Document],
     report: BuildReport,
     progress: Progress | None,
-    search: Callable[..., dict[str, int]] | None,
+    search: bool,
+    embedder: Embedder | None,
 ) -> None:
     lexicon = Lexicon.load()
     common = common_english_words()
@@ -244,12 +250,32 @@ def _build_generation(
         _count(store, report)
         report.documents = len(docs)
         report.violations = validate(store)
-        if search is not None:
-            counts = search(
-                settings=settings, data=data, generation=gen, parsed=parsed, progress=progress
+        if search:
+            from kg.search.embedder import make_embedder
+            from kg.search.index import build_search_index
+            from kg.search.sentences import build_sentence_index
+
+            # A build is a batch job: it may use every core (serving keeps torch_threads).
+            threads = max(settings.torch_threads, os.cpu_count() or 1)
+            embedder = embedder or make_embedder(settings.embedder, threads, lazy=True)
+            counts = build_search_index(
+                settings=settings,
+                data=data,
+                generation=gen,
+                parsed=parsed,
+                progress=progress,
+                embedder=embedder,
             )
-            report.search_passages = counts.get("passages", 0)
-            report.encoded = counts.get("encoded", 0)
+            sentences = build_sentence_index(
+                settings=settings,
+                data=data,
+                generation=gen,
+                parsed=parsed,
+                progress=progress,
+                embedder=embedder,
+            )
+            report.search_passages = counts["passages"]
+            report.encoded = counts["encoded"] + sentences["encoded"]
     finally:
         store.close()
 

@@ -68,11 +68,6 @@ def build(
     from kg.datadir import BuildLockedError
 
     settings = settings_from(data=data)
-    search = None
-    if not graph_only:
-        from kg.search.index import build_search_index
-
-        search = build_search_index
     columns = (TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, transient=True, disable=not sys.stderr.isatty()) as bar:
         tasks: dict[str, Any] = {}
@@ -84,7 +79,7 @@ def build(
 
         try:
             report = run_build(
-                settings, paths or None, progress=progress, search=search, force=force
+                settings, paths or None, progress=progress, search=not graph_only, force=force
             )
         except (BuildError, BuildLockedError) as exc:
             raise fail(str(exc)) from None
@@ -104,6 +99,73 @@ def build(
         warn(f"{len(report.violations)} SHACL violations:")
         for v in report.violations[:20]:
             typer.echo(f"  {v}", err=True)
+
+
+@app.command()
+def serve(
+    data: DataOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (default 8000, or $PORT).", envvar="PORT")] = 8000,
+) -> None:
+    """Serve the API: /ask, /search, /sparql, /v1 (chat), /mcp, /docs. Builds the bundled
+    notes first when the data folder holds no build."""
+    import uvicorn
+
+    from api.app import create_app
+    from kg.datadir import DataDir
+
+    settings = settings_from(data=data)
+    if settings.graph_store == "oxigraph" and DataDir(settings.data).current() is None:
+        typer.echo(f"no build in {settings.data}: building {settings.corpus} first", err=True)
+        build(paths=None, data=settings.data, force=False, graph_only=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the notes.")],
+    data: DataOpt = None,
+    k: Annotated[int, typer.Option(min=1, max=50, help="Passages to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full /ask JSON.")] = False,
+) -> None:
+    """Answer a question from the built notes, with the route and the sources."""
+    from dataclasses import asdict
+
+    from kg.runtime import NotReadyError, Runtime
+
+    if not question.strip():
+        raise fail("the question is empty", 2)
+    runtime = Runtime(settings_from(data=data))
+    try:
+        answer = runtime.engine().ask(question, k)
+    except NotReadyError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(asdict(answer), indent=2, default=str))
+        return
+    if answer.route == "none":
+        typer.echo("The notes do not cover this.")
+        reason = answer.analysis.get("reason")
+        if reason:
+            typer.echo(f"  ({reason})")
+    else:
+        typer.echo(answer.answer)
+    typer.secho(f"\nroute: {answer.route}   confidence: {answer.confidence:.2f}", dim=True)
+    sources = [f.source for f in answer.facts if f.source] or []
+    seen = set()
+    for src in sources:
+        key = (src.document, src.start)
+        if key in seen:
+            continue
+        seen.add(key)
+        typer.echo(f"  [{src.document} {src.start}-{src.end}] {src.text}")
+    if answer.passages and not sources:
+        for hit in answer.passages[:k]:
+            typer.echo(
+                f"  [{hit.document} {hit.start}-{hit.end}] {' '.join(hit.text.split())[:200]}"
+            )
 
 
 EXPORT_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "nq": "N_QUADS", "jsonld": "JSON_LD"}
@@ -150,13 +212,17 @@ def sparql(
             raise fail(f"{query[1:]}: {exc.strerror}") from None
     if format not in ("table", "json", "csv"):
         raise fail(f"unknown format {format!r}: choose table, json or csv", 2)
+    from kg.sparql import BadRequest, SparqlError
+
     settings = settings_from(data=data)
     try:
         typer.echo(run_query_table(settings, query, format))
-    except LookupError as exc:
-        raise fail(str(exc)) from None
-    except (SyntaxError, ValueError) as exc:
-        raise fail(f"malformed query: {exc}", 2) from None
+    except BadRequest as exc:
+        raise fail(
+            f"malformed query: {exc.message}" if exc.code == "malformed_query" else exc.message, 2
+        ) from None
+    except SparqlError as exc:
+        raise fail(exc.message) from None
 
 
 def main() -> None:

@@ -43,8 +43,8 @@ class LimitFact:
 
     @property
     def iri(self) -> str:
-        owner = self.subject.rsplit("/", 2)
-        scope = "-".join(owner[-2:]) if len(owner) >= 2 else vocab.slug(self.subject)
+        local = self.subject.removeprefix(vocab.ID).split("/", 1)
+        scope = local[-1] if local else vocab.slug(self.subject)
         return f"{vocab.ID}limit/{scope}/{vocab.slug(self.quantity)}-{self.evidence.start}"
 
     def bounds(self) -> dict[str, Decimal]:

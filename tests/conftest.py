@@ -44,3 +44,15 @@ def corpus_store(corpus_graph: Built) -> Iterator[OxigraphStore]:
     store = corpus_graph.store()
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The bundled notes and one new Markdown note, built with the real embedding model."""
+    import shutil
+
+    notes = tmp_path_factory.mktemp("real-notes")
+    shutil.copy(CORPUS / "aws-solutions-architect-notes.txt", notes)
+    shutil.copy(FIXTURES / "nebula-queue.md", notes)
+    settings = Settings(data=tmp_path_factory.mktemp("real-data"), embedder="minilm")
+    return Built(settings, build(settings, [notes]))

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pyoxigraph as ox
-
 import pytest
 
 from kg import vocab

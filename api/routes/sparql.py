@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from kg.sparql import HttpRequest, SparqlEndpoint, open_endpoint
-from kg.sparql.protocol import MAX_BODY
 
 PAGE = Path(__file__).resolve().parent.parent / "static" / "sparql.html"
 
@@ -54,25 +53,34 @@ def _page() -> bytes:
     return PAGE.read_bytes()
 
 
-@router.api_route(
-    "/sparql",
-    methods=["GET", "POST", "OPTIONS"],
-    response_class=Response,
-    summary="SPARQL 1.1 Protocol endpoint",
-    description=(
-        "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
-        "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
-        "service description (RDF) or, for browsers, the query page. See docs/sparql.md."
-    ),
+_DESCRIPTION = (
+    "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
+    "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
+    "service description (RDF) or, for browsers, the query page. See docs/sparql.md."
 )
+
+
 async def sparql(request: Request, endpoint: EndpointDep) -> Response:
     http = HttpRequest(
         method=request.method,
         params=request.query_params.multi_items(),
         headers=request.headers,
-        body=await _body(request, MAX_BODY + 1),
+        body=await request.body(),
         endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
     )
     answer = await endpoint.handle_async(http)
     body = _page() if answer.page else answer.body
     return Response(body, answer.status, answer.headers, answer.media_type)
+
+
+for _method in ("GET", "POST", "OPTIONS"):
+    router.add_api_route(
+        "/sparql",
+        sparql,
+        methods=[_method],
+        response_class=Response,
+        summary=f"SPARQL 1.1 Protocol endpoint ({_method})",
+        description=_DESCRIPTION,
+        operation_id=f"sparql_{_method.lower()}",
+        include_in_schema=_method != "OPTIONS",
+    )

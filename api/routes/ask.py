@@ -1,0 +1,54 @@
+"""POST /ask and GET /ask: questions answered from the graph, search, or not at all."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import EngineDep
+from api.schemas import MAX_QUESTION_CHARS, AskRequest, AskResponse, ErrorResponse, answer_out
+
+router = APIRouter(tags=["question answering"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse, "description": "empty question"},
+    413: {"model": ErrorResponse, "description": "question too long"},
+    503: {"model": ErrorResponse, "description": "a backend is not ready"},
+}
+
+
+def check_text(text: str, what: str = "question") -> str:
+    """Reject empty and overlong input with a clear message (400 / 413)."""
+    if not text or not text.strip():
+        raise HTTPException(status_code=400, detail={"error": f"the {what} is empty"})
+    if len(text) > MAX_QUESTION_CHARS:
+        raise HTTPException(
+            status_code=413,
+            detail={
+                "error": f"the {what} is too long",
+                "detail": f"{len(text)} characters; the limit is {MAX_QUESTION_CHARS}",
+            },
+        )
+    return text
+
+
+@router.post("/ask", response_model=AskResponse, responses=_ERRORS)
+async def ask_post(body: AskRequest, engine: EngineDep) -> AskResponse:
+    """Answer a question; `route` says where the answer came from ("none": not covered)."""
+    question = check_text(body.question)
+    answer = await run_in_threadpool(engine.ask, question, body.k)
+    return answer_out(answer)
+
+
+@router.get("/ask", response_model=AskResponse, responses=_ERRORS)
+async def ask_get(
+    engine: EngineDep,
+    q: Annotated[str, Query(description="The question.")],
+    k: Annotated[int, Query(ge=1, le=50, description="Passages returned as context.")] = 5,
+) -> AskResponse:
+    """The same as POST /ask, for links and quick tests."""
+    question = check_text(q)
+    answer = await run_in_threadpool(engine.ask, question, k)
+    return answer_out(answer)

@@ -1,0 +1,306 @@
+"""Question -> what it names and what it asks for.
+
+``analyse`` links the entities a question names (services, features, topics ... by label and
+alias, across spacing, plurals and small misspellings, and by the words of a multi-word
+feature name even when they are not adjacent), and recognises the intent: a limit (with the
+bound and the dimension asked for), a list, pricing, a relation (supports, replicates, used
+for), a comparison against a number or a superlative, or a general question for search.
+It also finds names the notes have never mentioned ("AWS Fargate", "Azure"), which make the
+question out of scope.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from kg.answer.catalog import Catalog
+from kg.text import STOPWORDS, edit_distance, singular, stem, tokens
+from kg.units import Dimension, find_quantities
+
+QUESTION_WORDS = frozenset(
+    """what which who whom whose when where why how is are was were do does did can could will
+    would should shall may might must tell me list name give show please there""".split()
+)
+
+_BOUNDS = (
+    (
+        "default",
+        re.compile(r"\bby\s+default\b|\bdefaults?\b|\bout of the box\b|\bnormally\b", re.I),
+    ),
+    (
+        "max",
+        re.compile(
+            r"\bmax(?:imum)?\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
+            r"\bup\s+to\b|\bat\s+most\b|\bupper\b|\bhow\s+(?:far|large|big|long|many|much|fast|high)\b"
+            r"(?=.*\bcan\b|.*\bat most\b|.*\bup to\b)|\bscale\b|\bgrow\b|\bat the most\b|\blimit\b",
+            re.I,
+        ),
+    ),
+    (
+        "min",
+        re.compile(
+            r"\bmin(?:imum)?\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b", re.I
+        ),
+    ),
+)
+
+_DIMENSIONS: tuple[tuple[Dimension, re.Pattern[str]], ...] = (
+    (
+        Dimension.USD,
+        re.compile(
+            r"\b(?:cost|costs|price|priced|pricing|charge|charges|charged|pay|paid|\$|dollars?|cheap|expensive|fee)\b|\$",
+            re.I,
+        ),
+    ),
+    (Dimension.BITS_PER_SECOND, re.compile(r"\b(?:bandwidth|gbps|mbps|network\s+speed)\b", re.I)),
+    (
+        Dimension.BYTES_PER_SECOND,
+        re.compile(r"\b(?:throughput|read\s+rate|write\s+rate|mb/s|transfer\s+rate)\b", re.I),
+    ),
+    (Dimension.PERCENT, re.compile(r"\b(?:percent|percentage|discount|%)|%", re.I)),
+    (
+        Dimension.SECONDS,
+        re.compile(
+            r"\bhow\s+long\b|\bhow\s+often\b|\b(?:time|duration|retention|retain|retained|keep|kept|"
+            r"period|timeout|time\s*out|wait|interval|frequency|latency|days?|hours?|minutes?|"
+            r"seconds?|granularity|rounded|billing\s+increment)\b",
+            re.I,
+        ),
+    ),
+    (
+        Dimension.BYTES,
+        re.compile(
+            r"\bhow\s+(?:large|big)\b|\b(?:size|sized|largest|biggest|smallest|storage|capacity|"
+            r"memory|ram|disk|space|bytes?|kb|mb|gb|tb|pb)\b|\bhow\s+far\b.*\bscale",
+            re.I,
+        ),
+    ),
+    (
+        Dimension.COUNT,
+        re.compile(r"\bhow\s+many\b|\bnumber\s+of\b|\bcount\b|\bscore\b|\biops\b", re.I),
+    ),
+)
+
+_LIST = re.compile(
+    r"^\s*(?:which|what)\s+(?:are\s+the\s+)?(?:\w+\s+){0,3}?(?:\w{3,}[^s\W]s)\b|"
+    r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|options?|classes)\s+of\b|\blist\b|\bname\s+(?:the|all)\b|"
+    r"^\s*what\s+can\b|\bwhat\s+(?:are|is)\s+\w+\s+(?:charged|billed|priced)\b",
+    re.I,
+)
+_PRICING = re.compile(
+    r"\b(?:charged|billed|priced|pricing|pay\s+for|charge\s+(?:by|for)|cost\s+factors?)\b", re.I
+)
+_SUPPORTS = re.compile(
+    r"\bsupport\w*|\bcompatible\b|\bengines?\b|\blanguages?\b|\bruntimes?\b", re.I
+)
+_REPLICATES = re.compile(
+    r"\breplicat\w*|\bcop(?:y|ies)\s+(?:to|across)\b|\bcross[-\s]region\b", re.I
+)
+_USED_FOR = re.compile(
+    r"\bwhich\s+(?:aws\s+)?services?\b|\bwhat\s+(?:aws\s+)?service\b|\bwhat\s+should\s+i\s+use\b|"
+    r"\bused\s+(?:to|for)\b|\bhelps?\b",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"\b(?P<op>more\s+than|over|above|greater\s+than|larger\s+than|bigger\s+than|higher\s+than|"
+    r"at\s+least|less\s+than|fewer\s+than|under|below|smaller\s+than|lower\s+than|shorter\s+than|"
+    r"longer\s+than|at\s+most)\s+(?P<amount>\$?\d[^?;]*)",
+    re.I,
+)
+_SUPERLATIVE = re.compile(
+    r"\b(?P<sup>lowest|highest|smallest|largest|biggest|longest|shortest|most|least|fewest)\b", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    iri: str
+    label: str
+    kind: str
+    text: str  # as written in the question
+    start: int
+    end: int
+    score: float  # 1.0 for an exact name, less for fuzzy or scattered words
+
+
+@dataclass
+class Analysis:
+    question: str
+    entities: list[Linked] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # names the notes never mention
+    intent: str = "general"  # limit | list | pricing | relation | compare | general
+    bound: str | None = None  # max | min | default
+    dimension: Dimension | None = None
+    relation: str | None = None  # supports | replicatesTo | usedFor | chargedBy
+    head: str | None = None  # the plural noun a list asks for ("database engines")
+    compare_op: str | None = None  # "<" | ">"
+    compare_value: Decimal | None = None
+    compare_dimension: Dimension | None = None
+    superlative: str | None = None  # "min" | "max"
+    terms: set[str] = field(default_factory=set)  # content stems not used by entity names
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "entities": [{"iri": e.iri, "label": e.label, "text": e.text} for e in self.entities],
+            "unknown": self.unknown,
+            "intent": self.intent,
+            "bound": self.bound,
+            "dimension": self.dimension.value if self.dimension else None,
+            "relation": self.relation,
+            "head": self.head,
+            "compare": [self.compare_op, str(self.compare_value)] if self.compare_op else None,
+            "superlative": self.superlative,
+        }
+
+
+def analyse(question: str, catalog: Catalog) -> Analysis:
+    a = Analysis(question)
+    a.entities = catalog.link(question)
+    a.unknown = catalog.unknown_names(question, a.entities)
+    covered = [(e.start, e.end) for e in a.entities]
+    a.terms = {
+        stem(t.lower)
+        for t in tokens(question)
+        if t.lower not in STOPWORDS
+        and t.lower not in QUESTION_WORDS
+        and not any(s <= t.start < e for s, e in covered)
+    }
+    low = question.lower()
+    a.dimension = _question_word_dimension(low)
+    for dim, pattern in _DIMENSIONS:
+        if a.dimension is None and pattern.search(low):
+            a.dimension = dim
+            break
+    if re.search(r"\bper\s+second\b|/s\b|\bper\s+sec\b", low):
+        a.dimension = {
+            Dimension.COUNT: Dimension.COUNT_PER_SECOND,
+            Dimension.BYTES: Dimension.BYTES_PER_SECOND,
+        }.get(a.dimension or Dimension.COUNT, a.dimension)
+    for bound, pattern in _BOUNDS:
+        if pattern.search(low):
+            a.bound = bound
+            break
+    if a.dimension is Dimension.USD and re.search(r"\bper\b|\$|\bhow\s+much\b", low):
+        a.intent = "limit"
+    compare = _COMPARE.search(question)
+    if compare:
+        amounts = find_quantities(compare.group("amount"))
+        if amounts:
+            q = amounts[0]
+            a.intent = "compare"
+            op = compare.group("op").lower()
+            a.compare_op = (
+                "<"
+                if re.match(r"less|fewer|under|below|smaller|lower|shorter|at most", op)
+                else ">"
+            )
+            a.compare_value = q.base_value
+            a.compare_dimension = q.dimension
+            if q.dimension is Dimension.COUNT and q.noun:
+                a.terms |= {stem(w) for w in q.noun.lower().split()}
+            return a
+    sup = _SUPERLATIVE.search(question)
+    if (
+        sup
+        and re.match(r"\s*(?:which|what)\b", low)
+        and re.search(r"\bhas\b|\bhave\b|\bwith\b|\boffers?\b", low)
+    ):
+        a.intent = "compare"
+        a.superlative = (
+            "min"
+            if sup.group("sup").lower() in ("lowest", "smallest", "shortest", "least", "fewest")
+            else "max"
+        )
+        return a
+    if _PRICING.search(low) and a.intent != "limit":
+        a.intent, a.relation = "pricing", "chargedBy"
+        return a
+    if a.intent == "limit":
+        return a
+    if re.match(r"\s*(?:which|what)\s+(?:aws\s+)?service\b", low) or re.search(
+        r"\bwhat\s+should\s+i\s+(?:use|put)\b", low
+    ):
+        a.intent, a.relation = "relation", "usedFor"
+        return a
+    if re.match(
+        r"\s*(?:how\s+(?:many|much|long|large|big|far|often|fast)|what\s+is\s+the\s+(?:max|min|default|largest|longest|smallest)|to\s+what\b)",
+        low,
+    ) or (a.bound and a.dimension and not _LIST.search(question)):
+        a.intent = "limit"
+        return a
+    if re.search(r"\bwhat\s+score\b|\bwhat\s+(?:size|limit|timeout|price)\b", low):
+        a.intent = "limit"
+        return a
+    if _LIST.search(question):
+        a.intent = "list"
+        a.head = _list_head(question, a)
+        if _REPLICATES.search(low):
+            a.relation = "replicatesTo"
+        elif _SUPPORTS.search(low):
+            a.relation = "supports"
+        return a
+    if _REPLICATES.search(low):
+        a.intent, a.relation = "relation", "replicatesTo"
+    return a
+
+
+def _question_word_dimension(low: str) -> Dimension | None:
+    """ "how many" asks for a count, "how long" for a duration ... before any other clue."""
+    m = re.search(r"\bhow\s+(many|long|often|large|big|fast|much\s+(\w+))\b", low)
+    if not m:
+        return None
+    word = m.group(1)
+    if word == "many":
+        return Dimension.COUNT
+    if word in ("long", "often"):
+        return Dimension.SECONDS
+    if word in ("large", "big"):
+        return Dimension.BYTES
+    if word == "fast":
+        return Dimension.BITS_PER_SECOND
+    noun = m.group(2) or ""
+    for dim, pattern in _DIMENSIONS:
+        if pattern.search(noun):
+            return dim
+    return None
+
+
+def _list_head(question: str, a: Analysis) -> str | None:
+    """The noun a list question asks for: "Which database engines does RDS support?" ->
+    "database engines"; "What kinds of Storage Gateway are there?" -> "kinds"."""
+    m = re.search(
+        r"\bwhat\s+can\s+(?:serve\s+as|be\s+used\s+as|be)\s+(?:the\s+|a\s+|an\s+)?([\w\s-]+?)\s+(?:of|for|in)\b",
+        question,
+        re.I,
+    )
+    if m:
+        return m.group(1).lower()
+    m = re.match(
+        r"\s*(?:which|what)\s+(?:are\s+the\s+)?((?:[\w-]+\s+){0,3}?[\w-]{2,}[^s\W]s)\b",
+        question,
+        re.I,
+    )
+    if m and m.group(1).split()[-1].lower() not in STOPWORDS | QUESTION_WORDS:
+        words = [w for w in m.group(1).split() if w.lower() not in STOPWORDS]
+        kept = []
+        for w in words:
+            if any(e.start <= question.find(w) < e.end for e in a.entities):
+                continue
+            kept.append(w.lower())
+        return " ".join(kept) or None
+    return None
+
+
+def stems_overlap(terms: set[str], text: str) -> float:
+    """How many of ``terms`` a text contains (stems; one typo allowed in long words)."""
+    words = {stem(w) for w in re.findall(r"[A-Za-z0-9][\w-]*", text.lower()) if w not in STOPWORDS}
+    words |= {stem(singular(w)) for w in list(words)}
+    hits = 0.0
+    for t in terms:
+        if t in words:
+            hits += 1
+        elif len(t) >= 6 and any(len(w) >= 6 and edit_distance(t, w, 1) <= 1 for w in words):
+            hits += 0.8
+    return hits

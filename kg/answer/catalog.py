@@ -1,0 +1,253 @@
+"""Everything the graph names, in memory, for linking questions to entities.
+
+Loaded once per build from the graph store (one SPARQL query); questions are linked against
+it without touching the store. Knows three more things: the words the notes use (a name the
+notes never use is out of scope), the lexicon of known services (a known service the notes
+never mention is out of scope), and common English (never matched fuzzily).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kg import vocab
+from kg.graph.base import GraphStore
+from kg.lexicon import Lexicon, Matcher
+from kg.text import STOPWORDS, deletes, singular, stem, tokens
+
+if TYPE_CHECKING:
+    from kg.answer.analysis import Linked
+
+_KINDS = {
+    vocab.CKG + "Service": "service",
+    vocab.CKG + "Feature": "feature",
+    vocab.CKG + "Topic": "topic",
+    vocab.CKG + "Category": "category",
+}
+_ENTITY_QUERY = (
+    vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
+    + """
+SELECT ?s ?type ?label ?alt ?owner ?part ?kind WHERE {
+  VALUES ?type { ckg:Service ckg:Feature ckg:Topic ckg:Category }
+  ?s a ?type ; rdfs:label ?label .
+  OPTIONAL { ?s skos:altLabel ?alt }
+  OPTIONAL { ?owner ckg:hasFeature ?s }
+  OPTIONAL { ?s ckg:partOf ?part }
+  OPTIONAL { ?s ckg:featureKind ?kind }
+}"""
+)
+
+
+@dataclass
+class Entry:
+    iri: str
+    kind: str
+    label: str
+    names: set[str] = field(default_factory=set)
+    owners: set[str] = field(default_factory=set)
+    feature_kind: str | None = None
+
+
+class Catalog:
+    def __init__(
+        self,
+        entries: Iterable[Entry],
+        *,
+        vocabulary: Iterable[str] = (),
+        lexicon: Lexicon | None = None,
+        common_words: Iterable[str] = (),
+    ) -> None:
+        self.entries = {e.iri: e for e in entries}
+        self.common = frozenset(common_words)
+        self.matcher = Matcher(self.common)
+        self._scattered: list[tuple[frozenset[str], str]] = []
+        for e in self.entries.values():
+            for name in {e.label, *e.names}:
+                self.matcher.add(name, e.iri)
+                words = [
+                    w
+                    for w in re.findall(r"[A-Za-z0-9][\w.+#-]*", name.lower())
+                    if w not in STOPWORDS
+                ]
+                if e.kind in ("feature", "topic") and len(words) >= 2:
+                    self._scattered.append((frozenset(stem(singular(w)) for w in words), e.iri))
+        self.vocabulary = frozenset(w.lower() for w in vocabulary)
+        self._vocab_deletes: dict[str, str] = {}
+        for w in self.vocabulary:
+            if len(w) >= 5:
+                for d in deletes(w):
+                    self._vocab_deletes.setdefault(d, w)
+        self.lexicon = lexicon
+        self._lexicon_matcher = lexicon.matcher(self.common) if lexicon else None
+
+    @classmethod
+    def load(
+        cls,
+        store: GraphStore,
+        *,
+        vocabulary: Iterable[str] = (),
+        lexicon: Lexicon | None = None,
+        common_words: Iterable[str] = (),
+    ) -> Catalog:
+        entries: dict[str, Entry] = {}
+        for row in store.select(_ENTITY_QUERY):
+            iri = row["s"].value
+            e = entries.get(iri)
+            if e is None:
+                e = entries[iri] = Entry(iri, _KINDS[row["type"].value], row["label"].value)
+            elif _KINDS[row["type"].value] == "service":
+                e.kind = "service"
+            if "alt" in row:
+                e.names.add(row["alt"].value)
+            for key in ("owner", "part"):
+                if key in row:
+                    e.owners.add(row[key].value)
+            if "kind" in row:
+                e.feature_kind = row["kind"].value
+        return cls(
+            entries.values(), vocabulary=vocabulary, lexicon=lexicon, common_words=common_words
+        )
+
+    def services(self) -> list[Entry]:
+        return [e for e in self.entries.values() if e.kind == "service"]
+
+    def owner_services(self, iri: str) -> set[str]:
+        """The services an entity belongs to (itself for a service)."""
+        out: set[str] = set()
+        todo, seen = [iri], set()
+        while todo:
+            cur = todo.pop()
+            if cur in seen:
+                continue
+            seen.add(cur)
+            e = self.entries.get(cur)
+            if e is None:
+                continue
+            if e.kind == "service":
+                out.add(cur)
+                if cur != iri:
+                    continue
+            todo.extend(e.owners)
+        return out or {iri}
+
+    def link(self, question: str) -> list[Linked]:
+        """Entities the question names, best first; overlapping names keep the longest."""
+        from kg.answer.analysis import Linked
+
+        found: list[Linked] = []
+        for m in self.matcher.find(question):
+            keys = [k for k in m.keys if k in self.entries]
+            if not keys:
+                continue
+            found.append(
+                Linked(
+                    keys[0],
+                    self.entries[keys[0]].label,
+                    self.entries[keys[0]].kind,
+                    m.text,
+                    m.start,
+                    m.end,
+                    0.8 if m.fuzzy else 1.0,
+                )
+            )
+            for other in keys[1:]:
+                found.append(
+                    Linked(
+                        other,
+                        self.entries[other].label,
+                        self.entries[other].kind,
+                        m.text,
+                        m.start,
+                        m.end,
+                        0.7,
+                    )
+                )
+        # Multi-word feature names whose words are all in the question, in any order.
+        qstems = {stem(singular(t.lower)) for t in tokens(question)}
+        for words, iri in self._scattered:
+            if words <= qstems and not any(f.iri == iri for f in found):
+                e = self.entries[iri]
+                found.append(Linked(iri, e.label, e.kind, e.label, -1, -1, 0.6 + 0.05 * len(words)))
+        return self._resolve(found)
+
+    def _resolve(self, found: list[Linked]) -> list[Linked]:
+        """Drop single common words that name a feature of a service the question does not
+        name ("origin" counts only next to CloudFront); among one name's several meanings keep
+        those belonging to a named service."""
+        services = {f.iri for f in found if f.kind == "service"}
+        named_owners = set(services)
+        for f in found:
+            named_owners |= self.owner_services(f.iri) if f.kind == "service" else {f.iri}
+        kept: list[Linked] = []
+        for f in found:
+            e = self.entries[f.iri]
+            single = len(f.text.split()) == 1 and f.text.lower() in self.common | STOPWORDS
+            owners = self.owner_services(f.iri)
+            owned = bool(owners & named_owners) or bool(e.owners & named_owners)
+            if f.kind != "service" and single and not owned:
+                continue
+            if f.kind == "category" and f.text.islower():
+                continue  # "database engines" names no category
+            if (
+                f.score < 1.0
+                and f.start >= 0
+                and not owned
+                and any(k.start == f.start and k.iri != f.iri for k in found)
+            ):
+                continue
+            kept.append(f)
+        # Same span, several meanings: keep the ones under a named service, else the first.
+        by_span: dict[tuple[int, int], list[Linked]] = {}
+        for f in kept:
+            by_span.setdefault((f.start, f.end), []).append(f)
+        out: list[Linked] = []
+        for (start, _), group in by_span.items():
+            if start < 0 or len(group) == 1:
+                out += group
+                continue
+            preferred = [g for g in group if self.owner_services(g.iri) & named_owners - {g.iri}]
+            out += preferred or group[:1]
+        out.sort(key=lambda f: (-f.score, f.start))
+        return out
+
+    def unknown_names(self, question: str, linked: list[Linked]) -> list[str]:
+        """Names in the question that the notes never mention: a known service absent from
+        the graph, or a capitalised name (or a rare word) the notes never use."""
+        covered = [(f.start, f.end) for f in linked if f.start >= 0]
+        unknown: list[str] = []
+        if self._lexicon_matcher is not None:
+            for m in self._lexicon_matcher.find(question):
+                if any(s <= m.start < e for s, e in covered):
+                    continue
+                if not any(k in self.entries for k in m.keys):
+                    unknown.append(m.text)
+                    covered.append((m.start, m.end))
+        for i, t in enumerate(tokens(question)):
+            if any(s <= t.start < e for s, e in covered):
+                continue
+            word = t.lower
+            if len(word) < 3 or word in STOPWORDS or not word[0].isalpha() or self.knows(word):
+                continue
+            # Only names count: a capitalised word inside the question, or a word with capitals
+            # or digits inside it ("DocumentDB", "G5"). Plain words may be paraphrase or typos.
+            capitalised = t.text[0].isupper() and i > 0
+            product_like = any(c.isupper() for c in t.text[1:]) or any(c.isdigit() for c in t.text)
+            if capitalised or product_like:
+                unknown.append(t.text)
+        return unknown
+
+    def knows(self, word: str) -> bool:
+        """Whether the notes use this word (or a one-typo variant of it, or its singular)."""
+        w = word.lower()
+        if not self.vocabulary:
+            return True
+        if w in self.vocabulary or singular(w) in self.vocabulary or stem(w) in self.vocabulary:
+            return True
+        if len(w) < 5:
+            return False
+        return w in self._vocab_deletes or any(
+            d in self.vocabulary or d in self._vocab_deletes for d in deletes(w)
+        )

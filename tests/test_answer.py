@@ -1,0 +1,187 @@
+"""Question analysis, templates and routing on small graphs (fake embedder, no model)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from kg.answer.analysis import analyse
+from kg.answer.catalog import Catalog, Entry
+from kg.build import build
+from kg.runtime import Runtime
+from kg.settings import Settings
+from kg.units import Dimension
+
+from .conftest import CORPUS, FIXTURES
+
+
+def catalog() -> Catalog:
+    entries = [
+        Entry("s:sqs", "service", "Amazon SQS", {"SQS", "Simple Queue Service"}),
+        Entry("s:rds", "service", "Amazon RDS", {"RDS"}),
+        Entry("s:r53", "service", "Amazon Route 53", {"Route 53", "Route53"}),
+        Entry("f:rr", "feature", "Read Replica", {"Read Replicas"}, {"s:rds"}),
+        Entry("f:ge", "feature", "Gateway endpoint", set(), {"s:vpc"}),
+        Entry("s:vpc", "service", "Amazon VPC", {"VPC"}),
+        Entry("f:origin", "feature", "Origin", set(), {"s:cf"}),
+        Entry("s:cf", "service", "Amazon CloudFront", {"CloudFront"}),
+        Entry("t:exam", "topic", "exam composition", {"exam"}),
+    ]
+    words = (
+        "message messages queue keep kept days retention default maximum engines replica".split()
+    )
+    return Catalog(entries, vocabulary=words, common_words={"origin", "message", "default"})
+
+
+@pytest.mark.parametrize(
+    ("question", "intent", "bound", "dimension"),
+    [
+        ("How long does SQS keep a message by default?", "limit", "default", Dimension.SECONDS),
+        (
+            "What is the maximum retention period for SQS messages?",
+            "limit",
+            "max",
+            Dimension.SECONDS,
+        ),
+        ("How large can an SQS message be?", "limit", "max", Dimension.BYTES),
+        ("How many messages can SQS hold?", "limit", "max", Dimension.COUNT),
+        ("How much does SQS charge per million requests?", "limit", None, Dimension.USD),
+        ("What is SQS charged by?", "pricing", None, None),
+        ("Which engines does RDS support?", "list", None, None),
+        ("What kinds of queues does SQS have?", "list", None, None),
+        ("Which service should I put in front of RDS for caching?", "relation", None, None),
+        ("Why would I use SQS?", "general", None, None),
+    ],
+)
+def test_intent_bound_and_dimension(question, intent, bound, dimension):
+    a = analyse(question, catalog())
+    assert a.intent == intent
+    assert a.bound == bound
+    if dimension is not None:
+        assert a.dimension == dimension
+
+
+def test_comparisons_against_a_number_and_superlatives():
+    a = analyse("Which RDS engines allow more than 10,000 IOPS?", catalog())
+    assert (a.intent, a.compare_op, a.compare_value) == ("compare", ">", Decimal(10000))
+    a = analyse("Which RDS storage types can be smaller than 100 GB?", catalog())
+    assert (a.compare_op, a.compare_value, a.compare_dimension) == (
+        "<",
+        Decimal(10**11),
+        Dimension.BYTES,
+    )
+    a = analyse("Which RDS engine has the lowest maximum IOPS?", catalog())
+    assert (a.intent, a.superlative) == ("compare", "min")
+
+
+def test_linking_spacing_plurals_misspellings_and_scattered_words():
+    found = {
+        e.iri for e in analyse("Do Route53 read replicas in RDS replicate?", catalog()).entities
+    }
+    assert {"s:r53", "f:rr", "s:rds"} <= found
+    assert "s:vpc" in {e.iri for e in analyse("How many VPCs can SQS use?", catalog()).entities}
+    # the words of a multi-word feature name, not adjacent
+    assert "f:ge" in {
+        e.iri
+        for e in analyse("Which services do gateway VPC endpoints support?", catalog()).entities
+    }
+
+
+def test_a_common_word_names_a_feature_only_next_to_its_service():
+    assert "f:origin" not in {
+        e.iri for e in analyse("What is the origin of the word queue?", catalog()).entities
+    }
+    linked = {
+        e.iri
+        for e in analyse(
+            "What can serve as the origin of a CloudFront distribution?", catalog()
+        ).entities
+    }
+    assert "f:origin" in linked
+
+
+def test_names_the_notes_never_mention_are_unknown():
+    assert analyse("What is the maximum memory of an Azure Function?", catalog()).unknown == [
+        "Azure",
+        "Function",
+    ]
+    assert analyse("What is the capital of France?", catalog()).unknown == ["France"]
+    # lower-case words may be paraphrases or typos: not unknown names
+    assert analyse("What is the granularity of SQS retention?", catalog()).unknown == []
+
+
+# --- the engine over a real (small) build, fake embedder -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    notes = tmp_path_factory.mktemp("notes")
+    shutil.copy(CORPUS / "aws-solutions-architect-notes.txt", notes)
+    shutil.copy(FIXTURES / "nebula-queue.md", notes)
+    settings = Settings(data=tmp_path_factory.mktemp("data"), embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+
+
+def test_a_limit_question_is_answered_from_the_graph_with_its_source(runtime):
+    answer = runtime.engine().ask("What is the maximum retention period for SQS messages?")
+    assert answer.route in ("graph", "hybrid")
+    assert "14 days" in answer.answer
+    fact = next(f for f in answer.facts if "maximum" in f.predicate.label)
+    assert fact.object.value == 14 * 86400 and fact.object.unit.endswith("SEC")
+    assert (
+        "14 days" in fact.source.text
+        and fact.source.document == "aws-solutions-architect-notes.txt"
+    )
+    assert answer.sparql and "VALUES ?entity" in answer.sparql
+
+
+def test_a_list_question_joins_the_items_in_the_notes_order(runtime):
+    answer = runtime.engine().ask("Which database engines does RDS support?")
+    assert answer.route in ("graph", "hybrid")
+    assert answer.answer.index("SQL Server") < answer.answer.index("MariaDB")
+    assert {f.object.label for f in answer.facts} >= {"MySQL", "PostgreSQL", "Oracle"}
+    assert all(f.source and f.source.text for f in answer.facts)
+
+
+def test_comparison_on_normalised_values(runtime):
+    answer = runtime.engine().ask("Which EBS volume types allow more than 10,000 IOPS?")
+    assert "General Purpose" in answer.answer and "Provisioned IOPS" in answer.answer
+    assert "Cold HDD" not in answer.answer and "Magnetic" not in answer.answer
+    lowest = runtime.engine().ask("Which EBS volume type has the lowest maximum IOPS?")
+    assert "Magnetic" in lowest.answer
+
+
+def test_a_service_only_the_new_note_describes_is_answered_from_it(runtime):
+    engine = runtime.engine()
+    answer = engine.ask("How large can a Nebula Queue message be?")
+    assert answer.route in ("graph", "hybrid") and "1 MB" in answer.answer
+    assert all(f.source.document == "nebula-queue.md" for f in answer.facts)
+    pricing = engine.ask("What is Amazon Nebula Queue charged by?")
+    assert pricing.route in ("graph", "hybrid") and "published messages" in pricing.answer
+    retention = engine.ask("How long does Nebula Queue keep messages by default?")
+    assert "2 days" in retention.answer
+
+
+def test_out_of_scope_questions_abstain(runtime):
+    engine = runtime.engine()
+    for question in (
+        "What is the maximum memory of an AWS Fargate task?",  # known service, not in the notes
+        "How do I configure lifecycle rules in Azure Blob Storage?",
+        "What is the capital of France?",
+    ):
+        answer = engine.ask(question)
+        assert answer.route == "none" and answer.answer == "" and answer.facts == ()
+        assert "never mention" in str(answer.analysis["reason"])
+
+
+def test_passages_are_always_returned_with_their_scores(runtime):
+    answer = runtime.engine().ask("How do I block an IP address?", k=4)
+    assert 0 < len(answer.passages) <= 4
+    for hit in answer.passages:
+        assert {"dense", "bm25", "entity", "fused"} <= set(hit.scores)
