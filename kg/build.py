@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from kg import vocab
 from kg.datadir import DataDir
 from kg.extract import DiscoveredService, Extractor, discover_services
+from kg.graph.base import GraphStore
 from kg.graph.oxigraph import OxigraphStore
 from kg.lexicon import LEXICON_FILE, Lexicon, common_english_words
 from kg.model import Document, ParsedDocument, content_hash
@@ -233,51 +234,107 @@ def _build_generation(
     extractor = Extractor(lexicon, discovered, common)
     cache = data.cache / "extract"
     cache.mkdir(parents=True, exist_ok=True)
-    store = OxigraphStore(gen / "graph")
-    try:
-        store.store.bulk_extend(ontology_quads())
-        mentioned: set[str] = set()
-        for i, p in enumerate(parsed):
-            quads, stats, from_cache = _document(extractor, p, cache, state)
-            report.extracted += 0 if from_cache else 1
-            store.store.bulk_extend(quads)
-            mentioned.update(stats["entities"])
-            if progress:
-                progress("extract", i + 1, len(parsed))
-        store.store.bulk_extend(lexicon_quads(lexicon, mentioned))
-        store.store.bulk_extend(build_quads(gen.name, len(docs)))
-        store.store.flush()
-        _count(store, report)
-        report.documents = len(docs)
-        report.violations = validate(store)
-        if search:
-            from kg.search.embedder import make_embedder
-            from kg.search.index import build_search_index
-            from kg.search.sentences import build_sentence_index
+    documents: dict[str, tuple[str, list[ox.Quad]]] = {}  # IRI -> (content hash, quads)
+    mentioned: set[str] = set()
+    for i, p in enumerate(parsed):
+        quads, stats, from_cache = _document(extractor, p, cache, state)
+        report.extracted += 0 if from_cache else 1
+        documents[vocab.document_iri(p.document.id)] = (p.document.sha256, quads)
+        mentioned.update(stats["entities"])
+        if progress:
+            progress("extract", i + 1, len(parsed))
+    shared = {
+        vocab.ONTOLOGY_GRAPH: ontology_quads(),
+        vocab.LEXICON_GRAPH: lexicon_quads(lexicon, mentioned),
+        vocab.BUILD_GRAPH: build_quads(gen.name, len(docs)),
+    }
+    report.documents = len(docs)
+    if settings.graph_store == "oxigraph":
+        store = OxigraphStore(gen / "graph")
+        try:
+            for _, quads in documents.values():
+                store.store.bulk_extend(quads)
+            for quads in shared.values():
+                store.store.bulk_extend(quads)
+            store.store.flush()
+            _count(store, report)
+            report.violations = validate(store)
+        finally:
+            store.close()
+    else:
+        _write_remote(settings, documents, shared, report)
+    if search:
+        _index(settings, data, gen, parsed, report, progress, embedder)
 
-            # A build is a batch job: it may use every core (serving keeps torch_threads).
-            threads = max(settings.torch_threads, os.cpu_count() or 1)
-            embedder = embedder or make_embedder(settings.embedder, threads, lazy=True)
-            counts = build_search_index(
-                settings=settings,
-                data=data,
-                generation=gen,
-                parsed=parsed,
-                progress=progress,
-                embedder=embedder,
-            )
-            sentences = build_sentence_index(
-                settings=settings,
-                data=data,
-                generation=gen,
-                parsed=parsed,
-                progress=progress,
-                embedder=embedder,
-            )
-            report.search_passages = counts["passages"]
-            report.encoded = counts["encoded"] + sentences["encoded"]
+
+def _write_remote(
+    settings: Settings,
+    documents: dict[str, tuple[str, list[ox.Quad]]],
+    shared: dict[str, list[ox.Quad]],
+    report: BuildReport,
+) -> None:
+    """Write into a SPARQL server, document by document: a document whose content hash the
+    server already holds is left alone, a changed one is replaced (its graphs dropped first,
+    so nothing is duplicated), and one that is gone is removed. Validation runs on an
+    in-memory copy of the same quads."""
+    from kg.stores import open_graph_store
+
+    store = open_graph_store(settings, read_only=False)
+    try:
+        held = store.documents()
+        for doc_iri, (sha, quads) in documents.items():
+            if held.get(doc_iri) != sha:
+                store.replace_document(doc_iri, quads)
+        for doc_iri in set(held) - set(documents):
+            store.remove_document(doc_iri)
+        for graph, quads in shared.items():
+            store.replace_graph(graph, quads)
+        _count(store, report)
     finally:
         store.close()
+    copy = OxigraphStore()
+    for _, quads in documents.values():
+        copy.store.bulk_extend(quads)
+    for quads in shared.values():
+        copy.store.bulk_extend(quads)
+    report.violations = validate(copy)
+
+
+def _index(
+    settings: Settings,
+    data: DataDir,
+    gen: Path,
+    parsed: Sequence[ParsedDocument],
+    report: BuildReport,
+    progress: Progress | None,
+    embedder: Embedder | None,
+) -> None:
+    """Passages and sentences into the vector store, encoding only what the cache lacks."""
+    from kg.search.embedder import make_embedder
+    from kg.search.index import build_search_index
+    from kg.search.sentences import build_sentence_index
+
+    # A build is a batch job: it may use every core (serving keeps torch_threads).
+    threads = max(settings.torch_threads, os.cpu_count() or 1)
+    embedder = embedder or make_embedder(settings.embedder, threads, lazy=True)
+    counts = build_search_index(
+        settings=settings,
+        data=data,
+        generation=gen,
+        parsed=parsed,
+        progress=progress,
+        embedder=embedder,
+    )
+    sentences = build_sentence_index(
+        settings=settings,
+        data=data,
+        generation=gen,
+        parsed=parsed,
+        progress=progress,
+        embedder=embedder,
+    )
+    report.search_passages = counts["passages"]
+    report.encoded = counts["encoded"] + sentences["encoded"]
 
 
 def _document(
@@ -310,7 +367,7 @@ _COUNTS = {
 }
 
 
-def _count(store: OxigraphStore, report: BuildReport) -> None:
+def _count(store: GraphStore, report: BuildReport) -> None:
     prefixes = vocab.sparql_prefixes(("ckg",))
     for attr, pattern in _COUNTS.items():
         rows = store.select(f"{prefixes}SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {pattern} }}")
@@ -325,7 +382,7 @@ def _count(store: OxigraphStore, report: BuildReport) -> None:
     report.triples = store.count()
 
 
-def validate(store: OxigraphStore) -> list[str]:
+def validate(store: GraphStore) -> list[str]:
     """SHACL violations of the built graph (all graphs merged) against ontology/shapes.ttl."""
     import rdflib
     from pyshacl import validate as shacl

@@ -283,7 +283,38 @@ def qdrant_client(url_or_path: str | Path = ":memory:", *, api_key: str | None =
         return QdrantClient(location=":memory:")
     if where.startswith(("http://", "https://")):
         return QdrantClient(url=where, api_key=api_key)
-    return QdrantClient(path=where)
+    # Qdrant's local mode locks its folder to one client per process: share it.
+    with _LOCAL_LOCK:
+        shared = _LOCAL_CLIENTS.get(where)
+        if shared is None or shared.closed:
+            shared = _LOCAL_CLIENTS[where] = _SharedClient(QdrantClient(path=where), where)
+        shared.users += 1
+        return shared
+
+
+_LOCAL_LOCK = threading.Lock()
+_LOCAL_CLIENTS: dict[str, _SharedClient] = {}
+
+
+class _SharedClient:
+    """One local-mode client per folder, closed when its last user closes it."""
+
+    def __init__(self, client: Any, where: str) -> None:
+        self._client = client
+        self._where = where
+        self.users = 0
+        self.closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def close(self) -> None:
+        with _LOCAL_LOCK:
+            self.users -= 1
+            if self.users <= 0 and not self.closed:
+                self.closed = True
+                _LOCAL_CLIENTS.pop(self._where, None)
+                self._client.close()
 
 
 def qdrant_alias_target(client: Any, alias: str) -> str | None:
