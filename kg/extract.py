@@ -761,6 +761,9 @@ class _DocumentExtraction:
             intro = self.parsed.blocks[header.intro]
             kind = kind_of(self.text[intro.start : intro.end])
         kind = kind or row.kind
+        if row.columns_are_entities:
+            self.block_subject[block.index] = ctx  # the limits name the column's thing
+            return
         if row.name is None:
             self.block_subject[block.index] = ctx
             return
@@ -858,6 +861,18 @@ class _DocumentExtraction:
                 return ent.iri
         return ctx.subject
 
+    def _heading_kind(self, sent: Sentence) -> str | None:
+        """The kind a plural heading names: "Supported formats" -> "format"."""
+        section = self.parsed.sections[self.parsed.blocks[sent.block].section]
+        if not section.title or not _plural_heading(section.title):
+            return None
+        title = re.sub(
+            r"^(?:supported|available|common|main|key)\s+", "", section.title, flags=re.I
+        )
+        for m in reversed(self.ex.matcher.find(title)):
+            title = title[: m.start] + title[m.end :]
+        return kind_of(squash(title)) if title.strip() else None
+
     def _nearest_before(self, sent: Sentence, pos: int) -> str | None:
         before = [m for m in self.mentions.get(sent.start, []) if m.end <= pos]
         return self._choose(before[-1], None) if before else None
@@ -919,6 +934,8 @@ class _DocumentExtraction:
                 continue
             if colon_list and not looks_like_name_list([i for i, _, _ in split_list(body)]):
                 continue
+            if kind is None:
+                kind = self._heading_kind(sent)
             owner = self.owner_service(subject) or subject
             for obj in self._objects(body, body_start, owner, ev, kind):
                 self.relate(subject, "supports", obj, ev)
@@ -983,7 +1000,11 @@ class _DocumentExtraction:
             bodies.append(fee.group(1))
         lead = lead_term(self.text[block.start : block.end])
         if sent.start == block.start and lead is not None and lead.term.lower() == "pricing":
-            bodies.append(self.text[block.start + lead.rest_start : sent.end])
+            rest = self.text[block.start + lead.rest_start : sent.end]
+            if not re.search(
+                r"\b(?:is|are|was|were|be|charged|billed|priced|costs?)\b", rest, re.I
+            ):
+                bodies.append(rest)  # "Pricing: in compute node hours and for backups"
         by = re.match(r"\s*By\s+(?!default\b)([\w\s-]{2,40}?)(?::|,|\s+which\b|\s*$|\.)", text)
         if by and self._pricing_context(block):
             bodies.append(by.group(1))
@@ -992,7 +1013,7 @@ class _DocumentExtraction:
                 bodies.append(q.per)
         for body in bodies:
             body = re.sub(r"\s*\([^)]*\)", "", body)
-            body = re.split(r"[.;(]|\s+(?:with|without|thereafter)\b|\s(?=[A-Z][a-z])", body)[0]
+            body = re.split(r"[.;:(]|\$|\s+(?:with|without|thereafter)\b|\s(?=[A-Z][a-z])", body)[0]
             for item in re.split(r",\s*(?:and\s+)?|\s+and\s+(?:for\s+|by\s+)?|\s+or\s+", body):
                 label = _dimension_label(item)
                 if label:
@@ -1151,13 +1172,17 @@ def _dimension_label(item: str) -> str | None:
         r"\s+(?:that|which|at which|where|used|you|thereafter)\b.*$", "", item.strip(), flags=re.I
     )
     text = re.sub(
-        r"^(?:(?:in|for|by|on|the|a|an|number of|amount of|each|every)\s+)+", "", text, flags=re.I
+        r"^(?:(?:in|for|by|on|the|a|an|their|its|your|number of|amount of|each|every)\s+)+",
+        "",
+        text,
+        flags=re.I,
     )
+    text = re.sub(r"\s+(?:by|per|for|in)\s+(?:each|every|a|an|the)\s+\w+$", "", text, flags=re.I)
     text = re.sub(r"\s+pricing$", "", text, flags=re.I)
     text = re.sub(
         r"^(?:(?:billed|charged|priced|paid)\s+)?(?:per|by)\s+(?:the\s+)?", "", text, flags=re.I
     )
-    text = re.sub(r"^\d[\d,.]*\s+(?:million|thousand|billion)?\s*", "", text)
+    text = re.sub(r"^(?:\d[\d,.]*\s*)?(?:million|thousand|billion)?\s*", "", text)
     text = text.strip(" .,:;")
     if not text or len(text.split()) > 5 or not re.search(r"[a-z]", text, re.I):
         return None

@@ -145,6 +145,8 @@ def extract_limits(
 def _row_limits(
     dx: _DocumentExtraction, block: Block, subject: str, ev: Evidence
 ) -> list[LimitFact]:
+    """Limits in a table row's numeric cells, named by their column (or by the row, in a table
+    of quantities), about the row's entity (or the column's, when columns are things)."""
     row = dx.rows.get(block.index)
     if row is None:
         return []
@@ -152,16 +154,17 @@ def _row_limits(
     for cell in row.cells:
         column = cell.column.strip()
         bound = re.match(r"(default|max(?:imum)?|min(?:imum)?)\b\.?\s*", column, re.I)
-        if row.quantity is not None:
-            name = _clean_quantity(row.quantity)
-            role = _role_word(bound.group(1)) if bound else None
-        else:
-            name = _clean_quantity(column)
-            role = _role_word(bound.group(1)) if bound else None
+        owner = subject
+        if row.columns_are_entities:
+            feature = dx.feature(dx.block_subject[block.index].subject, column, ev)
+            owner = feature.iri if feature is not None else subject
+            bound = re.match(r"(default|max(?:imum)?|min(?:imum)?)\b", row.quantity or "", re.I)
+        name = _clean_quantity(row.quantity if row.quantity is not None else column)
+        role = _role_word(bound.group(1)) if bound else None
         for amount in cell.amounts:
             q = amount.high if isinstance(amount, Range) else amount
             stated = squash(dx.doc.text[amount.start : amount.end])
-            fact = LimitFact(subject, name, q.dimension, stated, ev, per=q.per)
+            fact = LimitFact(owner, name, q.dimension, stated, ev, per=q.per)
             if isinstance(amount, Range):
                 _assign(fact, amount, "range")
                 if role == "default":
@@ -233,7 +236,7 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
             if re.match(r"\s*(?:,\s*)?(?:by\s+default|\(default\))", tail, re.I)
             else "range"
         )
-    near = " ".join(window.split()[-6:])
+    near = " ".join(window.split()[-9:])
     after = text[amount.end : amount.end + 30]
     if _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I):
         return "granularity"
@@ -322,9 +325,16 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         elif q.per:
             name = f"{name} per {q.per}"
         else:
-            each = re.match(r"\s*(?:each|every|per)\s+([a-z][\w-]*)\b", window, re.I)
+            each = re.match(
+                r"\s*(?:each|every|per|a|an|one)\s+([a-z][\w-]*)\s+(?:can|may|will|has|have|holds?|"
+                r"supports?|allows?)\b|\s*(?:each|every|per)\s+([a-z][\w-]*)\b",
+                window,
+                re.I,
+            )
             if each:
-                name = f"{name} per {singular(each.group(1).lower())}"
+                holder = (each.group(1) or each.group(2)).lower()
+                if singular(holder) != singular(name.split()[-1].lower()):
+                    name = f"{name} per {singular(holder)}"
         return _clean_quantity(name)
     granular = bool(
         _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I)
@@ -343,6 +353,16 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         np = _np_before_paren(text[: amount.start])
     if np is not None and np.lower() in ("value", "it", "this", "that", "time", "limit"):
         np = _np_before_paren(text[: amount.start]) or None
+    times_out = re.search(
+        r"((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)\s+(times?\s+out|expires?)\s+after\s*$", window
+    )
+    if times_out and q.dimension is Dimension.SECONDS:
+        noun = "timeout" if "out" in times_out.group(2) else "expiration"
+        words = [w for w in times_out.group(1).split() if w.lower() not in ("a", "an", "the")]
+        return _clean_quantity(" ".join([*words, noun]))
+    retries = re.search(r"\bretr(?:y|ies)\s+([a-z][\w-]*)", window, re.I)
+    if retries and q.dimension is Dimension.SECONDS:
+        return _clean_quantity(f"{retries.group(1)} retry period")
     takes = re.search(
         r"\btakes?\s+(?:some\s+|a\s+)?time\s+to\s+([\w\s]{3,40}?)(?:[.…,]|\s+between|\s+from|$)",
         text,
@@ -371,6 +391,8 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         name = f"{name} with {condition.group(1).strip()}"
     if each and np and each.group(1).lower() not in np.lower():
         name = f"{name} per {singular(each.group(1).lower())}"
+    elif q.per and " per " not in name:
+        name = f"{name} per {q.per}"
     del role_hint
     return _clean_quantity(name)
 
@@ -453,6 +475,8 @@ def _np_of_quantity(after: str) -> str | None:
 
 def _np_after(after: str) -> str | None:
     """ "1 minute intervals", "one day retention period"."""
+    if re.match(r"\s*per\b", after, re.I):
+        return None
     m = re.match(r"\s*([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\b", after)
     if m and m.group(1).split()[0] not in STOPWORDS:
         words = [w for w in m.group(1).split() if w not in STOPWORDS]

@@ -36,6 +36,7 @@ class Row:
     aliases: list[str] = field(default_factory=list)
     kind: str | None = None  # from the first column's heading ("Type" -> "type")
     quantity: str | None = None  # for a table of quantities: what this row bounds
+    columns_are_entities: bool = False  # "| | Standard | Express |": each column is a thing
     cells: list[NumberCell] = field(default_factory=list)
     matrix: list[tuple[str, bool, str]] = field(default_factory=list)  # (column, yes?, row)
 
@@ -113,7 +114,16 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
     first_is_quantity = _QUANTITY_FIRST_COLUMN.match(first_head.strip()) or (
         numeric and all(_BOUND_COLUMN.match(c.column.strip()) for c in numeric)
     )
-    if first_is_quantity:
+    transposed = (
+        numeric
+        and (not first_head.strip() or _QUANTITY_FIRST_COLUMN.match(first_head.strip()))
+        and _QUANTITY_WORDS.search(cells[0].text)
+        and not any(_BOUND_COLUMN.match(c.column.strip()) for c in numeric)
+    )
+    if transposed:
+        out.quantity = cells[0].text
+        out.columns_are_entities = True
+    elif first_is_quantity:
         out.quantity = cells[0].text
     else:
         out.name = cells[0].text

@@ -182,7 +182,7 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         if pattern.search(low):
             a.bound = bound
             break
-    if a.dimension is Dimension.USD and re.search(r"\bper\b|\$|\bhow\s+much\b", low):
+    if a.dimension is Dimension.USD and re.search(r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b", low):
         a.intent = "limit"
     compare = _COMPARE.search(question)
     if compare:

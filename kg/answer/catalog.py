@@ -51,6 +51,17 @@ class Entry:
     feature_kind: str | None = None
 
 
+_GENERIC_KIND_WORDS = frozenset("type kind option variant flavor flavour sort".split())
+
+
+def _kind_head(kind: str | None) -> str | None:
+    """The noun a kind is a kind of: "workflow type" -> "workflow", "queue type" -> "queue"."""
+    if not kind:
+        return None
+    words = [w for w in kind.split() if w.lower() not in _GENERIC_KIND_WORDS]
+    return " ".join(words) or None
+
+
 class Catalog:
     def __init__(
         self,
@@ -65,6 +76,11 @@ class Catalog:
         self.matcher = Matcher(self.common)
         self._scattered: list[tuple[frozenset[str], str]] = []
         for e in self.entries.values():
+            head = _kind_head(e.feature_kind)
+            if head and e.kind == "feature" and head.lower() not in e.label.lower():
+                e.names.add(
+                    f"{e.label} {head}"
+                )  # "Express" of kind "workflow type": "Express workflow"
             for name in {e.label, *e.names}:
                 self.matcher.add(name, e.iri)
                 words = [

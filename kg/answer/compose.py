@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from kg.text import STOPWORDS, squash, stem
-from kg.units import Dimension, format_value
+from kg.units import Dimension, Quantity, find_quantities, find_ranges, format_value
 
 _ORDER = {
     "max": ("max", "default", "min", "value"),
@@ -32,31 +32,49 @@ def join_names(names: list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def amount(value: Decimal, dimension: Dimension, per: str | None = None) -> str:
+def amount(
+    value: Decimal, dimension: Dimension, per: str | None = None, stated: str | None = None
+) -> str:
+    """An amount in the notes' own words when ``stated`` holds it ("24 hours", "1 min"),
+    else in the unit that writes it shortest ("86400 s" -> "1 day")."""
     text = format_value(value, dimension)
+    if stated:
+        for q in _stated_amounts(stated):
+            if q.dimension == dimension and q.base_value == value:
+                text = " ".join(q.text.split())
+                break
     return f"{text} per {per}" if per and dimension is Dimension.USD else text
 
 
+def _stated_amounts(stated: str) -> list[Quantity]:
+    found = list(find_quantities(stated))
+    for r in find_ranges(stated):
+        found += [r.low, r.high]
+    return found
+
+
+_PHRASES = {"max": "up to {}", "min": "at least {}", "default": "{} by default", "value": "{}"}
+
+
 def describe_limit(
-    bounds: dict[str, Decimal], dimension: Dimension, asked: str | None, per: str | None = None
+    bounds: dict[str, Decimal],
+    dimension: Dimension,
+    asked: str | None,
+    per: str | None = None,
+    stated: str | None = None,
 ) -> str:
-    """ "up to 14 days (4 days by default, at least 1 minute)" with the asked bound first."""
+    """ "up to 14 days (4 days by default, at least 1 min)" with the asked bound first, each
+    amount as the notes state it (``stated``) when they do."""
     parts: list[str] = []
     done: set[str] = set()
     if "min" in bounds and "max" in bounds and asked not in ("min", "max"):
-        parts.append(
-            f"{amount(bounds['min'], dimension)} to {amount(bounds['max'], dimension, per)}"
-        )
+        low = amount(bounds["min"], dimension, stated=stated)
+        parts.append(f"{low} to {amount(bounds['max'], dimension, per, stated)}")
         done |= {"min", "max"}
     for key in _ORDER.get(asked, _ORDER[None]):
         if key in done or key not in bounds:
             continue
-        v = amount(bounds[key], dimension, per)
-        parts.append(
-            {"max": f"up to {v}", "min": f"at least {v}", "default": f"{v} by default", "value": v}[
-                key
-            ]
-        )
+        parts.append(_PHRASES[key].format(amount(bounds[key], dimension, per, stated)))
         done.add(key)
     if not parts:
         return ""

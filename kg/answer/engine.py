@@ -278,7 +278,9 @@ class AnswerEngine:
             asked = "value"
         per = row.per if row.dimension is Dimension.USD else None
         sentence = limit_sentence(
-            row.subject_label, row.quantity, describe_limit(row.bounds, row.dimension, asked, per)
+            row.subject_label,
+            row.quantity,
+            describe_limit(row.bounds, row.dimension, asked, per, row.stated),
         )
         margin = best_score - (scored[1][0] if len(scored) > 1 else 0.0)
         confidence = max(0.0, min(1.0, best_score + 0.3 * min(margin, 0.5)))
@@ -363,8 +365,8 @@ class AnswerEngine:
             score += 0.6 if pred == "chargedBy" else -0.4
         elif a.relation == pred:
             score += 0.45
-        elif a.relation is not None and pred in ("chargedBy", "inCategory"):
-            score -= 0.3
+        elif pred in ("chargedBy", "inCategory"):
+            score -= 0.3 if a.relation is not None else 0.2
         if pred == "worksWith" and a.relation != "worksWith":
             score -= 0.3
         if pred == "inCategory":
@@ -470,9 +472,8 @@ class AnswerEngine:
             first = winners[0]
             assert first.dimension is not None
             names = join_names(list(dict.fromkeys(r.subject_label for r in winners)))
-            sentence = (
-                f"{names}: {first.quantity} {describe_limit(first.bounds, first.dimension, which)}."
-            )
+            described = describe_limit(first.bounds, first.dimension, which, stated=first.stated)
+            sentence = f"{names}: {first.quantity} {described}."
         else:
             assert a.compare_value is not None
             bound = "max" if a.compare_op == ">" else "min"

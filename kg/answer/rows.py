@@ -61,6 +61,7 @@ class LimitRow:
     unit: str
     per: str | None
     kind: str | None
+    stated: str
     source: Source
 
     @classmethod
@@ -79,6 +80,7 @@ class LimitRow:
             unit=unit,
             per=value(row, "per"),
             kind=value(row, "kind"),
+            stated=row["stated"].value,
             source=source_of(row),
         )
 
@@ -99,7 +101,7 @@ class LimitRow:
         per = self.per if self.dimension is Dimension.USD else None
         out = []
         for key, v in self.bounds.items():
-            shown = amount(v, self.dimension, per) if self.dimension else str(v)
+            shown = amount(v, self.dimension, per, self.stated) if self.dimension else str(v)
             out.append(
                 Fact(
                     subject,
