@@ -48,6 +48,7 @@ def words(text: str) -> list[str]:
     return [t.lower for t in tokens(text)]
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light, predictable stemmer: enough to make plurals and -ing/-ed forms meet."""
     w = word.lower()

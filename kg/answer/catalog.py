@@ -73,6 +73,7 @@ class Catalog:
     ) -> None:
         self.entries = {e.iri: e for e in entries}
         self.common = frozenset(common_words)
+        self._plain_words = self.common | STOPWORDS
         self.matcher = Matcher(self.common)
         self._scattered: list[tuple[frozenset[str], str]] = []
         for e in self.entries.values():
@@ -200,7 +201,7 @@ class Catalog:
         kept: list[Linked] = []
         for f in found:
             e = self.entries[f.iri]
-            single = len(f.text.split()) == 1 and f.text.lower() in self.common | STOPWORDS
+            single = len(f.text.split()) == 1 and f.text.lower() in self._plain_words
             owners = self.owner_services(f.iri)
             owned = bool(owners & named_owners) or bool(e.owners & named_owners)
             if f.kind != "service" and single and not owned:

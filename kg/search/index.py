@@ -12,6 +12,7 @@ open, so a reader's BM25 and vectors always come from the same build.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -164,20 +165,17 @@ class SearchIndex:
 
     def mentions(self, names: Sequence[str], ids: Sequence[str] | None = None) -> dict[str, float]:
         """Entity boost: the share of ``names`` each passage mentions (whole words, any case)."""
-        patterns = [
-            re.compile(r"(?<![a-z0-9])" + re.escape(n.lower()) + r"(?![a-z0-9])")
-            for n in dict.fromkeys(n.strip() for n in names)
-            if n
-        ]
-        if not patterns:
+        wanted = [n.lower() for n in dict.fromkeys(n.strip() for n in names) if n]
+        if not wanted:
             return {}
         rows = range(len(self._ids)) if ids is None else [self._row[i] for i in ids]
         out: dict[str, float] = {}
         for row in rows:
             text = self._contexts_lower[row]
-            found = sum(1 for p in patterns if p.search(text))
+            # A substring test first (fast); the word-boundary check only where it hits.
+            found = sum(1 for n in wanted if n in text and _word_pattern(n).search(text))
             if found:
-                out[self._ids[row]] = found / len(patterns)
+                out[self._ids[row]] = found / len(wanted)
         return out
 
     def search(
@@ -378,3 +376,8 @@ def remote_build_id(settings: Settings) -> str:
 def _qdrant_where(settings: Settings) -> str:
     """``KG_QDRANT_URL``, else an embedded Qdrant in ``DATA/qdrant``."""
     return settings.qdrant_url or str(settings.data / "qdrant")
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])")
