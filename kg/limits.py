@@ -41,11 +41,12 @@ class LimitFact:
     def unit(self) -> str:
         return self.dimension.unit_iri
 
-    @property
-    def iri(self) -> str:
+    def iri(self, document: str) -> str:
+        """Minted per document, subject, quantity and place: two notes never share a limit."""
         local = self.subject.removeprefix(vocab.ID).split("/", 1)
         scope = local[-1] if local else vocab.slug(self.subject)
-        return f"{vocab.ID}limit/{scope}/{vocab.slug(self.quantity)}-{self.evidence.start}"
+        quantity = vocab.slug(self.quantity)
+        return f"{vocab.ID}limit/{vocab.slug(document)}/{scope}/{quantity}-{self.evidence.start}"
 
     def bounds(self) -> dict[str, Decimal]:
         out = {"min": self.min, "max": self.max, "default": self.default, "value": self.value}

@@ -126,7 +126,7 @@ def document_quads(x: Extraction) -> list[ox.Quad]:
     minted: dict[str, int] = {}
     for limit in x.limits:
         assert isinstance(limit, LimitFact)
-        iri = limit.iri
+        iri = limit.iri(doc.id)
         minted[iri] = minted.get(iri, 0) + 1
         if minted[iri] > 1:  # two amounts of one quantity in one sentence ("1 year or 3 years")
             iri = f"{iri}-{minted[iri]}"
