@@ -383,25 +383,9 @@ def _count(store: GraphStore, report: BuildReport) -> None:
 
 
 def validate(store: GraphStore) -> list[str]:
-    """SHACL violations of the built graph (all graphs merged) against ontology/shapes.ttl."""
-    import rdflib
-    from pyshacl import validate as shacl
+    """SHACL violations of the built graph (all graphs merged) against ontology/shapes.ttl,
+    checked by queries in the store itself (``kg.shacl``)."""
+    from kg.shacl import compile_shapes
+    from kg.shacl import validate as run_checks
 
-    data = rdflib.Graph()
-    union = ox.serialize(
-        store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"),  # type: ignore[arg-type]
-        format=ox.RdfFormat.N_TRIPLES,
-    )
-    data.parse(data=union, format="nt")
-    shapes = rdflib.Graph().parse(ONTOLOGY_DIR / "shapes.ttl", format="turtle")
-    conforms, report_graph, _ = shacl(data, shacl_graph=shapes, inference="none", advanced=True)
-    if conforms:
-        return []
-    sh = rdflib.Namespace(vocab.SH)
-    out = []
-    for result in report_graph.subjects(rdflib.RDF.type, sh.ValidationResult):
-        focus = report_graph.value(result, sh.focusNode)
-        message = report_graph.value(result, sh.resultMessage)
-        path = report_graph.value(result, sh.resultPath)
-        out.append(f"{focus} {path or ''}: {message}")
-    return sorted(out)
+    return run_checks(store, compile_shapes(ONTOLOGY_DIR / "shapes.ttl"))
