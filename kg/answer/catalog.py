@@ -27,18 +27,22 @@ _KINDS = {
     vocab.CKG + "Topic": "topic",
     vocab.CKG + "Category": "category",
 }
-_ENTITY_QUERY = (
-    vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
-    + """
-SELECT ?s ?type ?label ?alt ?owner ?part ?kind WHERE {
+_P = vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
+# One query per property: a single query with OPTIONALs multiplies aliases by owners by kinds
+# and grows quadratically with the corpus.
+_ENTITIES = (
+    _P
+    + """SELECT DISTINCT ?s ?type ?label WHERE {
   VALUES ?type { ckg:Service ckg:Feature ckg:Topic ckg:Category }
-  ?s a ?type ; rdfs:label ?label .
-  OPTIONAL { ?s skos:altLabel ?alt }
-  OPTIONAL { ?owner ckg:hasFeature ?s }
-  OPTIONAL { ?s ckg:partOf ?part }
-  OPTIONAL { ?s ckg:featureKind ?kind }
-}"""
+  ?s a ?type ; rdfs:label ?label }"""
 )
+_ALIASES = _P + "SELECT DISTINCT ?s ?name WHERE { ?s skos:altLabel ?name }"
+_OWNERS = (
+    _P
+    + """SELECT DISTINCT ?s ?owner WHERE {
+  { ?owner ckg:hasFeature ?s } UNION { ?s ckg:partOf ?owner } }"""
+)
+_FEATURE_KINDS = _P + "SELECT DISTINCT ?s ?kind WHERE { ?s ckg:featureKind ?kind }"
 
 
 @dataclass
@@ -110,20 +114,22 @@ class Catalog:
         common_words: Iterable[str] = (),
     ) -> Catalog:
         entries: dict[str, Entry] = {}
-        for row in store.select(_ENTITY_QUERY):
-            iri = row["s"].value
+        for row in store.select(_ENTITIES):
+            iri, kind = row["s"].value, _KINDS[row["type"].value]
             e = entries.get(iri)
             if e is None:
-                e = entries[iri] = Entry(iri, _KINDS[row["type"].value], row["label"].value)
-            elif _KINDS[row["type"].value] == "service":
-                e.kind = "service"
-            if "alt" in row:
-                e.names.add(row["alt"].value)
-            for key in ("owner", "part"):
-                if key in row:
-                    e.owners.add(row[key].value)
-            if "kind" in row:
-                e.feature_kind = row["kind"].value
+                entries[iri] = Entry(iri, kind, row["label"].value)
+            elif kind == "service":
+                e.kind = "service"  # listed as a kind of another service, still a service
+        for query, add in (
+            (_ALIASES, lambda e, r: e.names.add(r["name"].value)),
+            (_OWNERS, lambda e, r: e.owners.add(r["owner"].value)),
+            (_FEATURE_KINDS, lambda e, r: setattr(e, "feature_kind", r["kind"].value)),
+        ):
+            for row in store.select(query):
+                entry = entries.get(row["s"].value)
+                if entry is not None:
+                    add(entry, row)
         return cls(
             entries.values(), vocabulary=vocabulary, lexicon=lexicon, common_words=common_words
         )
