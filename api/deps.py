@@ -1,14 +1,27 @@
-"""Shared dependencies of the routes: the runtime and its answer engine."""
+"""Shared dependencies of the routes: the runtime and its answer engine, and the one way a
+backend that is down reaches a client: 503 ``{"error", "backend", "message"}``, never a 500."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from kg.answer.engine import AnswerEngine
 from kg.runtime import NotReadyError, Runtime
 from kg.settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_UNAVAILABLE = {
+    "build": "nothing has been built yet",
+    "graph": "the graph store is unavailable",
+    "vectors": "the vector store is unavailable",
+}
+RETRY_AFTER = "1"  # seconds: the runtime tries a failed backend again on the next call
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -21,14 +34,38 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def not_ready(exc: NotReadyError) -> HTTPException:
+    """The 503 answered when ``exc.backend`` is missing or down."""
+    return HTTPException(
+        status_code=503,
+        detail={
+            "error": _UNAVAILABLE.get(exc.backend, f"the {exc.backend} is unavailable"),
+            "backend": exc.backend,
+            "message": exc.message,
+        },
+        headers={"Retry-After": RETRY_AFTER},
+    )
+
+
 def get_engine(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AnswerEngine:
     try:
         return runtime.engine()
     except NotReadyError as exc:
-        raise HTTPException(
-            status_code=503,
-            detail={"error": "not ready", "backend": exc.backend, "message": str(exc)},
-        ) from exc
+        raise not_ready(exc) from exc
+
+
+async def run_engine(
+    runtime: Runtime, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """Run a blocking engine call in the thread pool; a backend failing during it is a 503
+    naming the backend (the stores' own timeouts bound the wait)."""
+    try:
+        return await run_in_threadpool(call, *args, **kwargs)
+    except Exception as exc:
+        failure = runtime.failure(exc)
+        if failure is None:
+            raise
+        raise not_ready(failure) from exc
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -173,7 +173,7 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
         gen = data.new_generation()
-        _build_generation(settings, data, gen, docs, report, progress, search, embedder)
+        _build_generation(settings, data, gen, docs, report, progress, search, embedder, force)
         manifest = {
             "build_key": key,
             "extractor_version": EXTRACTOR_VERSION,
@@ -220,6 +220,7 @@ def _build_generation(
     progress: Progress | None,
     search: bool,
     embedder: Embedder | None,
+    force: bool = False,
 ) -> None:
     lexicon = Lexicon.load()
     common = common_english_words()
@@ -234,12 +235,14 @@ def _build_generation(
     extractor = Extractor(lexicon, discovered, common)
     cache = data.cache / "extract"
     cache.mkdir(parents=True, exist_ok=True)
-    documents: dict[str, tuple[str, list[ox.Quad]]] = {}  # IRI -> (content hash, quads)
+    documents: dict[str, tuple[str, list[ox.Quad]]] = {}  # IRI -> (extraction key, quads)
     mentioned: set[str] = set()
     for i, p in enumerate(parsed):
-        quads, stats, from_cache = _document(extractor, p, cache, state)
+        key, quads, stats, from_cache = _document(extractor, p, cache, state)
         report.extracted += 0 if from_cache else 1
-        documents[vocab.document_iri(p.document.id)] = (p.document.sha256, quads)
+        doc = ox.NamedNode(vocab.document_iri(p.document.id))
+        stamp = ox.Quad(doc, ox.NamedNode(vocab.CKG + "extractionKey"), ox.Literal(key), doc)
+        documents[doc.value] = (key, [*quads, stamp])
         mentioned.update(stats["entities"])
         if progress:
             progress("extract", i + 1, len(parsed))
@@ -262,7 +265,7 @@ def _build_generation(
         finally:
             store.close()
     else:
-        _write_remote(settings, documents, shared, report)
+        _write_remote(settings, documents, shared, report, force)
     if search:
         _index(settings, data, gen, parsed, report, progress, embedder)
 
@@ -272,18 +275,32 @@ def _write_remote(
     documents: dict[str, tuple[str, list[ox.Quad]]],
     shared: dict[str, list[ox.Quad]],
     report: BuildReport,
+    force: bool,
 ) -> None:
-    """Write into a SPARQL server, document by document: a document whose content hash the
-    server already holds is left alone, a changed one is replaced (its graphs dropped first,
-    so nothing is duplicated), and one that is gone is removed. Validation runs on an
-    in-memory copy of the same quads."""
+    """Write into a SPARQL server, document by document: a document whose extraction key
+    (text, lexicon, discovered services, extraction code) the server already holds is left
+    alone unless ``force``; a changed one is replaced (its graphs dropped first, so nothing is
+    duplicated); one that is gone is removed. Validation runs on an in-memory copy."""
     from kg.stores import open_graph_store
 
     store = open_graph_store(settings, read_only=False)
     try:
-        held = store.documents()
-        for doc_iri, (sha, quads) in documents.items():
-            if held.get(doc_iri) != sha:
+        held = {
+            r["doc"].value: r["key"].value
+            for r in store.select(
+                vocab.sparql_prefixes(("ckg",))
+                + "SELECT ?doc ?key WHERE { ?doc a ckg:Document ; ckg:extractionKey ?key }"
+            )
+        }
+        for doc_iri in {
+            r["doc"].value
+            for r in store.select(
+                vocab.sparql_prefixes(("ckg",)) + "SELECT ?doc WHERE { ?doc a ckg:Document }"
+            )
+        }:
+            held.setdefault(doc_iri, "")
+        for doc_iri, (key, quads) in documents.items():
+            if force or held.get(doc_iri) != key:
                 store.replace_document(doc_iri, quads)
         for doc_iri in set(held) - set(documents):
             store.remove_document(doc_iri)
@@ -339,14 +356,15 @@ def _index(
 
 def _document(
     extractor: Extractor, parsed: ParsedDocument, cache: Path, state: str
-) -> tuple[list[ox.Quad], dict[str, Any], bool]:
-    """A document's quads, from the cache when its text and the lexicon are unchanged."""
+) -> tuple[str, list[ox.Quad], dict[str, Any], bool]:
+    """A document's quads, from the cache when its text, the lexicon, the services discovered
+    across the notes and the extraction code are unchanged (all folded into its key)."""
     key = content_hash(f"{state}\n{parsed.document.id}\n{parsed.document.sha256}")
     nq, meta = cache / f"{key}.nq", cache / f"{key}.json"
     if nq.exists() and meta.exists():
         try:
             quads = list(ox.parse(path=str(nq), format=ox.RdfFormat.N_QUADS))
-            return quads, json.loads(meta.read_text("utf-8")), True
+            return key, quads, json.loads(meta.read_text("utf-8")), True
         except (OSError, SyntaxError, ValueError):
             pass  # a damaged cache entry is rebuilt
     x = extractor.extract(parsed)
@@ -356,7 +374,7 @@ def _document(
     ox.serialize(quads, output=str(tmp), format=ox.RdfFormat.N_QUADS)
     tmp.replace(nq)
     meta.write_text(json.dumps(stats), encoding="utf-8")
-    return quads, stats, False
+    return key, quads, stats, False
 
 
 _COUNTS = {

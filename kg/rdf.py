@@ -199,6 +199,7 @@ def build_quads(build_id: str, documents: int) -> list[ox.Quad]:
     node = ox.NamedNode(vocab.ID + "build")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return [
+        ox.Quad(node, RDF_TYPE, ckg("Build"), g),
         ox.Quad(node, ckg("buildId"), ox.Literal(build_id), g),
         ox.Quad(
             node, ckg("builtAt"), ox.Literal(now, datatype=ox.NamedNode(vocab.XSD + "dateTime")), g

@@ -1,4 +1,7 @@
-"""One contract for every vector store (FAISS in memory and on disk, Qdrant in memory and local)."""
+"""One contract for every vector store: FAISS in memory and on disk, Qdrant in memory
+(``":memory:"``) and in a local folder. Every store holds the same ids, payloads and vectors,
+finds the same neighbours, keeps them across a reopen when it persists, and gives the same
+hybrid search results; then what only one kind of store does."""
 
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ from kg.search import (
     sync_index,
 )
 from kg.search.passages import Passage
-from kg.search.vectors import point_id
+from kg.search.vectors import point_id, qdrant_alias_target
 
 DIM = 16
 STORES = ["faiss-memory", "faiss-disk", "qdrant-memory", "qdrant-local"]
+PERSISTENT = ["faiss-disk", "qdrant-local"]
 
 
 def unit_vectors(n: int, dim: int = DIM, seed: int = 0) -> np.ndarray:
@@ -77,6 +81,96 @@ def test_store_contract(store: VectorStore) -> None:
 
     with pytest.raises(ValueError):
         store.add(["x"], unit_vectors(1, DIM + 1), [{}])
+
+
+def test_an_empty_store(store: VectorStore) -> None:
+    assert store.count() == 0
+    assert store.ids() == [] and list(store.items()) == []
+    assert store.search(unit_vectors(1)[0], 5) == []
+    assert store.get(["missing"]) == []
+    assert store.vectors([]).shape == (0, DIM)
+    store.delete(["missing"])
+    store.ping()
+
+
+def test_search_edge_cases(store: VectorStore) -> None:
+    vectors = unit_vectors(3)
+    store.add(["a", "b", "c"], vectors, [{}, {}, {}])
+    assert store.search(vectors[0], 0) == []
+    assert len(store.search(vectors[0], 10)) == 3  # k larger than the store
+    with pytest.raises(ValueError):
+        store.add(["x", "y"], unit_vectors(1), [{}, {}])  # lengths disagree
+
+
+@pytest.mark.parametrize("kind", PERSISTENT)
+def test_a_persistent_store_reopens_with_everything(kind: str, tmp_path: Path) -> None:
+    vectors = unit_vectors(12)
+    ids = [f"n.md#{i}-{i + 1}" for i in range(12)]
+    payloads = [{"i": i, "text": f"é {i}", "nested": {"list": [i, None]}} for i in range(12)]
+    first = open_store(kind, tmp_path)
+    first.add(ids, vectors, payloads)
+    first.delete([ids[0]])
+    first.close()
+    again = open_store(kind, tmp_path)
+    try:
+        assert again.count() == 11
+        assert sorted(again.ids()) == sorted(ids[1:])
+        assert again.get([ids[5]]) == [payloads[5]]
+        np.testing.assert_allclose(again.vectors([ids[3]]), vectors[[3]], atol=1e-6)
+        assert again.search(vectors[7], 1)[0][0] == ids[7]
+    finally:
+        again.close()
+
+
+def _passages(texts: list[str]) -> list[Passage]:
+    out, at = [], 0
+    for t in texts:
+        out.append(Passage(f"n.md#{at}-{at + len(t)}", "n.md", "S", at, at + len(t), t, t))
+        at += len(t) + 1
+    return out
+
+
+TEXTS = [
+    "SQS keeps messages for four days by default",
+    "The X-Forwarded-For header carries the client IP address",
+    "Aurora keeps six copies of your data across three zones",
+    "Network ACLs can deny an IP address, security groups cannot",
+    "Lambda is charged by requests and duration",
+    "S3 objects can be as large as five terabytes",
+    "Route 53 routing policies include weighted and latency based",
+]
+
+
+def test_every_store_gives_the_same_search_results(tmp_path: Path) -> None:
+    embedder = FakeEmbedder(DIM)
+    passages = _passages(TEXTS)
+    results = {}
+    for kind in STORES:
+        store = open_store(kind, tmp_path / kind)
+        sync_index(store, passages, embedder)
+        index = SearchIndex(store, embedder)
+        results[kind] = [
+            [(h.id, round(h.score, 4), {k: round(v, 4) for k, v in h.scores.items()}) for h in hits]
+            for hits in (
+                index.search(q, 4) for q in ("block an IP address", "how long are messages kept")
+            )
+        ]
+        index.close()
+    assert all(r == results["faiss-memory"] for r in results.values()), results
+
+
+def test_sync_index_is_idempotent_and_incremental(store: VectorStore) -> None:
+    embedder = FakeEmbedder(DIM)
+    passages = _passages(TEXTS)
+    first = sync_index(store, passages, embedder)
+    assert (first.passages, first.added, first.removed) == (7, 7, 0)
+    again = sync_index(store, passages, embedder)
+    assert (again.encoded, again.added, again.removed) == (0, 0, 0)
+    changed = [*passages[:2], _passages(["SQS keeps messages for up to fourteen days"])[0]]
+    third = sync_index(store, changed, embedder)
+    assert (third.passages, third.added, third.removed) == (3, 1, 5)
+    assert sorted(store.ids()) == sorted(p.id for p in changed)
+    assert store.get([changed[2].id])[0]["text"] == changed[2].text
 
 
 def test_qdrant_and_faiss_give_the_same_hits(tmp_path: Path) -> None:
@@ -161,3 +255,49 @@ def test_qdrant_local_folder_persists_and_ids_map_to_uuids(tmp_path: Path) -> No
     assert point_id("a.md#0-10") == point_id("a.md#0-10") != point_id("a.md#0-11")
     with pytest.raises(ValueError, match="unknown vector store"):
         make_vector_store("milvus")
+
+
+def test_qdrant_publish_points_the_alias_and_keeps_the_previous(tmp_path: Path) -> None:
+    """Each build fills its own collection and publishes it (a local folder: ``":memory:"``
+    clients do not share collections)."""
+    location = str(tmp_path / "qdrant")
+    stores: list[QdrantStore] = []
+    try:
+        for i in range(3):
+            store = QdrantStore(location, f"p-gen-{i}", DIM)
+            stores.append(store)
+            store.add([f"x{i}"], unit_vectors(1, seed=i), [{"gen": i}])
+            store.publish("p")
+            assert qdrant_alias_target(store._client, "p") == f"p-gen-{i}"
+        names = {c.name for c in stores[0]._client.get_collections().collections}
+        assert names == {"p-gen-1", "p-gen-2"}  # the one before is kept for readers holding it
+        reader = QdrantStore(location, "p", DIM, create=False)
+        assert reader.get(["x2"]) == [{"gen": 2}]
+        reader.close()
+        with pytest.raises(LookupError):
+            QdrantStore(location, "nothing", DIM, create=False)
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_publishing_passages_keeps_the_sentence_collections(tmp_path: Path) -> None:
+    """What a build does: passages into ``p-<gen>``, then sentences into ``p-sentences-<gen>``."""
+    location = str(tmp_path / "qdrant")
+    stores: list[QdrantStore] = []
+    try:
+        for gen in ("gen-0", "gen-1"):
+            for alias in ("p", "p-sentences"):
+                store = QdrantStore(location, f"{alias}-{gen}", DIM)
+                stores.append(store)
+                store.add(["x"], unit_vectors(1), [{"gen": gen}])
+                store.publish(alias)
+                if gen == "gen-0":
+                    continue  # published for the first time: nothing to keep yet
+                client = store._client
+                for name in ("p", "p-sentences"):  # readers always find both
+                    target = qdrant_alias_target(client, name)
+                    assert target is not None and client.collection_exists(target), (alias, name)
+    finally:
+        for store in stores:
+            store.close()

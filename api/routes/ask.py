@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
-from fastapi.concurrency import run_in_threadpool
 
-from api.deps import EngineDep
+from api.deps import EngineDep, RuntimeDep, run_engine
 from api.schemas import MAX_QUESTION_CHARS, AskRequest, AskResponse, ErrorResponse, answer_out
 
 router = APIRouter(tags=["question answering"])
@@ -15,7 +14,7 @@ router = APIRouter(tags=["question answering"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse, "description": "empty question"},
     413: {"model": ErrorResponse, "description": "question too long"},
-    503: {"model": ErrorResponse, "description": "a backend is not ready"},
+    503: {"model": ErrorResponse, "description": "a backend is not ready or down (`backend`)"},
 }
 
 
@@ -35,20 +34,21 @@ def check_text(text: str, what: str = "question") -> str:
 
 
 @router.post("/ask", response_model=AskResponse, responses=_ERRORS)
-async def ask_post(body: AskRequest, engine: EngineDep) -> AskResponse:
+async def ask_post(body: AskRequest, runtime: RuntimeDep, engine: EngineDep) -> AskResponse:
     """Answer a question; `route` says where the answer came from ("none": not covered)."""
     question = check_text(body.question)
-    answer = await run_in_threadpool(engine.ask, question, body.k)
+    answer = await run_engine(runtime, engine.ask, question, body.k)
     return answer_out(answer)
 
 
 @router.get("/ask", response_model=AskResponse, responses=_ERRORS)
 async def ask_get(
+    runtime: RuntimeDep,
     engine: EngineDep,
     q: Annotated[str, Query(description="The question.")],
     k: Annotated[int, Query(ge=1, le=50, description="Passages returned as context.")] = 5,
 ) -> AskResponse:
     """The same as POST /ask, for links and quick tests."""
     question = check_text(q)
-    answer = await run_in_threadpool(engine.ask, question, k)
+    answer = await run_engine(runtime, engine.ask, question, k)
     return answer_out(answer)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.concurrency import run_in_threadpool
 
-from api.deps import EngineDep
+from api.deps import EngineDep, RuntimeDep, run_engine
 from api.routes.ask import _ERRORS, check_text
 from api.schemas import SearchResponse, passage_out
 
@@ -16,11 +15,12 @@ router = APIRouter(tags=["search"])
 
 @router.get("/search", response_model=SearchResponse, responses=_ERRORS)
 async def search(
+    runtime: RuntimeDep,
     engine: EngineDep,
     q: Annotated[str, Query(description="What to look for.")],
     k: Annotated[int, Query(ge=1, le=50, description="How many passages.")] = 5,
 ) -> SearchResponse:
     """Passages best first, with `scores.dense`, `scores.bm25`, `scores.entity`."""
     query = check_text(q, "query")
-    hits = await run_in_threadpool(engine.search, query, k)
+    hits = await run_engine(runtime, engine.search, query, k)
     return SearchResponse(query=query, passages=[passage_out(h) for h in hits])

@@ -282,7 +282,9 @@ def qdrant_client(url_or_path: str | Path = ":memory:", *, api_key: str | None =
     if where == ":memory:":
         return QdrantClient(location=":memory:")
     if where.startswith(("http://", "https://")):
-        return QdrantClient(url=where, api_key=api_key)
+        # No version check (it starts a thread that warns while the server is down) and a
+        # bounded timeout: a query against a dead Qdrant fails fast instead of hanging.
+        return QdrantClient(url=where, api_key=api_key, timeout=5, check_compatibility=False)
     # Qdrant's local mode locks its folder to one client per process: share it.
     with _LOCAL_LOCK:
         shared = _LOCAL_CLIENTS.get(where)
@@ -359,7 +361,8 @@ class QdrantStore(VectorStore):
 
     def publish(self, alias: str) -> None:
         """Point ``alias`` at this collection in one step, keep the one it pointed at before
-        (readers may still hold it), and drop older ``<alias>-*`` collections."""
+        (readers may still hold it), and drop older builds' collections ``<alias>-gen-*``
+        (other aliases that share the prefix, such as ``<alias>-sentences``, are left alone)."""
         models = self._models
         previous = qdrant_alias_target(self._client, alias)
         ops: list[Any] = []
@@ -374,7 +377,7 @@ class QdrantStore(VectorStore):
         )
         self._client.update_collection_aliases(change_aliases_operations=ops)
         for c in self._client.get_collections().collections:
-            if c.name.startswith(alias + "-") and c.name not in (self.collection, previous):
+            if c.name.startswith(alias + "-gen-") and c.name not in (self.collection, previous):
                 self._client.delete_collection(c.name)
 
     def ping(self) -> None:

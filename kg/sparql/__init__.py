@@ -62,10 +62,17 @@ __all__ = [
 
 
 def open_executor(settings: Settings, *, workers: int | None = None) -> QueryExecutor:
-    """The executor the settings select (workers start on first use or ``start()``)."""
+    """The executor the settings select: worker processes over the live generation (they start
+    on first use or ``start()``), or the remote SPARQL server with ``KG_GRAPH_STORE=sparql``."""
+    if settings.graph_store == "sparql":
+        from kg.sparql.remote import RemoteExecutor
+
+        if not settings.sparql_query_url:
+            return UnavailableExecutor("KG_GRAPH_STORE=sparql needs KG_SPARQL_QUERY_URL")
+        return RemoteExecutor.from_settings(settings)
     if settings.graph_store != "oxigraph":
         return UnavailableExecutor(
-            f"the SPARQL endpoint does not support KG_GRAPH_STORE={settings.graph_store} yet"
+            f"the SPARQL endpoint does not support KG_GRAPH_STORE={settings.graph_store}"
         )
     return LocalExecutor(
         DataDir(settings.data),

@@ -1,0 +1,354 @@
+"""The /sparql endpoint over a remote SPARQL 1.1 server (``KG_GRAPH_STORE=sparql``).
+
+``RemoteExecutor`` forwards queries to ``KG_SPARQL_QUERY_URL`` and updates to
+``KG_SPARQL_UPDATE_URL`` under the same rules as the embedded executor, so a client cannot tell
+the two apart:
+
+* **SERVICE and LOAD** are refused by the same screen (``check_allowed``) before anything is
+  sent: most servers federate by default (Oxigraph's server does).
+* **Formats and the row cap.** SELECT and ASK answers are fetched as SPARQL JSON, CONSTRUCT and
+  DESCRIBE answers as N-Triples, and streamed through pyoxigraph's parsers into the endpoint's
+  own writers (``kg.sparql.worker.serialize_solutions`` / ``serialize_triples``): the client
+  gets any format of ``kg.sparql.formats`` with the same cap, headers and JSON flag as from the
+  embedded store. Parsing stops at row ``max_rows + 1`` and the connection is dropped, so a huge
+  answer is never read whole.
+* **The time limit** (``KG_SPARQL_TIMEOUT``) is the HTTP timeout: connecting may take
+  ``connect_timeout``, the answer must start within the limit, and the body is read against a
+  deadline checked after every chunk (a server trickling bytes is cut off at most one read
+  timeout after the deadline). Passing it does not stop the query on the server: the SPARQL
+  protocol has no cancel. Servers that take a time limit as a parameter get it with
+  ``timeout_parameter`` (Fuseki and RDF4J/GraphDB read ``timeout=<seconds>``; Oxigraph has none),
+  or from the URL's own query string (``.../query?timeout=30``), which is kept.
+* **Datasets.** ``default-graph-uri`` / ``named-graph-uri`` are forwarded as given; without them
+  the server's default graph answers, which must be the union of all graphs
+  (``oxigraph serve --union-default-graph``; docs/scaling.md). A query's own ``FROM`` /
+  ``FROM NAMED`` are sent as those parameters too, because Oxigraph's union option would
+  otherwise override them (``query_dataset``).
+* **Errors** keep the endpoint's codes: the server's 400 is ``MalformedQuery`` with its message;
+  a server that is down, refuses, or answers another error status is ``GraphUnavailable`` (503)
+  naming the URL; a time limit that passes is ``QueryTimeout`` (503).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from typing import IO, cast
+
+import httpx
+import pyoxigraph as ox
+
+from kg.settings import Settings
+from kg.sparql.errors import (
+    BadRequest,
+    Forbidden,
+    GraphUnavailable,
+    MalformedQuery,
+    NotAcceptable,
+    QueryTimeout,
+)
+from kg.sparql.executor import (
+    _ACCEPT_GRAPHS,
+    _ACCEPT_RESULTS,
+    OUTPUT_PREFIXES,
+    QueryExecutor,
+    QueryRequest,
+    QueryResult,
+    check_allowed,
+)
+from kg.sparql.formats import BY_NAME
+from kg.sparql.worker import RESULT_FORMATS, serialize_solutions, serialize_triples
+
+RESULTS_JSON = "application/sparql-results+json"
+ACCEPT = {
+    "results": f"{RESULTS_JSON}, application/sparql-results+xml;q=0.8",
+    "graph": "application/n-triples, text/turtle;q=0.8, application/rdf+xml;q=0.5",
+}
+ACCEPT_ANY = f"{ACCEPT['results']}, {ACCEPT['graph']}"
+UPDATED = "remote"  # what ``update`` returns: the server holds no generations
+
+
+class _Expired(Exception):
+    """The deadline passed while the answer was still arriving."""
+
+
+class RemoteExecutor(QueryExecutor):
+    """Queries and updates forwarded to a SPARQL 1.1 server with the endpoint's limits.
+
+    Without ``update_url`` updates are refused (403). ``transport`` replaces the HTTP transport
+    (tests use ``httpx.MockTransport``).
+    """
+
+    def __init__(
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_rows: int = 10_000,
+        connect_timeout: float = 3.0,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout_parameter: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if token and (user or password):
+            raise ValueError("give either a user and password or a token, not both")
+        self.query_url = query_url
+        self.update_url = update_url
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.timeout_parameter = timeout_parameter
+        headers = {"User-Agent": "cloudkg"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(
+            auth=httpx.BasicAuth(user, password or "") if user else None,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
+            # retries=1 repeats only a failed connect: nothing was sent, so it is always safe.
+            transport=transport or httpx.HTTPTransport(retries=1),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RemoteExecutor:
+        if not settings.sparql_query_url:
+            raise ValueError("KG_GRAPH_STORE=sparql needs KG_SPARQL_QUERY_URL")
+        password, token = settings.sparql_store_password, settings.sparql_store_token
+        return cls(
+            settings.sparql_query_url,
+            settings.sparql_update_url,
+            timeout=settings.sparql_timeout,
+            max_rows=settings.sparql_max_rows,
+            user=settings.sparql_store_user,
+            password=password.get_secret_value() if password else None,
+            token=token.get_secret_value() if token else None,
+        )
+
+    def __repr__(self) -> str:
+        return f"RemoteExecutor({self.query_url!r}, {self.update_url!r})"
+
+    # Queries.
+
+    def query(self, request: QueryRequest) -> QueryResult:
+        found = check_allowed(request.query)
+        if found.kind == "results" and request.results_format is None:
+            raise NotAcceptable(f"{found.form} answers are results; {_ACCEPT_RESULTS}")
+        if found.kind == "graph" and request.graph_format is None:
+            raise NotAcceptable(f"{found.form} answers are RDF graphs; {_ACCEPT_GRAPHS}")
+        default_graphs, named_graphs = request.default_graphs, request.named_graphs
+        if default_graphs is None and named_graphs is None and found.has_dataset:
+            default_graphs, named_graphs = query_dataset(request.query)
+        for iri in (*(default_graphs or ()), *(named_graphs or ())):
+            try:
+                ox.NamedNode(iri)
+            except ValueError as exc:
+                raise BadRequest(str(exc)) from None
+        params: list[tuple[str, str]] = []
+        if default_graphs is not None or named_graphs is not None:
+            # The protocol's dataset replaces the query's; a part left out is empty.
+            params += [("default-graph-uri", g) for g in default_graphs or ()]
+            params += [("named-graph-uri", g) for g in named_graphs or ()]
+        started = time.monotonic()
+        deadline = started + self.timeout
+        accept = ACCEPT.get(found.kind or "", ACCEPT_ANY)
+        with (
+            self._failures(self.query_url, "query"),
+            self._send(
+                self.query_url, request.query, "application/sparql-query", accept, params
+            ) as response,
+        ):
+            body, fmt, kind, truncated = self._serialise(response, request, found.kind, deadline)
+        return QueryResult(
+            body=body,
+            format=BY_NAME[fmt],
+            kind=kind,
+            truncated=truncated,
+            max_rows=self.max_rows,
+            elapsed=time.monotonic() - started,
+        )
+
+    def _serialise(
+        self,
+        response: httpx.Response,
+        request: QueryRequest,
+        expected: str | None,
+        deadline: float,
+    ) -> tuple[bytes, str, str, bool]:
+        """Stream the server's answer into the requested format: (body, format, kind, cut)."""
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        results = ox.QueryResultsFormat.from_media_type(media) if media else None
+        graph = ox.RdfFormat.from_media_type(media) if media else None
+        # application/json and application/xml name both kinds: the query's form decides.
+        if results is not None and (graph is None or expected != "graph"):
+            parsed = ox.parse_query_results(_Body.of(response, deadline), results)
+            fmt = request.results_format
+            if isinstance(parsed, ox.QueryBoolean):
+                if fmt is None:
+                    raise NotAcceptable(f"ASK answers are results; {_ACCEPT_RESULTS}")
+                return parsed.serialize(format=RESULT_FORMATS[fmt]) or b"", fmt, "boolean", False
+            if fmt is None:
+                raise NotAcceptable(f"SELECT answers are results; {_ACCEPT_RESULTS}")
+            body, truncated = serialize_solutions(parsed, fmt, self.max_rows)
+            return body, fmt, "results", truncated
+        if graph is not None:
+            fmt = request.graph_format
+            if fmt is None:
+                raise NotAcceptable(f"CONSTRUCT answers are RDF graphs; {_ACCEPT_GRAPHS}")
+            triples = (quad.triple for quad in ox.parse(_Body.of(response, deadline), graph))
+            body, _, truncated = serialize_triples(triples, fmt, self.max_rows, OUTPUT_PREFIXES)
+            return body, fmt, "graph", truncated
+        raise GraphUnavailable(
+            f"the SPARQL server at {self.query_url} answered in an unexpected format "
+            f"({media or 'no content type'})"
+        )
+
+    # Updates.
+
+    def update(self, update: str) -> str:
+        """Send an update to the server; returns ``"remote"`` (there is no generation)."""
+        check_allowed(update, update=True)
+        if not self.update_url:
+            raise Forbidden(
+                f"the graph store at {self.query_url} is read-only here: set KG_SPARQL_UPDATE_URL"
+            )
+        with (
+            self._failures(self.update_url, "update"),
+            self._send(self.update_url, update, "application/sparql-update", None, []),
+        ):
+            pass
+        return UPDATED
+
+    # HTTP.
+
+    @contextlib.contextmanager
+    def _send(
+        self,
+        url: str,
+        text: str,
+        content_type: str,
+        accept: str | None,
+        params: list[tuple[str, str]],
+    ) -> Iterator[httpx.Response]:
+        """POST ``text``; yields the streamed response once its status is a success."""
+        if self.timeout_parameter:
+            params = [*params, (self.timeout_parameter, f"{self.timeout:g}")]
+        # httpx would replace the URL's own query string with ``params``: merge them instead.
+        target = httpx.URL(url)
+        if params:
+            target = target.copy_merge_params(tuple(params))
+        headers = {"Content-Type": content_type}
+        if accept:
+            headers["Accept"] = accept
+        with self._client.stream(
+            "POST", target, content=text.encode("utf-8"), headers=headers
+        ) as response:
+            if response.is_error:
+                response.read()
+                detail = _message(response)
+                if response.status_code == 400:
+                    raise MalformedQuery.from_parser(
+                        detail or f"the SPARQL server at {url} answered 400"
+                    )
+                raise GraphUnavailable(
+                    f"the SPARQL server at {url} answered {response.status_code} "
+                    f"{response.reason_phrase}" + (f": {detail}" if detail else "")
+                )
+            yield response
+
+    @contextlib.contextmanager
+    def _failures(self, url: str, what: str) -> Iterator[None]:
+        """Network failures and timeouts as the endpoint's errors."""
+        try:
+            yield
+        except _Expired:
+            raise self._timeout(url, what) from None
+        except httpx.ConnectTimeout:
+            raise GraphUnavailable(
+                f"the SPARQL server at {url} did not accept a connection within "
+                f"{self.connect_timeout:g} s"
+            ) from None
+        except httpx.TimeoutException:
+            raise self._timeout(url, what) from None
+        except httpx.HTTPError as exc:
+            raise GraphUnavailable(f"cannot reach the SPARQL server at {url}: {exc}") from None
+        except (SyntaxError, ValueError) as exc:  # pyoxigraph could not read the answer
+            raise GraphUnavailable(
+                f"unreadable answer from the SPARQL server at {url}: {exc}"
+            ) from exc
+
+    def _timeout(self, url: str, what: str) -> QueryTimeout:
+        outcome = "may still be running it" if what == "query" else "may still apply it"
+        return QueryTimeout(
+            f"the {what} ran longer than the {self.timeout:g} s limit: the SPARQL server at {url} "
+            f"did not answer in time (it {outcome})"
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def query_dataset(text: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The IRIs a query's FROM and FROM NAMED clauses name, to be sent as the protocol's
+    ``default-graph-uri`` / ``named-graph-uri``: ``oxigraph serve --union-default-graph`` lets
+    the union override a query's own FROM, while the protocol's parameters win everywhere.
+    rdflib's parser resolves prefixes and BASE; (None, None) when it cannot read the query (the
+    server then gets it as it is)."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        clauses = translateQuery(parseQuery(text)).algebra.get("datasetClause") or []
+    except Exception:  # rdflib reads less than the servers do: let the server decide
+        return None, None
+    # CompValue.get answers the key itself for a missing key: test membership instead.
+    default = tuple(str(c["default"]) for c in clauses if "default" in c)
+    named = tuple(str(c["named"]) for c in clauses if "named" in c)
+    if not default and not named:
+        return None, None
+    return default, named
+
+
+class _Body:
+    """A streamed response body as a binary file for pyoxigraph's parsers.
+
+    Raises ``_Expired`` once ``deadline`` (``time.monotonic()``) has passed between chunks.
+    """
+
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
+        self._chunks = response.iter_bytes()
+        self._buffer = memoryview(b"")
+        self._deadline = deadline
+
+    @classmethod
+    def of(cls, response: httpx.Response, deadline: float) -> IO[bytes]:
+        return cast("IO[bytes]", cls(response, deadline))
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if time.monotonic() > self._deadline:
+                raise _Expired
+            if chunk is None:
+                return b""
+            self._buffer = memoryview(chunk)
+        if size < 0 or size >= len(self._buffer):
+            out, self._buffer = bytes(self._buffer), memoryview(b"")
+        else:
+            out, self._buffer = bytes(self._buffer[:size]), self._buffer[size:]
+        return out
+
+    def readable(self) -> bool:
+        return True
+
+
+def _message(response: httpx.Response, limit: int = 1_000) -> str:
+    """The server's error text, short enough for a message."""
+    try:
+        text = response.text.strip()
+    except (UnicodeDecodeError, LookupError):
+        return ""
+    return text if len(text) <= limit else text[:limit] + " ..."
