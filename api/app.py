@@ -14,10 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.routes import ask, search, sparql
+from api.mcp import McpHttp
+from api.routes import ask, chat, search, sparql
 from kg.datadir import DataDir
 from kg.runtime import Runtime
 from kg.settings import Settings
+from kg.tools import Toolbox
 
 log = logging.getLogger("cloudkg")
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or Settings()
     state = AppState(settings=settings, data=DataDir(settings.data))
     state.services["runtime"] = runtime or Runtime(settings)
+    mcp_http = McpHttp(lambda: Toolbox(state.services["runtime"], settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,7 +48,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             await run_in_threadpool(state.services["runtime"].engine)  # load model and build
         except Exception as exc:  # not ready yet: /readyz says why, requests get 503
             log.warning("not ready at start-up: %s", exc)
-        yield
+        async with mcp_http.run():
+            yield
         for service in state.services.values():
             close = getattr(service, "close", None)
             if close is not None:
@@ -63,6 +67,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(ask.router)
     app.include_router(search.router)
     app.include_router(sparql.router)
+    app.include_router(chat.router)
+    app.router.routes.append(mcp_http.route("/mcp"))
     _error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

@@ -297,24 +297,13 @@ def in_rdflib(dataset: rdflib.Dataset, query: str) -> Callable[[], int]:
     return run
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data", type=Path, help="a built data folder (default: ./data)")
-    source.add_argument("--synthetic", type=int, metavar="SERVICES", help="generate this many")
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--rdflib-runs", type=int, default=5)
-    args = parser.parse_args(argv)
-
+def measure(
+    data: Path, *, runs: int = 30, warmup: int = 5, rdflib_runs: int = 5
+) -> tuple[int, dict[str, dict[str, Timing]]]:
+    """Time the five queries on /sparql, oxigraph serve (disk and memory) and rdflib, over
+    the union of the graphs of a built data folder. Returns (quads, timings by query)."""
     with tempfile.TemporaryDirectory(prefix="bench-sparql-") as tmp:
         work = Path(tmp)
-        if args.synthetic:
-            data = work / "data"
-            quads = make_synthetic(data, args.synthetic)
-            print(f"synthetic data: {args.synthetic} services, {quads:,} quads", file=sys.stderr)
-        else:
-            data = args.data or Path("data")
         gen = DataDir(data).current()
         if gen is None:
             raise SystemExit(f"no built graph in {data} (run `kg build` or use --synthetic)")
@@ -323,7 +312,6 @@ def main(argv: list[str] | None = None) -> None:
         store.store.dump(str(export), ox.RdfFormat.N_QUADS)
         quads = len(store.store)
         store.close()
-
         started = time.perf_counter()
         dataset = rdflib.Dataset(default_union=True)
         dataset.parse(export, format="nquads")
@@ -331,7 +319,6 @@ def main(argv: list[str] | None = None) -> None:
             f"rdflib loaded {quads:,} quads in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-
         results: dict[str, dict[str, Timing]] = {}
         with (
             oxigraph_server(export, work) as oxigraph_url,
@@ -345,10 +332,30 @@ def main(argv: list[str] | None = None) -> None:
                     "oxigraph": over_http(client, oxigraph_url, query),
                     "oxigraph-memory": over_http(client, oxigraph_memory_url, query),
                 }
-                results[name] = timed(servers, args.warmup, args.runs)
-                results[name] |= timed({"rdflib": in_rdflib(dataset, query)}, 1, args.rdflib_runs)
+                results[name] = timed(servers, warmup, runs)
+                results[name] |= timed({"rdflib": in_rdflib(dataset, query)}, 1, rdflib_runs)
                 print(f"  {name}: done", file=sys.stderr)
+    return quads, results
 
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", type=Path, help="a built data folder (default: ./data)")
+    source.add_argument("--synthetic", type=int, metavar="SERVICES", help="generate this many")
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--rdflib-runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-sparql-data-") as tmp:
+        data = args.data or Path("data")
+        if args.synthetic:
+            data = Path(tmp) / "data"
+            made = make_synthetic(data, args.synthetic)
+            print(f"synthetic data: {args.synthetic} services, {made:,} quads", file=sys.stderr)
+        quads, results = measure(
+            data, runs=args.runs, warmup=args.warmup, rdflib_runs=args.rdflib_runs
+        )
     print(
         f"\n{quads:,} quads; median (p90) in ms over {args.runs} runs (rdflib {args.rdflib_runs})\n"
     )

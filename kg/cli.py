@@ -109,16 +109,15 @@ def serve(
 ) -> None:
     """Serve the API: /ask, /search, /sparql, /v1 (chat), /mcp, /docs. Builds the bundled
     notes first when the data folder holds no build."""
-    import uvicorn
-
     from api.app import create_app
+    from api.server import run
     from kg.datadir import DataDir
 
     settings = settings_from(data=data)
     if settings.graph_store == "oxigraph" and DataDir(settings.data).current() is None:
         typer.echo(f"no build in {settings.data}: building {settings.corpus} first", err=True)
         build(paths=None, data=settings.data, force=False, graph_only=False)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    run(create_app(settings), host, port)
 
 
 @app.command()
@@ -223,6 +222,16 @@ def sparql(
         ) from None
     except SparqlError as exc:
         raise fail(exc.message) from None
+
+
+@app.command()
+def mcp(data: DataOpt = None) -> None:
+    """Serve the tools (ask, search, sparql, describe) to an MCP client over stdio."""
+    import anyio
+
+    from api.mcp import serve_stdio
+
+    anyio.run(serve_stdio, settings_from(data=data))
 
 
 def main() -> None:

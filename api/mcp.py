@@ -1,0 +1,154 @@
+"""The tools (``ask``, ``search``, ``sparql``, ``describe``) as an MCP server, built with the
+official ``mcp`` SDK's low-level ``Server`` so that the input schemas are exactly those of
+``kg.tools`` (the ones ``/v1/tools`` publishes).
+
+Two transports: stdio (``kg mcp --data DIR``, ``serve_stdio``) and streamable HTTP mounted
+at ``/mcp`` on the API (``McpHttp``). The HTTP transport is stateless with JSON responses:
+any replica behind a load balancer can answer any request, as the rest of the API.
+
+A tool result carries the tool's JSON both as ``structuredContent`` and, serialised, as its
+one text block (what the MCP specification asks of tools that return structured content);
+a failed call is a result with ``isError`` and the message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server import Server, ServerRequestContext
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from kg.runtime import NotReadyError, Runtime
+from kg.settings import Settings
+from kg.tools import TOOLS, Toolbox, ToolError
+
+log = logging.getLogger("cloudkg.mcp")
+
+NAME = "cloudkg"
+VERSION = "0.1.0"
+INSTRUCTIONS = (
+    "cloudkg answers questions about a set of cloud-architecture notes from a knowledge graph "
+    "(services, features, limits, relations) and hybrid search, with the source sentence of "
+    "every fact. Use `ask` for questions, `search` for passages, `describe` for everything "
+    "about one service or feature, and `sparql` for exact queries over the graph. When `ask` "
+    "answers with route `none`, the notes do not cover the question."
+)
+
+
+def build_server(toolbox: Callable[[], Toolbox]) -> Server[Any]:
+    """An MCP server publishing the tools of ``toolbox()`` (called per tool call, so that it
+    always reaches the live build)."""
+
+    async def list_tools(
+        ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(
+            tools=[
+                types.Tool(
+                    name=t.name,
+                    description=t.description,
+                    input_schema=t.input_schema,
+                    annotations=types.ToolAnnotations(
+                        read_only_hint=True, idempotent_hint=True, open_world_hint=False
+                    ),
+                )
+                for t in TOOLS
+            ]
+        )
+
+    async def call_tool(
+        ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        try:
+            result = await anyio.to_thread.run_sync(
+                lambda: toolbox().call(params.name, params.arguments or {})
+            )
+        except ToolError as exc:
+            return types.CallToolResult(
+                content=[types.TextContent(text=f"{exc.code}: {exc.message}")], is_error=True
+            )
+        text = json.dumps(result, ensure_ascii=False, default=str)
+        return types.CallToolResult(
+            content=[types.TextContent(text=text)], structured_content=result
+        )
+
+    return Server(
+        NAME,
+        version=VERSION,
+        title="cloudkg: cloud-architecture notes",
+        instructions=INSTRUCTIONS,
+        on_list_tools=list_tools,
+        on_call_tool=call_tool,
+        get_tool_input_schema=lambda name: next(
+            (t.input_schema for t in TOOLS if t.name == name), None
+        ),
+    )
+
+
+async def serve_stdio(settings: Settings) -> None:
+    """Serve the tools over stdin/stdout until the client closes them (``kg mcp``)."""
+    from mcp.server.stdio import stdio_server
+
+    runtime = Runtime(settings)
+    server = build_server(lambda: Toolbox(runtime, settings))
+
+    def warm_up() -> None:
+        try:
+            runtime.engine()  # load the model and the build before the first call
+        except NotReadyError as exc:
+            print(f"cloudkg mcp: not ready: {exc}", file=sys.stderr)
+
+    try:
+        async with stdio_server() as (read, write), anyio.create_task_group() as tg:
+            tg.start_soon(partial(anyio.to_thread.run_sync, warm_up, abandon_on_cancel=True))
+            await server.run(read, write, server.create_initialization_options())
+            tg.cancel_scope.cancel()
+    finally:
+        runtime.close()
+
+
+class McpHttp:
+    """The MCP server over streamable HTTP, as an ASGI app to mount at ``/mcp``; ``run()``
+    belongs in the application's lifespan (a fresh session manager per run)."""
+
+    def __init__(self, toolbox: Callable[[], Toolbox]) -> None:
+        self.server = build_server(toolbox)
+        self._manager: StreamableHTTPSessionManager | None = None
+
+    @asynccontextmanager
+    async def run(self) -> AsyncIterator[None]:
+        manager = StreamableHTTPSessionManager(app=self.server, stateless=True, json_response=True)
+        async with manager.run():
+            self._manager = manager
+            try:
+                yield
+            finally:
+                self._manager = None
+
+    def route(self, path: str) -> Route:
+        """The route that serves the MCP endpoint at ``path`` (exactly; no redirect)."""
+        return Route(path, self, methods=["GET", "POST", "DELETE"], include_in_schema=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._manager is None:
+            body = json.dumps({"error": "the MCP endpoint is not running (no lifespan)"})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        await self._manager.handle_request(scope, receive, send)

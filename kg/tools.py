@@ -1,0 +1,505 @@
+"""The four tools an assistant can call: ``ask``, ``search``, ``sparql`` and ``describe``.
+
+Plain functions over the live answer engine, with one JSON-schema definition each (from the
+pydantic argument models), shared by the MCP server (``api/mcp.py``, ``kg mcp``) and the
+OpenAI-style ``/v1/tools`` endpoints. Every tool returns a JSON-able dict; every failure is a
+``ToolError`` with an HTTP-like status and a code.
+
+``sparql`` runs through ``kg.sparql.run_query``: the endpoint's time limit, row cap and
+SERVICE/LOAD screen apply. ``describe`` links a name ("SQS", "FIFO queue") or an IRI through
+the catalog and returns the entity card: labels, aliases, kind, categories, features (with
+their kinds), limits (bounds in base units and as the notes state them), relations, a
+definition sentence and the source passages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+import pyoxigraph as ox
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kg import vocab
+from kg.answer import templates
+from kg.answer.compose import amount
+from kg.answer.engine import AnswerEngine
+from kg.answer.rows import UNIT_DIMENSION
+from kg.chat import render
+from kg.runtime import NotReadyError, Runtime
+from kg.settings import Settings
+from kg.text import norm_key, squash
+
+__all__ = [
+    "TOOLS",
+    "Tool",
+    "ToolError",
+    "Toolbox",
+    "entity_card",
+    "link_entity",
+    "openai_tools",
+]
+
+MAX_TEXT = 2000  # characters of a question or search query, as /ask
+MAX_QUERY = 100_000  # characters of a SPARQL query
+MAX_SOURCES = 12  # passages listed on an entity card
+
+
+class ToolError(Exception):
+    """A tool call that cannot be answered; ``status`` is the HTTP status it maps to."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+# ---- arguments (their JSON schemas are the tools' input schemas) ---------------------------
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AskArgs(_Args):
+    question: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_TEXT,
+        description="A question about the notes, in plain English.",
+    )
+    k: int = Field(5, ge=1, le=50, description="How many passages to return as context.")
+
+
+class SearchArgs(_Args):
+    query: str = Field(
+        ..., min_length=1, max_length=MAX_TEXT, description="What to look for, in plain words."
+    )
+    k: int = Field(5, ge=1, le=50, description="How many passages to return.")
+
+
+class SparqlArgs(_Args):
+    query: str = Field(
+        ...,
+        min_length=1,
+        max_length=MAX_QUERY,
+        description="A read-only SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). "
+        "Prefix ckg: <https://w3id.org/cloudkg/ontology#>.",
+    )
+    format: (
+        Literal["json", "xml", "csv", "tsv", "turtle", "ntriples", "nquads", "rdfxml", "jsonld"]
+        | None
+    ) = Field(
+        None,
+        description="Leave out for rows as JSON objects; or a serialisation, returned as text.",
+    )
+
+
+class DescribeArgs(_Args):
+    entity: str = Field(
+        ...,
+        min_length=1,
+        max_length=500,
+        description='A name as the notes use it ("SQS", "FIFO queue", "Amazon S3") or an IRI.',
+    )
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    arguments: type[_Args]
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        """JSON Schema (2020-12) of the arguments object."""
+        schema = self.arguments.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return schema
+
+    def openai(self) -> dict[str, Any]:
+        """The OpenAI function-tool definition."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.input_schema,
+            },
+        }
+
+
+TOOLS: tuple[Tool, ...] = (
+    Tool(
+        "ask",
+        "Answer a question about the cloud-architecture notes from the knowledge graph or, "
+        "failing that, the closest passages. Returns the answer sentence, the route (graph, "
+        "search, hybrid, or none when the notes do not cover it), the facts with their source "
+        "sentences, the passages, and a Markdown reply with numbered citations.",
+        AskArgs,
+    ),
+    Tool(
+        "search",
+        "Hybrid (semantic + keyword) search over the notes. Returns passages, best first, with "
+        "their document, section, character offsets and scores.",
+        SearchArgs,
+    ),
+    Tool(
+        "sparql",
+        "Run a read-only SPARQL 1.1 query on the knowledge graph (services, features, limits, "
+        "relations; one named graph per source passage). Time-limited and row-capped; SERVICE "
+        "and LOAD are refused.",
+        SparqlArgs,
+    ),
+    Tool(
+        "describe",
+        "The entity card of a service, feature or topic the notes mention: labels, aliases, "
+        "kind, categories, features, limits (with units, as the notes state them), relations, "
+        "a definition and the source passages.",
+        DescribeArgs,
+    ),
+)
+_BY_NAME = {t.name: t for t in TOOLS}
+
+
+def openai_tools() -> list[dict[str, Any]]:
+    return [t.openai() for t in TOOLS]
+
+
+# ---- the toolbox ----------------------------------------------------------------------------
+
+
+class Toolbox:
+    """The tools over one runtime (the live build) and its settings. A backend that is
+    missing or fails during a call is a ``ToolError`` with status 503 and code ``not_ready``."""
+
+    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+        self.runtime = runtime
+        self.settings = settings
+
+    def call(self, name: str, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Validate the arguments against the tool's schema and run it."""
+        tool = _BY_NAME.get(name)
+        if tool is None:
+            known = ", ".join(_BY_NAME)
+            raise ToolError(
+                f"no tool named {name!r}; tools: {known}", status=404, code="tool_not_found"
+            )
+        try:
+            args = tool.arguments.model_validate(dict(arguments or {}))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise ToolError(
+                f"invalid arguments for {name}: {problems}", status=422, code="invalid_arguments"
+            ) from None
+        method: Callable[..., dict[str, Any]] = getattr(self, name)
+        try:
+            return method(**args.model_dump())
+        except ToolError:
+            raise
+        except Exception as exc:
+            failure = self.runtime.failure(exc)
+            if failure is None:
+                raise
+            raise ToolError(str(failure), status=503, code="not_ready") from exc
+
+    def engine(self) -> AnswerEngine:
+        try:
+            return self.runtime.engine()
+        except NotReadyError as exc:
+            raise ToolError(str(exc), status=503, code="not_ready") from exc
+
+    def ask(self, question: str, k: int = 5) -> dict[str, Any]:
+        engine = self.engine()
+        answer = engine.ask(question, k)
+        reply, cited = render(answer, engine)
+        return asdict(answer) | {"reply": reply, "citations": [c.as_dict() for c in cited]}
+
+    def search(self, query: str, k: int = 5) -> dict[str, Any]:
+        hits = self.engine().search(query, k)
+        return {"query": query, "passages": [asdict(h) for h in hits]}
+
+    def sparql(self, query: str, format: str | None = None) -> dict[str, Any]:
+        from kg.sparql import SparqlError, run_query
+
+        try:
+            result = run_query(self.settings, query, format=format)
+        except SparqlError as exc:
+            raise ToolError(exc.message, status=exc.status, code=exc.code) from None
+        out: dict[str, Any] = {
+            "kind": result.kind,
+            "truncated": result.truncated,
+            "max_rows": result.max_rows,
+            "elapsed_ms": round(result.elapsed * 1000, 1),
+        }
+        if format is None and result.kind in ("results", "boolean"):
+            data = json.loads(result.body)
+            if result.kind == "boolean":
+                return out | {"boolean": bool(data.get("boolean"))}
+            names = data["head"]["vars"]
+            rows = [
+                {n: b[n]["value"] for n in names if n in b} for b in data["results"]["bindings"]
+            ]
+            return out | {"vars": names, "rows": rows}
+        return out | {
+            "format": result.format.name,
+            "media_type": result.media_type,
+            "body": result.body.decode("utf-8"),
+        }
+
+    def describe(self, entity: str) -> dict[str, Any]:
+        engine = self.engine()
+        iri = link_entity(engine, entity)
+        if iri is None:
+            raise ToolError(
+                f"the notes name no service, feature or topic {entity!r}",
+                status=404,
+                code="entity_not_found",
+            )
+        return entity_card(engine, iri)
+
+
+# ---- entity cards ------------------------------------------------------------------------------
+
+
+def link_entity(engine: AnswerEngine, name: str) -> str | None:
+    """The IRI of the entity ``name`` names: an IRI itself, an exact label or alias (services
+    first), or the best entity the question linker finds in it."""
+    catalog = engine.catalog
+    name = name.strip()
+    if name in catalog.entries:
+        return name
+    key = norm_key(name)
+    exact = [
+        e for e in catalog.entries.values() if key in {norm_key(n) for n in (e.label, *e.names)}
+    ]
+    if exact:
+        exact.sort(key=lambda e: (e.kind != "service", e.label))
+        return exact[0].iri
+    linked = catalog.link(name)
+    return linked[0].iri if linked else None
+
+
+_CARD_OUT = (
+    vocab.sparql_prefixes(("ckg", "rdfs", "rdf"))
+    + """
+SELECT ?entity ?p ?o ?oLabel ?oKind ?oType ?g ?text ?start ?end ?doc ?section WHERE {
+  GRAPH ?g { ?entity ?p ?o }
+  OPTIONAL { ?o rdfs:label ?oLabel }
+  OPTIONAL { ?o ckg:featureKind ?oKind }
+  OPTIONAL { ?o rdf:type ?oType }
+  OPTIONAL { ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
+             ?dn rdfs:label ?doc .
+             OPTIONAL { ?g ckg:section ?section } }
+}"""
+)
+_CARD_IN = (
+    vocab.sparql_prefixes(("ckg", "rdfs", "rdf"))
+    + """
+SELECT ?entity ?s ?sLabel ?p ?g ?text ?start ?end ?doc ?section WHERE {
+  GRAPH ?g { ?s ?p ?entity }
+  ?s rdfs:label ?sLabel .
+  FILTER(?p != rdf:type)
+  OPTIONAL { ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
+             ?dn rdfs:label ?doc .
+             OPTIONAL { ?g ckg:section ?section } }
+}"""
+)
+_CARD_SOURCES = (
+    vocab.sparql_prefixes(("ckg", "rdfs", "prov"))
+    + """
+SELECT ?entity ?g ?text ?start ?end ?doc ?section WHERE {
+  ?entity prov:wasDerivedFrom ?g .
+  ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
+  ?dn rdfs:label ?doc .
+  OPTIONAL { ?g ckg:section ?section }
+}"""
+)
+_KINDS = {
+    vocab.CKG + "Service": "service",
+    vocab.CKG + "Feature": "feature",
+    vocab.CKG + "Topic": "topic",
+    vocab.CKG + "Category": "category",
+    vocab.CKG + "PricingDimension": "pricing dimension",
+    vocab.CKG + "Location": "location",
+}
+_RELATIONS = ("supports", "replicatesTo", "chargedBy", "worksWith", "usedFor", "partOf")
+_BOUND_KEYS = ("min", "max", "default", "value")
+
+
+def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
+    """Everything the graph says about one entity, each statement with its source passage."""
+    entry = engine.catalog.entries.get(iri)
+    card: dict[str, Any] = {
+        "iri": iri,
+        "label": entry.label if entry else None,
+        "aliases": sorted(entry.names - {entry.label}) if entry else [],
+        "kind": entry.kind if entry else None,
+        "feature_kind": entry.feature_kind if entry else None,
+        "categories": [],
+        "feature_of": [],
+        "features": [],
+        "limits": [],
+        "relations": [],
+        "referenced_by": [],
+        "definition": None,
+        "sources": [],
+    }
+    store = engine.store
+    features: dict[str, dict[str, Any]] = {}
+    relations: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in store.select(templates.with_values(_CARD_OUT, "entity", [iri])):
+        p, o = row["p"].value, row["o"].value
+        local = p.rsplit("#", 1)[-1]
+        label = _value(row, "oLabel")
+        if p == vocab.RDFS + "label" and card["label"] is None:
+            card["label"] = o
+        elif p == vocab.SKOS + "altLabel":
+            if o not in card["aliases"] and o != card["label"]:
+                card["aliases"].append(o)
+        elif p == vocab.RDF + "type" and o in _KINDS and card["kind"] is None:
+            card["kind"] = _KINDS[o]
+        elif local == "inCategory":
+            if label and label not in card["categories"]:
+                card["categories"].append(label)
+        elif local == "hasFeature":
+            feature = features.setdefault(
+                o,
+                {"iri": o, "label": label or o, "kind": _value(row, "oKind"), "source": None},
+            )
+            feature["source"] = feature["source"] or _source(row)
+        elif p.startswith(vocab.CKG) and local in _RELATIONS:
+            rel = relations.setdefault(
+                (local, o),
+                {
+                    "predicate": local,
+                    "object": {
+                        "iri": o if isinstance(row["o"], ox.NamedNode) else None,
+                        "label": label or o,
+                    },
+                    "object_kind": _KINDS.get(_value(row, "oType") or ""),
+                    "source": None,
+                },
+            )
+            rel["source"] = rel["source"] or _source(row)
+            kind = _KINDS.get(_value(row, "oType") or "")
+            if kind and not rel["object_kind"]:
+                rel["object_kind"] = kind
+    card["features"] = list(features.values())
+    card["relations"] = list(relations.values())
+    card["limits"] = _limits(store, iri)
+    seen_in: set[tuple[str, str]] = set()
+    for row in store.select(templates.with_values(_CARD_IN, "entity", [iri])):
+        p = row["p"].value
+        s = row["s"].value
+        local = p.rsplit("#", 1)[-1]
+        if (s, local) in seen_in or not p.startswith(vocab.CKG):
+            continue
+        seen_in.add((s, local))
+        item = {"subject": {"iri": s, "label": row["sLabel"].value}, "predicate": local}
+        if local == "hasFeature":
+            card["feature_of"].append(item["subject"])
+        else:
+            card["referenced_by"].append(item | {"source": _source(row)})
+    sources = [
+        _source(row) for row in store.select(templates.with_values(_CARD_SOURCES, "entity", [iri]))
+    ]
+    unique = {(s["document"], s["start"]): s for s in sources if s is not None}
+    card["sources"] = [unique[k] for k in sorted(unique)][:MAX_SOURCES]
+    card["definition"] = _definition(engine, card, list(unique.values()))
+    return card
+
+
+def _limits(store: Any, iri: str) -> list[dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for row in store.select(templates.with_values(templates.LIMITS, "entity", [iri])):
+        limit = row["limit"].value
+        if limit in out:
+            continue
+        unit = row["unit"].value
+        dimension = UNIT_DIMENSION.get(unit)
+        per = _value(row, "per")
+        item: dict[str, Any] = {
+            "iri": limit,
+            "subject": {"iri": row["subject"].value, "label": row["subjectLabel"].value},
+            "quantity": row["quantity"].value,
+            "stated": row["stated"].value,
+            "unit": unit,
+            "dimension": dimension.value if dimension else None,
+            "per": per,
+        }
+        for key in _BOUND_KEYS:
+            raw = _value(row, key)
+            if raw is None:
+                continue
+            value = Decimal(raw)
+            item[key] = {
+                "value": float(value),
+                "text": amount(value, dimension, per) if dimension else raw,
+            }
+        item["source"] = _source(row)
+        out[limit] = item
+    return sorted(out.values(), key=lambda x: (x["subject"]["iri"] != iri, x["source"]["start"]))
+
+
+def _definition(
+    engine: AnswerEngine, card: dict[str, Any], sources: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """A sentence that says what the entity is: "<name> is/are/provides ..." from its passages,
+    else the search answer to "What is <label>?"."""
+    names = sorted({card["label"] or "", *card["aliases"]} - {""}, key=len, reverse=True)
+    if names:
+        pattern = re.compile(
+            r"^(?:the\s+|an?\s+)?(?:amazon\s+|aws\s+)?(?:"
+            + "|".join(re.escape(n) for n in names)
+            + r")\b(?:\s*\([^)]*\))?(?:\s*[:\u2013\u2014]\s|[^.:]{0,40}?\b(?:is|are|provides|gives|"
+            r"lets|allows|offers|enables)\b)",
+            re.I,
+        )
+        for s in sorted(sources, key=lambda s: (s["document"], s["start"])):
+            if pattern.search(s["text"]):
+                return {"text": s["text"], "source": s}
+    if not card["label"]:
+        return None
+    answer = engine.ask(f"What is {card['label']}?", 3)
+    if answer.route in ("search", "hybrid") and answer.passages:
+        sentence = squash(answer.answer)
+        named = [n for n in names if re.search(rf"\b{re.escape(n)}\b", sentence, re.I)]
+        for hit in answer.passages if named else ():
+            if sentence in squash(hit.text):
+                source = {
+                    "document": hit.document,
+                    "section": hit.section,
+                    "start": hit.start,
+                    "end": hit.end,
+                    "text": squash(hit.text),
+                }
+                return {"text": sentence, "source": source}
+    return None
+
+
+def _value(row: Mapping[str, Any], key: str) -> str | None:
+    term = row.get(key)
+    return None if term is None else str(term.value)
+
+
+def _source(row: Mapping[str, Any]) -> dict[str, Any] | None:
+    if row.get("text") is None:
+        return None
+    return {
+        "document": _value(row, "doc") or "",
+        "section": _value(row, "section"),
+        "start": int(_value(row, "start") or 0),
+        "end": int(_value(row, "end") or 0),
+        "text": squash(_value(row, "text") or ""),
+    }

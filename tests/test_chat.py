@@ -1,0 +1,586 @@
+"""The OpenAI-compatible chat API, driven with the official ``openai`` SDK against the real
+app under uvicorn (fake embedder), and the follow-up resolver of ``kg.chat``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import openai
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from openai import OpenAI
+
+from api.app import create_app
+from api.routes.chat import pieces
+from kg.answer.engine import AnswerEngine
+from kg.chat import Conversation
+from kg.runtime import Runtime
+
+from .conftest import Built
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The app under uvicorn on a free port in a thread; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def base_url(corpus_graph: Built) -> Iterator[str]:
+    settings = corpus_graph.settings
+    with serving(create_app(settings, runtime=Runtime(settings))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(base_url: str) -> Iterator[OpenAI]:
+    with OpenAI(base_url=f"{base_url}/v1", api_key="not-needed", max_retries=0) as c:
+        yield c
+
+
+def ask(client: OpenAI, *turns: str) -> Any:
+    """A conversation: each earlier question gets the server's own reply as the assistant
+    turn (as a chat client would send it back, without the extension field)."""
+    messages: list[Any] = []
+    response = None
+    for question in turns:
+        messages.append({"role": "user", "content": question})
+        response = client.chat.completions.create(model="cloudkg", messages=messages)
+        messages.append({"role": "assistant", "content": response.choices[0].message.content})
+    return response
+
+
+def extension(response: Any) -> dict[str, Any]:
+    ext: dict[str, Any] = (response.model_extra or {})["cloudkg"]
+    return ext
+
+
+# ---- models and plain completions -------------------------------------------------------------
+
+
+def test_models(client: OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["cloudkg"]
+    assert client.models.retrieve("cloudkg").owned_by == "cloudkg"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
+
+
+def test_plain_completion_cites_its_sources(client: OpenAI) -> None:
+    r = client.chat.completions.create(
+        model="cloudkg",
+        messages=[
+            {"role": "system", "content": "You are a helpful assistant."},
+            {"role": "user", "content": "How large can an SQS message be?"},
+        ],
+        temperature=0.2,
+        top_p=0.9,
+        seed=7,
+        user="someone",
+    )
+    assert r.object == "chat.completion" and r.model == "cloudkg" and r.id.startswith("chatcmpl-")
+    choice = r.choices[0]
+    assert choice.finish_reason == "stop" and choice.message.role == "assistant"
+    content = choice.message.content or ""
+    answer, _, sources = content.partition("\n\nSources:\n")
+    assert "256 KB" in answer and "[1]" in answer
+    assert sources.startswith("- [1] aws-solutions-architect-notes.txt › SQS")
+    assert '"Messages can obtain up to 256 KB of text in any format."' in sources
+    ext = extension(r)
+    assert ext["route"] in ("graph", "hybrid") and ext["facts"] and ext["passages"]
+    assert ext["facts"][0]["source"]["text"] in sources
+    assert ext["citations"][0]["number"] == 1 and ext["resolution"] is None
+    assert {"question", "answer", "confidence", "sparql", "analysis"} <= set(ext)
+    assert r.usage is not None
+    assert r.usage.completion_tokens == len(content.split())
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+
+
+def test_search_answers_cite_the_passage_they_quote(client: OpenAI) -> None:
+    r = client.chat.completions.create(
+        model="cloudkg", messages=[{"role": "user", "content": "What is AWS Lambda?"}]
+    )
+    ext = extension(r)
+    content = r.choices[0].message.content or ""
+    assert ext["route"] in ("search", "hybrid")
+    cited = ext["citations"][0]
+    assert cited["quote"] in content and ext["answer"] in content
+    assert any(p["start"] == cited["start"] for p in ext["passages"])
+
+
+def test_streamed_completion(client: OpenAI) -> None:
+    question = [{"role": "user", "content": "How large can an SQS message be?"}]
+    plain = client.chat.completions.create(model="cloudkg", messages=question)
+    chunks = list(
+        client.chat.completions.create(
+            model="cloudkg",
+            messages=question,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    first = chunks[0]
+    assert first.object == "chat.completion.chunk"
+    assert first.choices[0].delta.role == "assistant" and not first.choices[0].delta.content
+    with_choices = [c for c in chunks if c.choices]
+    content = [c.choices[0].delta.content for c in with_choices[1:-1]]
+    assert len(content) > 2 and all(content)
+    assert "".join(c for c in content if c) == plain.choices[0].message.content
+    final = with_choices[-1]
+    assert final.choices[0].finish_reason == "stop"
+    assert extension(final)["facts"] and extension(final)["route"] in ("graph", "hybrid")
+    usage = chunks[-1]
+    assert usage.choices == [] and usage.usage is not None and usage.usage.completion_tokens > 0
+    assert len({c.id for c in chunks}) == 1
+
+
+def test_raw_stream_is_server_sent_events(base_url: str) -> None:
+    body = {
+        "model": "cloudkg",
+        "stream": True,
+        "messages": [{"role": "user", "content": "How large can an SQS message be?"}],
+    }
+    with httpx.stream("POST", f"{base_url}/v1/chat/completions", json=body) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in r.iter_lines() if line]
+    assert all(line.startswith("data: ") for line in lines)
+    assert lines[-1] == "data: [DONE]"
+
+
+def test_parameters_openai_documents(client: OpenAI) -> None:
+    question = [{"role": "user", "content": "Which database engines does RDS support?"}]
+    two = client.chat.completions.create(model="cloudkg", messages=question, n=2)
+    assert [c.index for c in two.choices] == [0, 1]
+    short = client.chat.completions.create(model="cloudkg", messages=question, max_tokens=3)
+    assert short.choices[0].finish_reason == "length"
+    assert len((short.choices[0].message.content or "").split()) == 3
+    cut = client.chat.completions.create(model="cloudkg", messages=question, stop=["Sources:"])
+    assert "Sources" not in (cut.choices[0].message.content or "")
+    assert "MySQL" in (cut.choices[0].message.content or "")
+    tools = client.chat.completions.create(
+        model="cloudkg",
+        messages=question,
+        tools=[{"type": "function", "function": {"name": "x", "parameters": {"type": "object"}}}],
+        response_format={"type": "text"},
+    )
+    assert tools.choices[0].message.tool_calls is None
+
+
+# ---- follow-ups ---------------------------------------------------------------------------------
+
+
+def test_follow_up_default_retention(client: OpenAI) -> None:
+    r = ask(client, "What is the maximum message retention period for SQS?", "And the default one?")
+    ext = extension(r)
+    res = ext["resolution"]
+    assert res["from"] == "What is the maximum message retention period for SQS?"
+    assert res["rule"] == "bound"
+    assert res["carried"]["entities"][0]["label"] == "Amazon SQS"
+    assert res["carried"]["intent"] == "limit" and res["carried"]["bound"] == "default"
+    assert "retention" in res["rewritten"] and "default" in res["rewritten"]
+    assert ext["analysis"]["bound"] == "default"
+    assert "4 days by default" in (r.choices[0].message.content or "")
+    default = [f for f in ext["facts"] if f["predicate"]["label"].endswith("(default)")]
+    assert default and default[0]["object"]["value"] == 4 * 86400
+
+
+def test_follow_up_restricts_a_list(client: OpenAI) -> None:
+    first = ask(client, "Which database engines does RDS support?")
+    assert "Oracle" in extension(first)["answer"]
+    r = ask(
+        client, "Which database engines does RDS support?", "Which of them support read replicas?"
+    )
+    ext = extension(r)
+    res = ext["resolution"]
+    assert res["rule"] == "restrict"
+    assert res["carried"]["entities"][0]["label"] == "Amazon RDS"
+    assert res["carried"]["intent"] == "list"
+    assert {"Oracle", "SQL Server", "MySQL"} <= set(res["carried"]["items"])
+    listed = {f["object"]["label"] for f in ext["facts"]}
+    assert {"MySQL", "PostgreSQL", "MariaDB"} <= listed and any("Aurora" in x for x in listed)
+    assert not listed & {"Oracle", "SQL Server"}
+    for name in ("MySQL", "PostgreSQL", "MariaDB", "Aurora"):
+        assert name in ext["answer"]
+    assert "Oracle" not in ext["answer"] and "SQL Server" not in ext["answer"]
+
+
+def test_follow_up_pronoun(client: OpenAI) -> None:
+    r = ask(client, "What is AWS Lambda?", "How is it charged?")
+    ext = extension(r)
+    res = ext["resolution"]
+    assert res["rule"] == "pronoun" and res["rewritten"] == "How is AWS Lambda charged?"
+    assert res["carried"]["entities"][0]["label"] == "AWS Lambda"
+    content = r.choices[0].message.content or ""
+    assert "requests" in content and "duration" in content
+    assert ext["analysis"]["intent"] == "pricing"
+
+
+def test_follow_up_ignores_assistant_content(client: OpenAI) -> None:
+    """The server is stateless and reads only the user turns: any assistant text works."""
+    r = client.chat.completions.create(
+        model="cloudkg",
+        messages=[
+            {"role": "user", "content": "What is AWS Lambda?"},
+            {"role": "assistant", "content": [{"type": "text", "text": "(something)"}]},
+            {"role": "user", "content": "How is it charged?"},
+        ],
+    )
+    assert extension(r)["resolution"]["rewritten"] == "How is AWS Lambda charged?"
+
+
+# ---- out of scope -------------------------------------------------------------------------------
+
+
+def test_out_of_scope_says_so_and_suggests(client: OpenAI) -> None:
+    r = ask(client, "What is the capital of France?")
+    content = r.choices[0].message.content or ""
+    assert content.startswith("The notes don't cover that")
+    assert "France" in content.splitlines()[0]
+    assert "They cover" in content and "Amazon S3" in content and "Sources" not in content
+    ext = extension(r)
+    assert ext["route"] == "none" and ext["facts"] == [] and ext["answer"] == ""
+
+
+def test_out_of_scope_after_a_conversation_stays_out(client: OpenAI) -> None:
+    r = ask(client, "How is AWS Lambda charged?", "What is the capital of France?")
+    ext = extension(r)
+    assert ext["route"] == "none" and ext["resolution"] is None
+    assert (r.choices[0].message.content or "").startswith("The notes don't cover that")
+
+
+def test_unknown_service_follow_up_stays_out_of_scope(client: OpenAI) -> None:
+    r = ask(client, "What is AWS Fargate?", "How is it charged?")
+    ext = extension(r)
+    assert ext["route"] == "none"
+    assert ext["resolution"]["carried"]["entities"][0] == {
+        "iri": None,
+        "label": "AWS Fargate",
+        "kind": "unknown",
+    }
+
+
+# ---- bad input ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "param"),
+    [
+        ({"messages": []}, openai.BadRequestError, "messages"),
+        (
+            {"messages": [{"role": "assistant", "content": "Hello"}]},
+            openai.BadRequestError,
+            "messages.0.role",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "How is Lambda charged?"},
+                    {"role": "assistant", "content": "By requests."},
+                ]
+            },
+            openai.BadRequestError,
+            "messages.1.role",
+        ),
+        ({"messages": [{"role": "user", "content": "   "}]}, openai.BadRequestError, None),
+        ({"messages": [{"role": "user", "content": "x" * 2001}]}, openai.BadRequestError, None),
+        ({"messages": [{"role": "robot", "content": "hi"}]}, openai.BadRequestError, None),
+        ({"messages": [{"role": "user", "content": "hi"}], "n": 0}, openai.BadRequestError, "n"),
+        (
+            {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]},
+            openai.NotFoundError,
+            "model",
+        ),
+    ],
+)
+def test_bad_input_gets_an_openai_error(
+    client: OpenAI, kwargs: dict[str, Any], error: type[Exception], param: str | None
+) -> None:
+    kwargs = {"model": "cloudkg"} | kwargs
+    with pytest.raises(error) as caught:
+        client.chat.completions.create(**kwargs)
+    exc = caught.value
+    assert isinstance(exc, openai.APIStatusError) and 400 <= exc.status_code < 500
+    assert isinstance(exc.body, dict) and exc.body["type"] == "invalid_request_error"
+    assert exc.body["message"]
+    if param is not None:
+        assert exc.body["param"] == param
+    if error is openai.NotFoundError:
+        assert exc.body["code"] == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"not json", b"[]", b'{"messages": [{"role": "user", "content": "hi"}]}', b""],
+)
+def test_malformed_bodies_are_400s(base_url: str, content: bytes) -> None:
+    r = httpx.post(
+        f"{base_url}/v1/chat/completions",
+        content=content,
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["message"]
+
+
+def test_other_routes_keep_their_error_shape(base_url: str) -> None:
+    r = httpx.post(f"{base_url}/ask", json={"k": 3})
+    assert r.status_code == 422 and isinstance(r.json()["error"], str)
+
+
+def test_pieces_give_the_text_back() -> None:
+    text = 'Amazon SQS message size: up to 256 KB. [1]\n\nSources:\n- [1] a › b: "c d e"'
+    parts = pieces(text, 10)
+    assert "".join(parts) == text and len(parts) > 3
+
+
+# ---- the resolver -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine(corpus_graph: Built) -> Iterator[AnswerEngine]:
+    runtime = Runtime(corpus_graph.settings)
+    yield runtime.engine()
+    runtime.close()
+
+
+SQS_MAX = "What is the maximum message retention period for SQS?"
+RDS = "Which database engines does RDS support?"
+
+
+@pytest.mark.parametrize(
+    ("turns", "rule", "rewritten", "carried"),
+    [
+        (
+            [SQS_MAX, "And the default one?"],
+            "bound",
+            "What is the default message retention period of Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            [SQS_MAX, "And the default one?", "the minimum?"],
+            "bound",
+            "What is the minimum message retention period of Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            ["How long does SQS keep messages?", "and its default?"],
+            "bound",
+            "What is the default message retention period of Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            [SQS_MAX, "What about the default value of it?"],
+            "bound",
+            "What is the default message retention period of Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            ["How long does SQS keep a message by default?", "And the maximum?"],
+            "bound",
+            "What is the maximum message retention period of Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            ["What is the maximum size of an S3 object?", "what's the min?"],
+            "bound",
+            "What is the minimum file size of Amazon S3?",
+            "Amazon S3",
+        ),
+        (
+            [RDS, "Which of them support read replicas?"],
+            "restrict",
+            "Which Amazon RDS database engines support read replicas?",
+            "Amazon RDS",
+        ),
+        (
+            [RDS, "Do any of those support read replicas?"],
+            "restrict",
+            "Which Amazon RDS database engines support read replicas?",
+            "Amazon RDS",
+        ),
+        (
+            [RDS, "Of those, which support read replicas?"],
+            "restrict",
+            "Which Amazon RDS database engines support read replicas?",
+            "Amazon RDS",
+        ),
+        (
+            ["What is AWS Lambda?", "How is it charged?"],
+            "pronoun",
+            "How is AWS Lambda charged?",
+            "AWS Lambda",
+        ),
+        (
+            ["Tell me about SQS", "What is its maximum message size?"],
+            "pronoun",
+            "What is Amazon SQS's maximum message size?",
+            "Amazon SQS",
+        ),
+        (
+            ["How is Lambda charged?", "Which languages does that service support?"],
+            "pronoun",
+            "Which languages does AWS Lambda support?",
+            "AWS Lambda",
+        ),
+        (
+            ["Which languages does Lambda support?", "And how is it billed?"],
+            "pronoun",
+            "How is AWS Lambda billed?",
+            "AWS Lambda",
+        ),
+        (
+            ["How large can an SQS message be?", "And for SNS?"],
+            "swap",
+            "How large can an SNS message be?",
+            "Amazon SNS",
+        ),
+        (
+            ["How large can an SQS message be?", "What about FIFO queues?"],
+            "swap",
+            "How large can an SQS FIFO queues message be?",
+            "FIFO",
+        ),
+        (
+            ["Tell me about SQS", "What is the default retention period?"],
+            "carry",
+            "What is the default retention period for Amazon SQS?",
+            "Amazon SQS",
+        ),
+        (
+            ["What is AWS Lambda?", "And the pricing?"],
+            "carry",
+            "What is the pricing for AWS Lambda?",
+            "AWS Lambda",
+        ),
+    ],
+)
+def test_resolver_rules(
+    engine: AnswerEngine, turns: list[str], rule: str, rewritten: str, carried: str
+) -> None:
+    turn = Conversation(engine).resolve(turns)
+    assert turn.resolution is not None
+    assert turn.resolution.rule == rule
+    assert turn.resolution.rewritten == rewritten
+    assert turn.resolution.carried["entities"][0]["label"] == carried
+    assert turn.resolution.source == turns[-2]
+    assert turn.question == turns[-1] and turn.text == rewritten
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["How is Lambda charged?"],
+        ["How is Lambda charged?", "What is the capital of France?"],
+        ["How is Lambda charged?", "Which database engines does RDS support?"],
+        ["How is Lambda charged?", "What is SNS?"],
+        ["How is Lambda charged?", "Which service is used to block IP addresses?"],
+        ["Which languages does Lambda support?", "Is it possible to encrypt S3 buckets?"],
+        ["What is the capital of France?", "Which database engines does RDS support?"],
+    ],
+)
+def test_resolver_leaves_standalone_questions_alone(engine: AnswerEngine, turns: list[str]) -> None:
+    turn = Conversation(engine).resolve(turns)
+    assert turn.resolution is None and turn.text == turns[-1]
+
+
+def test_resolution_skips_turns_that_name_nothing(engine: AnswerEngine) -> None:
+    turn = Conversation(engine).resolve(
+        [
+            "How is Lambda charged?",
+            "What is serverless computing?",
+            "Which languages does it support?",
+        ]
+    )
+    assert turn.resolution is not None
+    assert turn.resolution.source == "How is Lambda charged?"
+    assert turn.text == "Which languages does AWS Lambda support?"
+
+
+def test_how_many_of_them_counts_the_intersection(engine: AnswerEngine) -> None:
+    reply = Conversation(engine).reply([RDS, "How many of them support read replicas?"])
+    assert reply.answer.answer.startswith("4 of them: MySQL, PostgreSQL, MariaDB")
+    assert reply.resolution is not None and reply.resolution.carried["count"] is True
+    assert len(reply.resolution.carried["intersection"]) == 4
+
+
+def test_follow_up_chain_answers_each_turn(engine: AnswerEngine) -> None:
+    conversation = Conversation(engine)
+    reply = conversation.reply([SQS_MAX, "And the default one?"])
+    assert "4 days by default" in reply.markdown
+    assert reply.citations and reply.citations[0].quote.startswith("Messages can be kept")
+
+
+def test_reply_needs_a_question(engine: AnswerEngine) -> None:
+    with pytest.raises(ValueError, match="no question"):
+        Conversation(engine).reply(["", "  "])
+
+
+@pytest.mark.model
+def test_follow_ups_with_the_real_model(real_build: Built) -> None:
+    runtime = Runtime(real_build.settings)
+    try:
+        conversation = Conversation(runtime.engine())
+        default = conversation.reply([SQS_MAX, "And the default one?"])
+        assert "4 days by default" in default.markdown
+        engines = conversation.reply([RDS, "Which of them support read replicas?"])
+        assert "MariaDB" in engines.answer.answer and "Oracle" not in engines.answer.answer
+        charged = conversation.reply(["What is AWS Lambda?", "How is it charged?"])
+        assert "requests" in charged.answer.answer and "duration" in charged.answer.answer
+        france = conversation.reply([SQS_MAX, "What is the capital of France?"])
+        assert france.answer.route == "none"
+        assert france.markdown.startswith("The notes don't cover that")
+    finally:
+        runtime.close()
+
+
+# ---- a backend failing mid-answer ---------------------------------------------------------------
+
+
+@pytest.fixture
+def failing(corpus_graph: Built, monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAI]:
+    """An app whose graph store fails while answering."""
+    from kg.graph.base import GraphStoreError
+
+    runtime = Runtime(corpus_graph.settings)
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise GraphStoreError("connection refused")
+
+    monkeypatch.setattr(runtime.engine(), "ask", down)
+    with (
+        serving(create_app(corpus_graph.settings, runtime=runtime)) as url,
+        OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0) as c,
+    ):
+        yield c
+
+
+def test_backend_failure_is_a_503_not_a_500(failing: OpenAI) -> None:
+    messages: Any = [{"role": "user", "content": "How large can an SQS message be?"}]
+    with pytest.raises(openai.InternalServerError) as caught:
+        failing.chat.completions.create(model="cloudkg", messages=messages)
+    assert caught.value.status_code == 503
+    assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "not_ready"
+    assert caught.value.response.headers.get("retry-after")
+    with pytest.raises(openai.APIError, match="graph"):
+        list(failing.chat.completions.create(model="cloudkg", messages=messages, stream=True))
