@@ -86,6 +86,7 @@ class Entity:
     definition: tuple[str, Evidence] | None = None
     evidence: list[Evidence] = field(default_factory=list)
     known: bool = False  # a lexicon entry rather than something the notes introduced
+    reference_names: frozenset[str] = frozenset()  # the lexicon's names of a known entity
 
     def cite(self, ev: Evidence) -> None:
         if ev not in self.evidence:
@@ -290,13 +291,15 @@ class _DocumentExtraction:
             lex = self.ex.lexicon.entries.get(iri)
             if lex is not None:
                 kind = "service" if lex.kind == "service" else "feature"
+                names = frozenset(self.ex.lexicon.names(lex)) - {lex.label}
                 ent = Entity(
                     iri,
                     kind,
                     lex.label,
-                    set(self.ex.lexicon.names(lex)) - {lex.label},
+                    set(names),
                     owner=lex.part_of,
                     known=True,
+                    reference_names=names,
                 )
                 if lex.part_of:
                     owner = self.entity_for_key(lex.part_of)
@@ -409,7 +412,8 @@ class _DocumentExtraction:
 
     def topic(self, title: str, ev: Evidence) -> Entity:
         label = _topic_label(title)
-        iri = f"{vocab.ID}topic/{vocab.slug(label)}"
+        # Scoped by document: a topic is what one note's heading names ("exam composition").
+        iri = f"{vocab.ID}topic/{vocab.slug(self.doc.id)}/{vocab.slug(label)}"
         ent = self.entities.get(iri)
         if ent is None:
             ent = Entity(iri, "topic", label, _topic_aliases(title, label))
@@ -974,7 +978,7 @@ class _DocumentExtraction:
         )
         if not label:
             return
-        iri = f"{vocab.ID}location/{vocab.slug(label)}"
+        iri = f"{vocab.ID}location/{vocab.slug(self.doc.id)}/{vocab.slug(label)}"
         loc_ent = self.entities.setdefault(iri, Entity(iri, "location", label))
         loc_ent.cite(ev)
         self.relate(subject, "replicatesTo", iri, ev)

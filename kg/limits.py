@@ -44,9 +44,10 @@ class LimitFact:
     def iri(self, document: str) -> str:
         """Minted per document, subject, quantity and place: two notes never share a limit."""
         local = self.subject.removeprefix(vocab.ID).split("/", 1)
-        scope = local[-1] if local else vocab.slug(self.subject)
+        doc = vocab.slug(document)
+        scope = (local[-1] if local else vocab.slug(self.subject)).removeprefix(f"{doc}/")
         quantity = vocab.slug(self.quantity)
-        return f"{vocab.ID}limit/{vocab.slug(document)}/{scope}/{quantity}-{self.evidence.start}"
+        return f"{vocab.ID}limit/{doc}/{scope}/{quantity}-{self.evidence.start}"
 
     def bounds(self) -> dict[str, Decimal]:
         out = {"min": self.min, "max": self.max, "default": self.default, "value": self.value}

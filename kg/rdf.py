@@ -108,10 +108,16 @@ def document_quads(x: Extraction) -> list[ox.Quad]:
         for ev in ent.evidence:
             g = passage(ev)
             out.add(node, DERIVED, g, g)
-        if ent.known and ent.kind == "service":
-            continue  # described by the lexicon graph
         g = passage(ent.evidence[0])
-        _describe(out, node, ent, g)
+        if ent.known:
+            # A lexicon service, component or category: described once, in the lexicon graph;
+            # here only what this note adds (a kind, a name as the note writes it).
+            if ent.feature_kind and ent.kind == "feature":
+                out.add(node, ckg("featureKind"), ox.Literal(ent.feature_kind), g)
+            for alias in sorted(ent.aliases - ent.reference_names):
+                out.add(node, ALT, ox.Literal(alias), g)
+        else:
+            _describe(out, node, ent, g)
         if ent.definition is not None:
             text, ev = ent.definition
             out.add(node, ckg("definition"), ox.Literal(text), passage(ev))
@@ -142,8 +148,6 @@ def _describe(out: _Quads, node: ox.NamedNode, ent: Entity, g: ox.NamedNode) -> 
             out.add(node, ALT, ox.Literal(alias), g)
     if ent.feature_kind and ent.kind == "feature":
         out.add(node, ckg("featureKind"), ox.Literal(ent.feature_kind), g)
-    if ent.kind == "feature" and ent.known and ent.owner:
-        out.add(node, ckg("partOf"), ox.NamedNode(ent.owner), g)
 
 
 def _limit(out: _Quads, limit: LimitFact, node: ox.NamedNode, g: ox.NamedNode) -> None:
@@ -160,20 +164,27 @@ def _limit(out: _Quads, limit: LimitFact, node: ox.NamedNode, g: ox.NamedNode) -
 
 
 def lexicon_quads(lexicon: Lexicon, iris: Iterable[str]) -> list[ox.Quad]:
-    """Labels, aliases and categories of the known services and components the notes name."""
+    """Labels, aliases and categories of the known services, components and categories the
+    notes name: described once here, not in every note that names them (a triple repeated in
+    many graphs would come back once per graph from the union default graph)."""
     g = ox.NamedNode(vocab.LEXICON_GRAPH)
     out = _Quads()
     categories: set[str] = set()
     for iri in sorted(set(iris)):
         entry = lexicon.entries.get(iri)
-        if entry is None or entry.kind != "service":
+        if entry is None:
             continue
         node = ox.NamedNode(iri)
-        out.add(node, RDF_TYPE, ckg("Service"), g)
+        if entry.kind == "category":
+            categories.add(iri)
+            continue
+        out.add(node, RDF_TYPE, ckg("Service" if entry.kind == "service" else "Feature"), g)
         out.add(node, LABEL, ox.Literal(entry.label), g)
         for alias in lexicon.names(entry):
             if alias != entry.label:
                 out.add(node, ALT, ox.Literal(alias), g)
+        if entry.part_of:
+            out.add(node, ckg("partOf"), ox.NamedNode(entry.part_of), g)
         for cat in entry.categories:
             out.add(node, ckg("inCategory"), ox.NamedNode(cat), g)
             categories.add(cat)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kg import vocab
 from kg.answer import templates
+from kg.answer.catalog import Catalog
 from kg.answer.compose import amount
 from kg.answer.engine import AnswerEngine
 from kg.answer.rows import UNIT_DIMENSION
@@ -358,7 +359,7 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
     store = engine.store
     features: dict[str, dict[str, Any]] = {}
     relations: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in store.select(templates.with_values(_CARD_OUT, "entity", [iri])):
+    for row in store.select(templates.shown(_CARD_OUT, [iri])):
         p, o = row["p"].value, row["o"].value
         local = p.rsplit("#", 1)[-1]
         label = _value(row, "oLabel")
@@ -397,9 +398,9 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
                 rel["object_kind"] = kind
     card["features"] = list(features.values())
     card["relations"] = list(relations.values())
-    card["limits"] = _limits(store, iri)
+    card["limits"] = _limits(store, engine.catalog, iri)
     seen_in: set[tuple[str, str]] = set()
-    for row in store.select(templates.with_values(_CARD_IN, "entity", [iri])):
+    for row in store.select(templates.shown(_CARD_IN, [iri])):
         p = row["p"].value
         s = row["s"].value
         local = p.rsplit("#", 1)[-1]
@@ -411,18 +412,18 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
             card["feature_of"].append(item["subject"])
         else:
             card["referenced_by"].append(item | {"source": _source(row)})
-    sources = [
-        _source(row) for row in store.select(templates.with_values(_CARD_SOURCES, "entity", [iri]))
-    ]
+    sources = [_source(row) for row in store.select(templates.shown(_CARD_SOURCES, [iri]))]
     unique = {(s["document"], s["start"]): s for s in sources if s is not None}
     card["sources"] = [unique[k] for k in sorted(unique)][:MAX_SOURCES]
     card["definition"] = _definition(engine, card, list(unique.values()))
     return card
 
 
-def _limits(store: Any, iri: str) -> list[dict[str, Any]]:
+def _limits(store: Any, catalog: Catalog, iri: str) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for row in store.select(templates.with_values(templates.LIMITS, "entity", [iri])):
+    rows = store.select(templates.shown(templates.LIMITS, [iri]))
+    rows += store.select(templates.shown(templates.FEATURE_LIMITS, [iri]))
+    for row in rows:
         limit = row["limit"].value
         if limit in out:
             continue
@@ -431,7 +432,7 @@ def _limits(store: Any, iri: str) -> list[dict[str, Any]]:
         per = _value(row, "per")
         item: dict[str, Any] = {
             "iri": limit,
-            "subject": {"iri": row["subject"].value, "label": row["subjectLabel"].value},
+            "subject": {"iri": row["subject"].value, "label": catalog.label(row["subject"].value)},
             "quantity": row["quantity"].value,
             "stated": row["stated"].value,
             "unit": unit,

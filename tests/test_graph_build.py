@@ -6,7 +6,10 @@ import pyoxigraph as ox
 import pytest
 
 from kg import vocab
+from kg.build import build
 from kg.graph.oxigraph import OxigraphStore
+from kg.settings import Settings
+from kg.stores import open_graph_store
 
 P = vocab.sparql_prefixes()
 
@@ -165,3 +168,31 @@ def test_misspelt_routing_policies_are_features_of_route_53(corpus_store):
         "Geolocation Routing Policy",
     } <= names
     assert len(names) == 7
+
+
+def test_shared_entities_are_described_once_and_headings_stay_per_note(tmp_path):
+    """Two notes naming the same service and using the same heading: the service's label lives
+    in one graph only (so a query over the union returns it once), while each note's heading
+    is its own topic."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for name in ("alpha", "beta"):
+        (notes / f"{name}.md").write_text(
+            "# Exam tips\n\nThe exam lasts 130 minutes.\n\n"
+            "# Storage\n\nAmazon S3 stores objects. S3 supports versioning.\n",
+            encoding="utf-8",
+        )
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    build(settings, [notes], search=False)
+    store = open_graph_store(settings)
+    try:
+        s3 = service_iri(store, "Amazon S3")
+        rows = store.select(f"SELECT ?g WHERE {{ GRAPH ?g {{ <{s3}> <{vocab.RDFS}label> ?l }} }}")
+        assert len(rows) == 1
+        topics = store.select(
+            f"SELECT DISTINCT ?t WHERE {{ ?t a <{vocab.CKG}Topic> ; <{vocab.RDFS}label> ?l . "
+            'FILTER(LCASE(STR(?l)) = "exam tips") }'
+        )
+        assert len(topics) == 2
+    finally:
+        store.close()

@@ -26,14 +26,18 @@ _KINDS = {
     vocab.CKG + "Feature": "feature",
     vocab.CKG + "Topic": "topic",
     vocab.CKG + "Category": "category",
+    vocab.CKG + "PricingDimension": "pricing",
+    vocab.CKG + "Location": "location",
 }
+_LINKED_KINDS = frozenset({"service", "feature", "topic", "category"})
 _P = vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
 # One query per property: a single query with OPTIONALs multiplies aliases by owners by kinds
 # and grows quadratically with the corpus.
 _ENTITIES = (
     _P
     + """SELECT DISTINCT ?s ?type ?label WHERE {
-  VALUES ?type { ckg:Service ckg:Feature ckg:Topic ckg:Category }
+  VALUES ?type { ckg:Service ckg:Feature ckg:Topic ckg:Category ckg:PricingDimension
+                 ckg:Location }
   ?s a ?type ; rdfs:label ?label }"""
 )
 _ALIASES = _P + "SELECT DISTINCT ?s ?name WHERE { ?s skos:altLabel ?name }"
@@ -81,6 +85,8 @@ class Catalog:
         self.matcher = Matcher(self.common)
         self._scattered: list[tuple[frozenset[str], str]] = []
         for e in self.entries.values():
+            if e.kind not in _LINKED_KINDS:
+                continue  # known for labels, never linked: "requests", "another region"
             head = _kind_head(e.feature_kind)
             if head and e.kind == "feature" and head.lower() not in e.label.lower():
                 e.names.add(
@@ -133,6 +139,11 @@ class Catalog:
         return cls(
             entries.values(), vocabulary=vocabulary, lexicon=lexicon, common_words=common_words
         )
+
+    def label(self, iri: str) -> str:
+        """The preferred name of anything the graph names (the IRI's last part otherwise)."""
+        entry = self.entries.get(iri)
+        return entry.label if entry is not None else iri.rsplit("/", 1)[-1]
 
     def services(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.kind == "service"]

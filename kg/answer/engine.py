@@ -220,14 +220,14 @@ class AnswerEngine:
     # ---- graph --------------------------------------------------------------------------------
 
     def _select(self, template: str, entities: Sequence[str]) -> tuple[str, list[dict[str, Any]]]:
-        """Run a template for some entities (bound as IRIs), cached per build."""
+        """Run a template for some entities, cached per build. The entities (catalog IRIs,
+        never question text) are bound by a VALUES block, which Oxigraph joins first; its
+        variable substitution plans the rest of the query before binding and is far slower."""
         key = (template, tuple(entities))
         with self._lock:
             cached = self._cache.get(key)
         if cached is None:
-            query = (
-                templates.with_values(template, "entity", list(entities)) if entities else template
-            )
+            query = templates.shown(template, list(entities)) if entities else template
             cached = (query, self.store.select(query))
             with self._lock:
                 if len(self._cache) > 4096:
@@ -261,7 +261,9 @@ class AnswerEngine:
 
     def _limits(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
         query, raw = self._select(templates.LIMITS, entities)
-        rows = [LimitRow.of(r) for r in raw]
+        features_query, of_features = self._select(templates.FEATURE_LIMITS, entities)
+        rows = [LimitRow.of(r, self.catalog) for r in [*raw, *of_features]]
+        query = f"{query}\n# and the limits of its features:\n{features_query}"
         if not rows:
             return None
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
@@ -310,9 +312,14 @@ class AnswerEngine:
     # lists ------------------------------------------------------------------------------------
 
     def _lists(self, a: Analysis, entities: list[str]) -> Candidate | None:
-        query, raw = self._select(templates.RELATED, entities)
+        queries, raw = [], []
+        for template in templates.RELATED.values():
+            shown, rows = self._select(template, entities)
+            queries.append(shown)
+            raw += rows
+        query = "\n# and\n".join(queries)
         groups: dict[Group, list[RelatedRow]] = {}
-        for row in map(RelatedRow.of, raw):
+        for row in (RelatedRow.of(r, self.catalog) for r in raw):
             if row.predicate == "hasFeature" and row.kind is None and a.intent != "list":
                 continue
             kind = row.kind if row.predicate in ("hasFeature", "supports") else None
@@ -424,7 +431,7 @@ class AnswerEngine:
         if best is None:
             return None
         score, row = best
-        label, purpose = row["subjectLabel"].value, row["purpose"].value
+        label, purpose = self.catalog.label(row["subject"].value), row["purpose"].value
         fact = Fact(
             Term(label, row["subject"].value),
             Term("used for", vocab.CKG + "usedFor"),
@@ -442,7 +449,7 @@ class AnswerEngine:
         """Features compared on one quantity: "Which EBS volume types allow more than 10,000
         IOPS?" (a threshold) or "... has the lowest maximum IOPS?" (a superlative)."""
         query, raw = self._select(templates.FEATURE_LIMITS, entities)
-        rows = [LimitRow.of(r) for r in raw]
+        rows = [LimitRow.of(r, self.catalog) for r in raw]
         wanted = a.compare_dimension or a.dimension
         rows = [
             r

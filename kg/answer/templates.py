@@ -1,8 +1,15 @@
-"""Parameterised SPARQL for each intent. Entities are bound as IRIs through the store's
-substitution mechanism (``bindings``); no text from a question is ever spliced into a query.
+"""Parameterised SPARQL for each intent.
 
-Every template returns, for each fact, its source passage (``?p`` with ``?text``,
-``?start``, ``?end``, ``?doc``, ``?section``), so answers cite the sentence they came from.
+Entities are catalog IRIs bound with a VALUES block (``shown``); no text from a question ever
+enters a query. Every template returns, for each fact, its source passage (``?p`` with
+``?text``, ``?start``, ``?end``, ``?doc``, ``?section``), so answers cite their sentence.
+
+Written for Oxigraph's planner, measured on a graph 100 times the bundled notes
+(docs/benchmarks.md): every triple pattern forms one group that starts from the bound entity,
+with BIND and OPTIONAL only after it (a BIND or an OPTIONAL in the middle splits the group,
+and the second half is read for the whole store: 150 s instead of milliseconds); predicates
+are constants; labels, types and kinds come from the in-memory catalog rather than joins
+(two rdfs:label patterns in one group also misled the planner).
 """
 
 from __future__ import annotations
@@ -13,107 +20,97 @@ _PREFIXES = vocab.sparql_prefixes(("ckg", "rdfs", "skos", "prov"))
 
 _SOURCE = """
   ?p ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?docnode .
-  ?docnode rdfs:label ?doc .
+  ?docnode ckg:path ?doc ."""
+_SECTION = """
   OPTIONAL { ?p ckg:section ?section }"""
 
-# Limits of an entity and of its features (one level down), with their source passage.
-LIMITS = (
-    _PREFIXES
-    + """
-SELECT ?entity ?subject ?subjectLabel ?limit ?quantity ?min ?max ?default ?value ?unit ?stated
-       ?per ?p ?text ?start ?end ?doc ?section WHERE {
-  ?entity ckg:hasFeature? ?subject .
-  ?subject rdfs:label ?subjectLabel .
-  GRAPH ?p { ?subject ckg:hasLimit ?limit }
-  ?limit ckg:quantity ?quantity ; ckg:unit ?unit ; ckg:statedAs ?stated .
+_LIMIT_VARS = """?entity ?subject ?limit ?quantity ?min ?max ?default ?value
+       ?unit ?stated ?per ?p ?text ?start ?end ?doc ?section"""
+_LIMIT_OPTIONALS = (
+    """
   OPTIONAL { ?limit ckg:minValue ?min }
   OPTIONAL { ?limit ckg:maxValue ?max }
   OPTIONAL { ?limit ckg:defaultValue ?default }
   OPTIONAL { ?limit ckg:value ?value }
   OPTIONAL { ?limit ckg:per ?per }"""
+    + _SECTION
+)
+_LIMIT_BODY = (
+    """
+  ?limit ckg:quantity ?quantity ; ckg:unit ?unit ; ckg:statedAs ?stated ."""
     + _SOURCE
+    + _LIMIT_OPTIONALS
+)
+
+# Limits of an entity itself.
+LIMITS = (
+    _PREFIXES
+    + f"""
+SELECT DISTINCT {_LIMIT_VARS} WHERE {{
+  GRAPH ?p {{ ?entity ckg:hasLimit ?limit }}
+  ?limit ckg:quantity ?quantity ; ckg:unit ?unit ; ckg:statedAs ?stated ."""
+    + _SOURCE
+    + """
+  BIND(?entity AS ?subject)"""
+    + _LIMIT_OPTIONALS
     + """
 }"""
 )
 
-# Every object an entity is related to by one of the list-like predicates.
-RELATED = (
+# Limits of an entity's features (storage classes, volume types ...).
+FEATURE_LIMITS = (
     _PREFIXES
-    + """
-SELECT ?entity ?predicate ?object ?objectLabel ?objectKind ?objectType ?p ?text ?start ?end
-       ?doc ?section WHERE {
-  VALUES ?predicate { ckg:supports ckg:hasFeature ckg:chargedBy ckg:replicatesTo ckg:worksWith
-                      ckg:inCategory }
-  GRAPH ?p { ?entity ?predicate ?object }
-  ?object rdfs:label ?objectLabel .
-  OPTIONAL { ?object ckg:featureKind ?objectKind }
-  OPTIONAL { ?object a ?objectType }"""
-    + _SOURCE
+    + f"""
+SELECT DISTINCT {_LIMIT_VARS} WHERE {{
+  ?entity ckg:hasFeature ?subject .
+  GRAPH ?p {{ ?subject ckg:hasLimit ?limit }}"""
+    + _LIMIT_BODY
     + """
 }"""
 )
 
-# Services and features a category holds, for "Which compute services ...".
-IN_CATEGORY = (
-    _PREFIXES
-    + """
-SELECT ?category ?object ?objectLabel ?p ?text ?start ?end ?doc ?section WHERE {
-  GRAPH ?p { ?object ckg:inCategory ?category }
-  ?object rdfs:label ?objectLabel ."""
-    + _SOURCE
-    + """
+LIST_PREDICATES = ("supports", "hasFeature", "chargedBy", "replicatesTo", "worksWith", "inCategory")
+
+
+def _related(predicate: str) -> str:
+    return (
+        _PREFIXES
+        + f"""
+SELECT DISTINCT ?entity ?predicate ?object ?p ?text ?start ?end ?doc ?section
+WHERE {{
+  GRAPH ?p {{ ?entity ckg:{predicate} ?object }}"""
+        + _SOURCE
+        + f"""
+  BIND(ckg:{predicate} AS ?predicate)"""
+        + _SECTION
+        + """
 }"""
-)
+    )
+
+
+# The objects an entity is related to, one query per list-like predicate (a UNION of them,
+# or a variable predicate, makes Oxigraph read every such triple of the store first).
+RELATED = {p: _related(p) for p in LIST_PREDICATES}
 
 # What things are used for, and what they work with: "Which service is used to ...".
 USED_FOR = (
     _PREFIXES
     + """
-SELECT ?subject ?subjectLabel ?purpose ?with ?p ?text ?start ?end ?doc ?section WHERE {
-  GRAPH ?p { ?subject ckg:usedFor ?purpose }
-  ?subject rdfs:label ?subjectLabel .
+SELECT DISTINCT ?subject ?purpose ?with ?p ?text ?start ?end ?doc ?section WHERE {
+  GRAPH ?p { ?subject ckg:usedFor ?purpose }"""
+    + _SOURCE
+    + """
   OPTIONAL { ?subject ckg:worksWith ?with }"""
-    + _SOURCE
+    + _SECTION
     + """
 }"""
 )
 
-# Limits of all features of an entity, for comparisons ("Which EBS volume types ...").
-FEATURE_LIMITS = (
-    _PREFIXES
-    + """
-SELECT ?entity ?subject ?subjectLabel ?kind ?limit ?quantity ?min ?max ?default ?value ?unit
-       ?stated ?per ?p ?text ?start ?end ?doc ?section WHERE {
-  ?entity ckg:hasFeature ?subject .
-  ?subject rdfs:label ?subjectLabel .
-  OPTIONAL { ?subject ckg:featureKind ?kind }
-  GRAPH ?p { ?subject ckg:hasLimit ?limit }
-  ?limit ckg:quantity ?quantity ; ckg:unit ?unit ; ckg:statedAs ?stated .
-  OPTIONAL { ?limit ckg:minValue ?min }
-  OPTIONAL { ?limit ckg:maxValue ?max }
-  OPTIONAL { ?limit ckg:defaultValue ?default }
-  OPTIONAL { ?limit ckg:value ?value }
-  OPTIONAL { ?limit ckg:per ?per }"""
-    + _SOURCE
-    + """
-}"""
-)
 
-# An entity card for the describe tool.
-DESCRIBE = (
-    _PREFIXES
-    + """
-SELECT ?entity ?p ?o ?oLabel WHERE {
-  ?entity ?p ?o .
-  OPTIONAL { ?o rdfs:label ?oLabel }
-}"""
-)
-
-
-def with_values(template: str, variable: str, iris: list[str]) -> str:
-    """Bind one variable to several IRIs with a VALUES block (IRIs are validated by the
-    caller as catalog keys; angle brackets are escaped away if ever present)."""
-    cleaned = [i for i in iris if "<" not in i and ">" not in i and " " not in i]
-    values = " ".join(f"<{i}>" for i in cleaned)
+def shown(template: str, entities: list[str]) -> str:
+    """A template with its entities bound by a VALUES block: the query that runs, and the one
+    the answer reports. The IRIs come from the catalog; any that could break out of ``<>`` is
+    dropped rather than escaped."""
+    values = " ".join(f"<{i}>" for i in entities if not set(i) & set('<>" {}|\\^`'))
     head, brace, body = template.partition("WHERE {")
-    return f"{head}{brace}\n  VALUES ?{variable} {{ {values} }}{body}"
+    return f"{head}{brace}\n  VALUES ?entity {{ {values} }}{body}"
