@@ -24,12 +24,12 @@ _UNAVAILABLE = {
 RETRY_AFTER = "1"  # seconds: the runtime tries a failed backend again on the next call
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.kg.services["runtime"]
     return runtime
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.kg.settings
     return settings
 
@@ -47,9 +47,15 @@ def not_ready(exc: NotReadyError) -> HTTPException:
     )
 
 
-def get_engine(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AnswerEngine:
+async def get_engine(runtime: Annotated[Runtime, Depends(get_runtime)]) -> AnswerEngine:
+    """The live engine: straight from the event loop while it is fresh (the dependencies are
+    async so a request does not hop threads for them), from the thread pool when the live
+    build has to be checked or opened."""
+    engine = runtime.fresh_engine()
+    if engine is not None:
+        return engine
     try:
-        return runtime.engine()
+        return await run_in_threadpool(runtime.engine)
     except NotReadyError as exc:
         raise not_ready(exc) from exc
 

@@ -231,10 +231,10 @@ def oxigraph_memory_server(export: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def cloudkg_server(data: Path) -> Iterator[str]:
     port = free_port()
-    # no embedding model: the answer routes are not measured here
-    env = {**os.environ, "KG_DATA": str(data), "KG_EMBEDDER": "fake", "PYTHONPATH": str(Path.cwd())}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app"]
-    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    # a hash embedder of the model's width: the answer routes are not measured here
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
+    cmd = [sys.executable, "-m", "bench.serve", "--data", str(data), "--port", str(port)]
+    cmd += ["--fake-dim", "384"]
     with process(cmd, env):
         url = f"http://127.0.0.1:{port}/sparql"
         wait_until(lambda: httpx.get(url, params={"query": "ASK {}"}).is_success, "cloudkg")

@@ -95,13 +95,21 @@ class Runtime:
             self._embedder = make_embedder(self.settings.embedder, self.settings.torch_threads)
         return self._embedder
 
+    def fresh_engine(self) -> AnswerEngine | None:
+        """The open engine if the live build was checked within RELOAD_CHECK, else None:
+        no I/O and no lock, so an event loop may call it."""
+        loaded = self._loaded
+        if loaded is not None and time.monotonic() - self._checked < RELOAD_CHECK:
+            return loaded.engine
+        return None
+
     def engine(self) -> AnswerEngine:
         """The engine of the live build; raises NotReadyError when there is none or a backend
-        it needs is down."""
+        it needs is down. May block: it opens a newly published build."""
+        engine = self.fresh_engine()
+        if engine is not None:
+            return engine
         arrived = time.monotonic()
-        loaded = self._loaded
-        if loaded is not None and arrived - self._checked < RELOAD_CHECK:
-            return loaded.engine
         with self._lock:
             failed = self._failed
             if failed is not None and failed[0] >= arrived:
