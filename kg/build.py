@@ -43,6 +43,8 @@ _EXTRACTION_MODULES = (
     "lexicon",
     "text",
     "rdf",
+    "model",
+    "vocab",
 )
 
 
