@@ -28,7 +28,16 @@ from typing import Any
 
 import httpx
 
-from bench.common import ROOT, Load, ask_call, folder_mb, load, peak_rss_mb, server
+from bench.common import (
+    ROOT,
+    Load,
+    ask_call,
+    describe_call,
+    folder_mb,
+    load,
+    peak_rss_mb,
+    server,
+)
 from bench.synth import make_corpus
 from kg.build import build
 from kg.datadir import DataDir
@@ -36,6 +45,8 @@ from kg.search.embedder import FakeEmbedder, make_embedder
 from kg.settings import DEFAULT_CORPUS, Settings
 
 QUESTIONS = ROOT / "bench" / "questions-extra.jsonl"
+# Entities the describe tool is timed on: large services, a feature, a small one.
+DESCRIBED = ["Amazon S3", "EC2", "RDS", "DynamoDB", "VPC", "Route 53", "Multi-AZ", "SQS"]
 NOTE = ROOT / "bench" / "notes" / "athena.md"
 
 
@@ -239,6 +250,7 @@ def bench_growth(work: Path, sizes: list[int], questions: list[str]) -> list[dic
             call = ask_call(kg.url)
             load(call, questions, 1, 10)
             measured = load(call, questions, 1, 2 * len(questions))
+            described = load(describe_call(kg.url), DESCRIBED, 1, 2 * len(DESCRIBED))
             rss = peak_rss_mb(kg.pid)
         rows.append(
             {
@@ -251,6 +263,9 @@ def bench_growth(work: Path, sizes: list[int], questions: list[str]) -> list[dic
                 "build_s": report.seconds,
                 "index_mb": folder_mb(gen),
                 "ask_p50_ms": measured.p50 * 1e3,
+                "ask_max_ms": measured.slowest * 1e3,
+                "describe_p50_ms": described.p50 * 1e3,
+                "describe_max_ms": described.slowest * 1e3,
                 "rss_mb": rss,
             }
         )
@@ -387,21 +402,24 @@ def report(results: dict[str, Any]) -> str:
             f" {st['encode_ms']:.0f} ms here), and at build time it is linear in new text"
             f" ({b['texts'] / b['encode_s']:.0f} texts/s measured above).",
             "",
-            "| size | text | triples | passages | services | limits | build | index | /ask p50 | peak RSS |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| size | text | triples | passages | services | limits | build | index | /ask p50 | /ask slowest | describe p50 | describe slowest | peak RSS |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in rows:
             lines.append(
                 f"| {r['size']}x | {r['text_mb']:.1f} MB | {r['triples']:,} | {r['passages']:,} |"
                 f" {r['services']:,} | {r['limits']:,} | {r['build_s']:.1f} s | {r['index_mb']:.0f} MB |"
-                f" {r['ask_p50_ms']:.1f} ms | {r['rss_mb']:.0f} MB |"
+                f" {r['ask_p50_ms']:.1f} ms | {r['ask_max_ms']:.1f} ms |"
+                f" {r['describe_p50_ms']:.1f} ms | {r['describe_max_ms']:.1f} ms | {r['rss_mb']:.0f} MB |"
             )
         lines += [
             "",
             "Growth exponents (log-log slope, smallest to largest): build time"
             f" {exponent(rows, 'build_s'):.2f}, index size {exponent(rows, 'index_mb'):.2f},"
-            f" /ask p50 {exponent(rows, 'ask_p50_ms'):.2f}, memory {exponent(rows, 'rss_mb'):.2f}"
-            " (1.0 is linear).",
+            f" /ask p50 {exponent(rows, 'ask_p50_ms'):.2f}, slowest /ask"
+            f" {exponent(rows, 'ask_max_ms'):.2f}, memory {exponent(rows, 'rss_mb'):.2f}"
+            " (1.0 is linear). The `describe` tool (`POST /v1/tools/describe`) is timed on"
+            f" {', '.join(DESCRIBED)}.",
             "",
         ]
     lines.append(f"Total benchmark time: {results['seconds'] / 60:.1f} minutes.")

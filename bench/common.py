@@ -74,6 +74,7 @@ class Load:
     p95: float
     rps: float
     n: int
+    slowest: float  # seconds: what a median hides (one pathological question)
 
 
 def load(
@@ -112,12 +113,20 @@ def load(
         percentile(latencies, 0.95),
         len(latencies) / wall,
         len(latencies),
+        max(latencies),
     )
 
 
 def ask_call(url: str) -> Callable[[httpx.Client, str], None]:
     def call(client: httpx.Client, question: str) -> None:
         client.post(f"{url}/ask", json={"question": question}).raise_for_status()
+
+    return call
+
+
+def describe_call(url: str) -> Callable[[httpx.Client, str], None]:
+    def call(client: httpx.Client, entity: str) -> None:
+        client.post(f"{url}/v1/tools/describe", json={"entity": entity}).raise_for_status()
 
     return call
 

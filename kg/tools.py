@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from kg.answer.rows import UNIT_DIMENSION
 from kg.chat import render
 from kg.runtime import NotReadyError, Runtime
 from kg.settings import Settings
-from kg.text import norm_key, squash
+from kg.text import squash
 
 __all__ = [
     "TOOLS",
@@ -280,49 +280,49 @@ def link_entity(engine: AnswerEngine, name: str) -> str | None:
     name = name.strip()
     if name in catalog.entries:
         return name
-    key = norm_key(name)
-    exact = [
-        e for e in catalog.entries.values() if key in {norm_key(n) for n in (e.label, *e.names)}
-    ]
+    exact = catalog.named(name)
     if exact:
-        exact.sort(key=lambda e: (e.kind != "service", e.label))
         return exact[0].iri
     linked = catalog.link(name)
     return linked[0].iri if linked else None
 
 
+# Written like kg/answer/templates.py, for Oxigraph's planner: each query starts from the bound
+# entity; labels, kinds and types come from the catalog rather than joins (an rdfs:label join
+# there took minutes on a graph 100 times the bundled notes), and the source passages of the
+# statements found are read by a second query that binds them (as an OPTIONAL group, Oxigraph
+# reads every passage of the store first: 1 s at that size).
 _CARD_OUT = (
-    vocab.sparql_prefixes(("ckg", "rdfs", "rdf"))
+    vocab.sparql_prefixes(("ckg",))
     + """
-SELECT ?entity ?p ?o ?oLabel ?oKind ?oType ?g ?text ?start ?end ?doc ?section WHERE {
+SELECT DISTINCT ?entity ?p ?o ?g WHERE {
   GRAPH ?g { ?entity ?p ?o }
-  OPTIONAL { ?o rdfs:label ?oLabel }
-  OPTIONAL { ?o ckg:featureKind ?oKind }
-  OPTIONAL { ?o rdf:type ?oType }
-  OPTIONAL { ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
-             ?dn rdfs:label ?doc .
-             OPTIONAL { ?g ckg:section ?section } }
 }"""
 )
 _CARD_IN = (
-    vocab.sparql_prefixes(("ckg", "rdfs", "rdf"))
+    vocab.sparql_prefixes(("ckg", "rdf"))
     + """
-SELECT ?entity ?s ?sLabel ?p ?g ?text ?start ?end ?doc ?section WHERE {
+SELECT DISTINCT ?entity ?s ?p ?g WHERE {
   GRAPH ?g { ?s ?p ?entity }
-  ?s rdfs:label ?sLabel .
   FILTER(?p != rdf:type)
-  OPTIONAL { ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
-             ?dn rdfs:label ?doc .
-             OPTIONAL { ?g ckg:section ?section } }
+}"""
+)
+_PASSAGES = (
+    vocab.sparql_prefixes(("ckg",))
+    + """
+SELECT DISTINCT ?g ?text ?start ?end ?doc ?section WHERE {
+  ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
+  ?dn ckg:path ?doc .
+  OPTIONAL { ?g ckg:section ?section }
 }"""
 )
 _CARD_SOURCES = (
-    vocab.sparql_prefixes(("ckg", "rdfs", "prov"))
+    vocab.sparql_prefixes(("ckg", "prov"))
     + """
-SELECT ?entity ?g ?text ?start ?end ?doc ?section WHERE {
+SELECT DISTINCT ?entity ?g ?text ?start ?end ?doc ?section WHERE {
   ?entity prov:wasDerivedFrom ?g .
   ?g ckg:text ?text ; ckg:startChar ?start ; ckg:endChar ?end ; ckg:document ?dn .
-  ?dn rdfs:label ?doc .
+  ?dn ckg:path ?doc .
   OPTIONAL { ?g ckg:section ?section }
 }"""
 )
@@ -334,6 +334,7 @@ _KINDS = {
     vocab.CKG + "PricingDimension": "pricing dimension",
     vocab.CKG + "Location": "location",
 }
+_CATALOG_KINDS = {"pricing": "pricing dimension"}  # the catalog's kind -> the card's
 _RELATIONS = ("supports", "replicatesTo", "chargedBy", "worksWith", "usedFor", "partOf")
 _BOUND_KEYS = ("min", "max", "default", "value")
 
@@ -357,12 +358,14 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
         "sources": [],
     }
     store = engine.store
+    catalog = engine.catalog
     features: dict[str, dict[str, Any]] = {}
     relations: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in store.select(templates.shown(_CARD_OUT, [iri])):
+    for row in _with_sources(store, store.select(templates.shown(_CARD_OUT, [iri]))):
         p, o = row["p"].value, row["o"].value
         local = p.rsplit("#", 1)[-1]
-        label = _value(row, "oLabel")
+        target = catalog.entries.get(o)
+        label = target.label if target else None
         if p == vocab.RDFS + "label" and card["label"] is None:
             card["label"] = o
         elif p == vocab.SKOS + "altLabel":
@@ -376,7 +379,12 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
         elif local == "hasFeature":
             feature = features.setdefault(
                 o,
-                {"iri": o, "label": label or o, "kind": _value(row, "oKind"), "source": None},
+                {
+                    "iri": o,
+                    "label": label or o,
+                    "kind": target.feature_kind if target else None,
+                    "source": None,
+                },
             )
             feature["source"] = feature["source"] or _source(row)
         elif p.startswith(vocab.CKG) and local in _RELATIONS:
@@ -388,26 +396,24 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
                         "iri": o if isinstance(row["o"], ox.NamedNode) else None,
                         "label": label or o,
                     },
-                    "object_kind": _KINDS.get(_value(row, "oType") or ""),
+                    "object_kind": _CATALOG_KINDS.get(target.kind, target.kind) if target else None,
                     "source": None,
                 },
             )
             rel["source"] = rel["source"] or _source(row)
-            kind = _KINDS.get(_value(row, "oType") or "")
-            if kind and not rel["object_kind"]:
-                rel["object_kind"] = kind
     card["features"] = list(features.values())
     card["relations"] = list(relations.values())
-    card["limits"] = _limits(store, engine.catalog, iri)
+    card["limits"] = _limits(store, catalog, iri)
     seen_in: set[tuple[str, str]] = set()
-    for row in store.select(templates.shown(_CARD_IN, [iri])):
+    for row in _with_sources(store, store.select(templates.shown(_CARD_IN, [iri]))):
         p = row["p"].value
         s = row["s"].value
         local = p.rsplit("#", 1)[-1]
-        if (s, local) in seen_in or not p.startswith(vocab.CKG):
+        subject = catalog.entries.get(s)
+        if subject is None or (s, local) in seen_in or not p.startswith(vocab.CKG):
             continue
         seen_in.add((s, local))
-        item = {"subject": {"iri": s, "label": row["sLabel"].value}, "predicate": local}
+        item = {"subject": {"iri": s, "label": subject.label}, "predicate": local}
         if local == "hasFeature":
             card["feature_of"].append(item["subject"])
         else:
@@ -417,6 +423,19 @@ def entity_card(engine: AnswerEngine, iri: str) -> dict[str, Any]:
     card["sources"] = [unique[k] for k in sorted(unique)][:MAX_SOURCES]
     card["definition"] = _definition(engine, card, list(unique.values()))
     return card
+
+
+def _with_sources(store: Any, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (each with its named graph ``?g``) with the source passage of that graph:
+    ``text``, ``start``, ``end``, ``doc``, ``section`` (none for the lexicon's graph)."""
+    graphs = sorted({row["g"].value for row in rows})
+    passages: dict[str, Mapping[str, Any]] = {}
+    for start in range(0, len(graphs), 500):
+        values = " ".join(f"<{g}>" for g in graphs[start : start + 500])
+        head, brace, body = _PASSAGES.partition("WHERE {")
+        for passage in store.select(f"{head}{brace}\n  VALUES ?g {{ {values} }}{body}"):
+            passages.setdefault(passage["g"].value, passage)
+    return [{**passages.get(row["g"].value, {}), **row} for row in rows]
 
 
 def _limits(store: Any, catalog: Catalog, iri: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kg import vocab
 from kg.graph.base import GraphStore
 from kg.lexicon import Lexicon, Matcher
-from kg.text import STOPWORDS, deletes, singular, stem, tokens
+from kg.text import STOPWORDS, deletes, norm_key, singular, stem, tokens
 
 if TYPE_CHECKING:
     from kg.answer.analysis import Linked
@@ -80,6 +80,7 @@ class Catalog:
         common_words: Iterable[str] = (),
     ) -> None:
         self.entries = {e.iri: e for e in entries}
+        self._by_name: dict[str, list[Entry]] | None = None
         self.common = frozenset(common_words)
         self._plain_words = self.common | STOPWORDS
         self.matcher = Matcher(self.common)
@@ -139,6 +140,17 @@ class Catalog:
         return cls(
             entries.values(), vocabulary=vocabulary, lexicon=lexicon, common_words=common_words
         )
+
+    def named(self, name: str) -> list[Entry]:
+        """The entries whose label or an alias is ``name`` (case, spacing and punctuation
+        aside), services first."""
+        if self._by_name is None:
+            by_name: dict[str, list[Entry]] = {}
+            for e in sorted(self.entries.values(), key=lambda e: (e.kind != "service", e.label)):
+                for key in {norm_key(n) for n in (e.label, *e.names)}:
+                    by_name.setdefault(key, []).append(e)
+            self._by_name = by_name
+        return self._by_name.get(norm_key(name), [])
 
     def label(self, iri: str) -> str:
         """The preferred name of anything the graph names (the IRI's last part otherwise)."""

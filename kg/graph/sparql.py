@@ -63,6 +63,29 @@ _DROPS_PER_REQUEST = 5_000
 _Params = list[tuple[str, str | int | float | bool | None]]  # what httpx accepts
 
 
+def server_client(
+    user: str | None,
+    password: str | None,
+    token: str | None,
+    timeout: float,
+    connect_timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The HTTP client for a SPARQL server: basic or bearer auth, the time limits, and one
+    retry of a failed connect (nothing was sent, so it is always safe)."""
+    if token and (user or password):
+        raise ValueError("give either a user and password or a token, not both")
+    headers = {"User-Agent": "cloudkg"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(
+        auth=httpx.BasicAuth(user, password or "") if user else None,
+        headers=headers,
+        timeout=httpx.Timeout(timeout, connect=connect_timeout),
+        transport=transport or httpx.HTTPTransport(retries=1),
+    )
+
+
 class SparqlStore(GraphStore):
     """A SPARQL 1.1 server: queries go to ``query_url``, updates to ``update_url``.
 
@@ -85,8 +108,6 @@ class SparqlStore(GraphStore):
         batch_size: int = 5_000,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if token and (user or password):
-            raise ValueError("give either a user and password or a token, not both")
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.query_url = query_url
@@ -94,16 +115,7 @@ class SparqlStore(GraphStore):
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.batch_size = batch_size
-        headers = {"User-Agent": "cloudkg"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(
-            auth=httpx.BasicAuth(user, password or "") if user else None,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            # retries=1 repeats only a failed connect: nothing was sent, so it is always safe.
-            transport=transport or httpx.HTTPTransport(retries=1),
-        )
+        self._client = server_client(user, password, token, timeout, connect_timeout, transport)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SparqlStore:

@@ -39,6 +39,7 @@ from typing import IO, cast
 import httpx
 import pyoxigraph as ox
 
+from kg.graph.sparql import server_client
 from kg.settings import Settings
 from kg.sparql.errors import (
     BadRequest,
@@ -94,23 +95,14 @@ class RemoteExecutor(QueryExecutor):
         timeout_parameter: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if token and (user or password):
-            raise ValueError("give either a user and password or a token, not both")
         self.query_url = query_url
         self.update_url = update_url
         self.timeout = timeout
         self.max_rows = max_rows
         self.connect_timeout = min(connect_timeout, timeout)
         self.timeout_parameter = timeout_parameter
-        headers = {"User-Agent": "cloudkg"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(
-            auth=httpx.BasicAuth(user, password or "") if user else None,
-            headers=headers,
-            timeout=httpx.Timeout(timeout, connect=self.connect_timeout),
-            # retries=1 repeats only a failed connect: nothing was sent, so it is always safe.
-            transport=transport or httpx.HTTPTransport(retries=1),
+        self._client = server_client(
+            user, password, token, timeout, self.connect_timeout, transport
         )
 
     @classmethod
