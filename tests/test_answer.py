@@ -149,6 +149,28 @@ def test_a_list_question_joins_the_items_in_the_notes_order(runtime):
     assert all(f.source and f.source.text for f in answer.facts)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the maximum retention period for SQS messages?",  # the service's own limit
+        "What is the maximum size of an EBS Provisioned IOPS volume?",  # a feature's own
+        "What is the maximum IOPS of EBS?",  # the limit of one of the service's features
+        "Which database engines does RDS support?",
+        "What is Amazon S3 charged by?",
+    ],
+)
+def test_the_reported_query_alone_returns_the_facts(runtime, question):
+    """`sparql` is the one query that found the answer: run as it is, it returns every fact's
+    source passage."""
+    engine = runtime.engine()
+    answer = engine.ask(question)
+    assert answer.route in ("graph", "hybrid") and answer.facts and answer.sparql
+    rows = engine.store.select(answer.sparql)
+    found = {(r["doc"].value, int(r["start"].value)) for r in rows}
+    for fact in answer.facts:
+        assert (fact.source.document, fact.source.start) in found
+
+
 def test_comparison_on_normalised_values(runtime):
     answer = runtime.engine().ask("Which EBS volume types allow more than 10,000 IOPS?")
     assert "General Purpose" in answer.answer and "Provisioned IOPS" in answer.answer

@@ -260,10 +260,9 @@ class AnswerEngine:
     # limits -------------------------------------------------------------------------------------
 
     def _limits(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
-        query, raw = self._select(templates.LIMITS, entities)
+        own_query, own = self._select(templates.LIMITS, entities)
         features_query, of_features = self._select(templates.FEATURE_LIMITS, entities)
-        rows = [LimitRow.of(r, self.catalog) for r in [*raw, *of_features]]
-        query = f"{query}\n# and the limits of its features:\n{features_query}"
+        rows = [LimitRow.of(r, self.catalog) for r in [*own, *of_features]]
         if not rows:
             return None
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
@@ -286,6 +285,7 @@ class AnswerEngine:
         )
         margin = best_score - (scored[1][0] if len(scored) > 1 else 0.0)
         confidence = max(0.0, min(1.0, best_score + 0.3 * min(margin, 0.5)))
+        query = own_query if row.subject == row.entity else features_query  # the one that found it
         return Candidate(sentence, row.facts(), confidence, query, [row.span])
 
     @staticmethod
@@ -312,12 +312,11 @@ class AnswerEngine:
     # lists ------------------------------------------------------------------------------------
 
     def _lists(self, a: Analysis, entities: list[str]) -> Candidate | None:
-        queries, raw = [], []
-        for template in templates.RELATED.values():
-            shown, rows = self._select(template, entities)
-            queries.append(shown)
+        queries: dict[str, str] = {}
+        raw: list[dict[str, Any]] = []
+        for predicate, template in templates.RELATED.items():
+            queries[predicate], rows = self._select(template, entities)
             raw += rows
-        query = "\n# and\n".join(queries)
         groups: dict[Group, list[RelatedRow]] = {}
         for row in (RelatedRow.of(r, self.catalog) for r in raw):
             if row.predicate == "hasFeature" and row.kind is None and a.intent != "list":
@@ -353,7 +352,7 @@ class AnswerEngine:
             for m in members
         ]
         confidence = max(0.0, min(1.0, 0.35 + score))
-        return Candidate(sentence, facts, confidence, query, [m.span for m in members])
+        return Candidate(sentence, facts, confidence, queries[pred], [m.span for m in members])
 
     @staticmethod
     def _group_score(
