@@ -1017,6 +1017,10 @@ class _DocumentExtraction:
                 bodies.append(q.per)
         for body in bodies:
             body = re.sub(r"\s*\([^)]*\)", "", body)
+            # "billed per second for the vCPU and memory": what is billed follows "for".
+            body = re.sub(
+                r"^(?:milli)?(?:second|minute|hour|day|month)s?\s+for\s+", "", body, flags=re.I
+            )
             body = re.split(r"[.;:(]|\$|\s+(?:with|without|thereafter)\b|\s(?=[A-Z][a-z])", body)[0]
             for item in re.split(r",\s*(?:and\s+)?|\s+and\s+(?:for\s+|by\s+)?|\s+or\s+", body):
                 label = _dimension_label(item)
@@ -1171,9 +1175,17 @@ def _titlecase_if_lower(name: str) -> str:
 
 def _dimension_label(item: str) -> str | None:
     """ "number of requests" -> "requests"; "the minutes that you transcode" -> "minutes";
-    "Data Transfer Pricing" -> "data transfer"."""
+    "memory a task requests" -> "memory"; "Data Transfer Pricing" -> "data transfer"."""
     text = re.sub(
         r"\s+(?:that|which|at which|where|used|you|thereafter)\b.*$", "", item.strip(), flags=re.I
+    )
+    # A relative clause without "that": "<noun> a task requests", "<noun> your queries scan".
+    text = re.sub(
+        r"(?<!\bof)(?<!\bto)(?<!\bin)(?<!\bon)(?<!\bfor)(?<!\bfrom)(?<!\bby)"
+        r"\s+(?:a|an|the|your|each)\s+\w+\s+\w+$",
+        "",
+        text,
+        flags=re.I,
     )
     text = re.sub(
         r"^(?:(?:in|for|by|on|the|a|an|their|its|your|number of|amount of|each|every)\s+)+",
@@ -1192,11 +1204,8 @@ def _dimension_label(item: str) -> str | None:
         return None
     if text.lower() in STOPWORDS or text.lower() in {"free", "example", "more", "less"}:
         return None
-    return (
-        text
-        if text.isupper() or (re.search(r"[A-Z].*[A-Z]", text) and "-" in text)
-        else text.lower()
-    )
+    inner_capital = any(re.search(r"[A-Z]", w[1:]) for w in text.split())  # vCPU, GB-month
+    return text if text.isupper() or inner_capital else text.lower()
 
 
 def _purpose(text: str) -> str:

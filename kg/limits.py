@@ -190,6 +190,13 @@ def _amounts(text: str) -> list[Quantity | Range]:
     return sorted(found, key=lambda a: a.start)
 
 
+_BOUND_CUE = re.compile(
+    r"\b(?:up to|at most|at least|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|no more than|"
+    r"limit(?:ed)? (?:of|to)|as many as)\s*$",
+    re.I,
+)
+
+
 def _skip(text: str, q: Quantity, start: int) -> bool:
     """Amounts that are not limits: HTTP status codes, "4 others", a lone "1 subnet", the
     count that announces a list ("There are three types: ...")."""
@@ -199,8 +206,9 @@ def _skip(text: str, q: Quantity, start: int) -> bool:
             return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start])
         if noun.lower() in _RATE_NOUN_SKIP:
             return True
-        if singular(noun.split()[-1].lower()) in KIND_WORDS | {"way", "level", "type", "kind"}:
-            return True
+        kind_noun = singular(noun.split()[-1].lower()) in KIND_WORDS | {"way", "level", "type"}
+        if kind_noun and not _BOUND_CUE.search(text[:start]):
+            return True  # "two kinds of", but not "up to 30 managed node groups"
         if re.match(r"[^.]{0,60}:", text[q.end :]) and not re.search(
             r"\bper\b", text[q.end : q.end + 20]
         ):

@@ -34,6 +34,14 @@ _TRAILING_FUNCTION_WORDS = frozenset(
     "a an the of to in on at by for with from and or but is are be use using via as that "
     "this these than then if".split()
 )
+# A line that opens with one of these, or whose second or third word is one of the verbs, is
+# a sentence of prose ("EKS is a managed ...", "A cluster can have ...", "You pay ..."), not
+# the row of a flattened table ("File Gateway (NFS) Files are stored ...").
+_PROSE_OPENERS = frozenset("a an the you your it its each every this these there we they".split())
+_PROSE_VERBS = frozenset(
+    "is are was were can cannot will may must has have lets allows provides offers supports "
+    "stores runs uses works gives keeps charges bills".split()
+)
 _ABBREVIATIONS = frozenset(
     "e.g i.e etc vs max min freq infreq no approx inc mr dr st fig eg ie al resp".split()
 )
@@ -233,6 +241,29 @@ def looks_like_heading(s: str) -> bool:
     return True
 
 
+def _reads_as_prose(s: str) -> bool:
+    """Whether a line is a sentence of running text (see _PROSE_OPENERS): "ECR replicates
+    images to ..." is, "Cold HDD Lowest cost HDD ... 250" is not."""
+    words = s.split()
+    if len(words) < 6 or s[-1] not in ".!?":
+        return False
+    if words[0].lower() in _PROSE_OPENERS or any(w.lower() in _PROSE_VERBS for w in words[1:3]):
+        return True
+    second = words[1]
+    return second.islower() and second.endswith("s") and not second.endswith("ss")
+
+
+def _prose_follows(run: list[_Line], i: int) -> bool:
+    """Whether the lines after line ``i`` are running text rather than the rows of a table
+    flattened under it: the first one, or at least half of them, read as prose."""
+    rows = []
+    for line in run[i + 1 :]:
+        if _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
+            break
+        rows.append(_reads_as_prose(line.stripped))
+    return bool(rows) and (rows[0] or 2 * sum(rows) >= len(rows))
+
+
 def _looks_like_table_header(s: str) -> bool:
     words = s.split()
     if not 2 <= len(words) <= 14 or len(s) > 100 or s[-1] in ".,;:!?":
@@ -270,6 +301,16 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i = j
         elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
             i = _list_item(b, run, i)
+        elif (
+            not markdown
+            and i + 1 < len(run)
+            and looks_like_heading(line.stripped)
+            and _prose_follows(run, i)
+        ):
+            # A heading with its text right under it, no blank line: "AWS Fargate" then
+            # "Fargate is a serverless compute engine ...".
+            b.heading(line.stripped, 1, line.start, line.end, markdown=False)
+            i += 1
         elif (
             not markdown
             and i + 2 < len(run)
@@ -323,6 +364,13 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
             and _looks_like_table_header(nxt.stripped)
         ):
             break
+        if (
+            not markdown
+            and run[j - 1].stripped.endswith((".", "!", "?"))
+            and looks_like_heading(nxt.stripped)
+            and _prose_follows(run, j)
+        ):
+            break  # the next heading, with no blank line before it
         j += 1
     start = run[i].start + (2 if markdown and run[i].raw.startswith("> ") else 0)
     b.add(BlockKind.PARAGRAPH, start, run[j - 1].end)

@@ -113,6 +113,42 @@ def test_names_the_notes_never_mention_are_unknown():
     assert analyse("What is the granularity of SQS retention?", catalog()).unknown == []
 
 
+@pytest.mark.parametrize(
+    ("question", "counted"),
+    [
+        ("What is the largest number of nodes in one RDS read replica?", "node"),
+        ("How many read replicas can RDS have per region?", "replica"),
+        ("How many days does SQS keep messages?", None),  # a duration
+    ],
+)
+def test_what_a_count_question_counts(question, counted):
+    a = analyse(question, catalog())
+    assert a.dimension is (Dimension.COUNT if counted else Dimension.SECONDS)
+    assert a.counted == counted
+
+
+def test_the_count_of_the_asked_thing_wins(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "clusters.txt").write_text(
+        "Amazon EKS\n\n"
+        "EKS is a managed Kubernetes service. A cluster can have up to 30 managed node groups, "
+        "and each managed node group can contain a maximum of 450 nodes.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    try:
+        engine = rt.engine()
+        nodes = engine.ask("What is the largest number of nodes in one EKS managed node group?")
+        assert "450" in nodes.answer
+        groups = engine.ask("How many managed node groups can an EKS cluster have?")
+        assert "30" in groups.answer
+    finally:
+        rt.close()
+
+
 # --- the engine over a real (small) build, fake embedder -----------------------------------
 
 

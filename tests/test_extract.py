@@ -210,3 +210,24 @@ def test_every_fact_cites_a_span_of_the_document():
     [limit] = x.limits
     assert "256 KB" in text[limit.evidence.start : limit.evidence.end]
     assert limit.stated_as == "256 KB"
+
+
+def test_a_count_of_kind_nouns_is_a_limit_only_with_a_bound():
+    x = extract(
+        "Amazon EKS\n\n"
+        "There are three types of node groups. A cluster can have up to 30 managed node "
+        "groups, and each managed node group can contain a maximum of 450 nodes.\n"
+    )
+    found = {(q, tuple(b.values())) for _, q, b in limits(x)}
+    assert any(v == (Decimal(30),) for _, v in found)
+    assert any(v == (Decimal(450),) for _, v in found)
+    assert not any(v == (Decimal(3),) for _, v in found)
+
+
+def test_what_is_billed_follows_the_billing_granularity():
+    x = extract(
+        "AWS Fargate\n\n"
+        "Fargate is billed per second for the vCPU and memory a task requests, with a "
+        "one-minute minimum.\n"
+    )
+    assert {o for _, o in relations(x, "chargedBy")} == {"vCPU", "memory"}

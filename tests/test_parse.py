@@ -152,3 +152,28 @@ def test_read_document_normalises_newlines_and_detects_format(tmp_path: Path):
     path.write_bytes(b"# T\r\n\r\nBody.\r\n")
     d = read_document(path)
     assert d.format == "markdown" and "\r" not in d.text
+
+
+def test_a_heading_with_its_text_right_under_it_is_not_a_flattened_table():
+    text = (
+        "Containers\n\n"
+        "Amazon ECR\n"
+        "Elastic Container Registry stores Docker and OCI images in repositories.\n"
+        "ECR replicates images to other Regions and other accounts.\n"
+        "AWS Fargate\n"
+        "Fargate is a serverless compute engine for containers on ECS and EKS.\n"
+    )
+    parsed = parse_document(doc(text))
+    assert [s.title for s in parsed.sections] == ["Containers", "Amazon ECR", "AWS Fargate"]
+    assert {b.kind for b in parsed.blocks} == {BlockKind.PARAGRAPH}
+    # A real flattened table still is one, though its rows are sentences too.
+    table = parse_document(
+        doc(
+            "Storage Gateway\n\n"
+            "Type Description\n"
+            "File Gateway (NFS) Files are stored as objects in your S3 buckets.\n"
+            "Volume Gateway (iSCSI) Same using virtual directories via iSCSI.\n"
+        )
+    )
+    kinds = [b.kind for b in table.blocks]
+    assert kinds == [BlockKind.TABLE_HEADER, BlockKind.TABLE_ROW, BlockKind.TABLE_ROW]

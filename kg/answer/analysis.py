@@ -139,6 +139,7 @@ class Analysis:
     compare_value: Decimal | None = None
     compare_dimension: Dimension | None = None
     superlative: str | None = None  # "min" | "max"
+    counted: str | None = None  # what a count question counts, singular ("node")
     terms: set[str] = field(default_factory=set)  # content stems not used by entity names
 
     def as_dict(self) -> dict[str, object]:
@@ -152,6 +153,7 @@ class Analysis:
             "head": self.head,
             "compare": [self.compare_op, str(self.compare_value)] if self.compare_op else None,
             "superlative": self.superlative,
+            "counted": self.counted,
         }
 
 
@@ -173,6 +175,12 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         if a.dimension is None and pattern.search(low):
             a.dimension = dim
             break
+    if a.dimension is Dimension.COUNT:
+        a.counted = _counted_noun(low)
+        if a.counted and _TIME_NOUN.fullmatch(a.counted):
+            a.dimension, a.counted = Dimension.SECONDS, None  # "how many days ..."
+        elif a.counted and _BYTE_NOUN.fullmatch(a.counted):
+            a.dimension, a.counted = Dimension.BYTES, None  # "how many GB ..."
     if re.search(r"\bper\s+second\b|/s\b|\bper\s+sec\b", low):
         a.dimension = {
             Dimension.COUNT: Dimension.COUNT_PER_SECOND,
@@ -250,6 +258,12 @@ def _question_word_dimension(low: str) -> Dimension | None:
     """ "how many" asks for a count, "how long" for a duration ... before any other clue."""
     m = re.search(r"\bhow\s+(many|long|often|large|big|fast|much\s+(\w+))\b", low)
     if not m:
+        # "the largest number of nodes" counts nodes ("number of days" is still a duration).
+        counted = re.search(r"\bnumber\s+of\s+(\w+)", low)
+        if counted and not re.fullmatch(
+            r"(?:second|minute|hour|day|week|month|year|byte|[kmgtp]b)s?", counted.group(1)
+        ):
+            return Dimension.COUNT
         return None
     word = m.group(1)
     if word == "many":
@@ -265,6 +279,31 @@ def _question_word_dimension(low: str) -> Dimension | None:
         if pattern.search(noun):
             return dim
     return None
+
+
+def _counted_noun(low: str) -> str | None:
+    """ "How many managed node groups can ..." -> "group"; "the number of nodes in" -> "node":
+    the head of the phrase after "how many" / "number of", singular."""
+    m = re.search(r"\b(?:how\s+many|number\s+of)\s+(.*)", low)
+    return counted_head(m.group(1)) if m else None
+
+
+def counted_head(phrase: str) -> str | None:
+    """The head noun of a counted phrase, singular, lower case: "managed node groups can
+    ..." -> "group", "VPCs in each region" -> "vpc"."""
+    words = []
+    for word in re.findall(r"[a-z][\w-]*", phrase.lower()):
+        if word in STOPWORDS or word in QUESTION_WORDS or word in _PHRASE_ENDS:
+            break
+        words.append(word)
+    return singular(words[-1]) if words else None
+
+
+_TIME_NOUN = re.compile(r"(?:milli)?second|minute|hour|day|week|month|year")
+_BYTE_NOUN = re.compile(r"[kmgtp]b|[kmgt]ib|byte|gigabyte|terabyte")
+_PHRASE_ENDS = frozenset(
+    "can could does do did is are was were will would should may might per in on for at".split()
+)
 
 
 def _list_head(question: str, a: Analysis) -> str | None:

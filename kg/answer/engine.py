@@ -26,7 +26,7 @@ import numpy as np
 
 from kg import vocab
 from kg.answer import templates
-from kg.answer.analysis import Analysis, analyse, stems_overlap
+from kg.answer.analysis import Analysis, analyse, counted_head, stems_overlap
 from kg.answer.catalog import Catalog
 from kg.answer.compose import best_sentence, describe_limit, join_names, limit_sentence, plural
 from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of
@@ -303,6 +303,10 @@ class AnswerEngine:
             score += 0.15 if a.bound in row.bounds else (-0.05 if a.bound == "default" else 0.0)
         elif "value" in row.bounds:
             score += 0.05
+        if a.counted and row.dimension is Dimension.COUNT:
+            # "the number of nodes": "450 nodes", not "30 managed node groups"
+            head = counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)) or counted_head(row.quantity)
+            score += 0.15 if head == a.counted else -0.1
         score += 0.18 * min(stems_overlap(a.terms, row.quantity), 2)
         score += 0.06 * min(stems_overlap(a.terms, row.source.text), 3)
         score += 0.45 * max(0.0, sim)
