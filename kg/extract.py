@@ -62,7 +62,10 @@ _VERB_BEFORE = re.compile(
 
 
 def _in_subject_position(before: str) -> bool:
-    """A name opens its clause when nothing before it is a preposition or a verb."""
+    """A name opens its clause when nothing before it is a preposition or a verb, and it is
+    not an aside in parentheses ("Warm storage: $0.05 per GB-month (EFS, EBS)")."""
+    if before.count("(") > before.count(")"):
+        return False
     return not _NON_SUBJECT_BEFORE.search(before) and not _VERB_BEFORE.search(before)
 
 

@@ -135,10 +135,27 @@ def extract_limits(
             and coordinated
         ):
             role = previous_role
+        previous = found[-1] if found else None
+        if (
+            previous is not None
+            and re.fullmatch(r"\s*\(\s*", text[previous_end : amount.start])
+            and previous.dimension is q.dimension
+            and q.base_value in previous.bounds().values()
+        ):
+            continue  # "7 days (168 hours)": the same amount again
         previous_role, previous_end = role, amount.end
-        name = _quantity_name(text, amount, window, lead_end)
+        name, per = _quantity_name(text, amount, window, lead_end), q.per
+        if (
+            previous is not None
+            and previous.dimension is q.dimension
+            and not q.noun
+            and _RAISED_TO.search(text[: amount.start])
+        ):
+            name, per = previous.quantity, previous.per  # "30 brokers (can be raised to 90)"
+        if q.dimension is Dimension.USD and subject in dx.entities:
+            name = _without_subject(name, dx.entities[subject].label)
         stated = squash(dx.doc.text[sent.start + amount.start : sent.start + amount.end])
-        fact = LimitFact(subject, name, q.dimension, stated, ev, per=q.per)
+        fact = LimitFact(subject, name, q.dimension, stated, ev, per=per)
         _assign(fact, amount, role)
         found.append(fact)
     return row_facts + _merge_sentence(found, dx.doc.text[sent.start : sent.end])
@@ -166,7 +183,10 @@ def _row_limits(
         for amount in cell.amounts:
             q = amount.high if isinstance(amount, Range) else amount
             stated = squash(dx.doc.text[amount.start : amount.end])
-            fact = LimitFact(owner, name, q.dimension, stated, ev, per=q.per)
+            per = q.per or (row.per if q.dimension is Dimension.USD else None)
+            priced = name if _PRICE_WORD.search(name) or q.dimension is not Dimension.USD else None
+            quantity = priced or f"{name} price"  # "| Broker storage | $0.10 | per GB-month |"
+            fact = LimitFact(owner, quantity, q.dimension, stated, ev, per=per)
             if isinstance(amount, Range):
                 _assign(fact, amount, "range")
                 if role == "default":
@@ -197,13 +217,21 @@ _BOUND_CUE = re.compile(
 )
 
 
+# "(you can request an increase to 90)": a bare number that raises the amount before it
+_RAISED_TO = re.compile(
+    r"\b(?:rais|increas|extend|expand|grow|go|adjust)\w*(?:\s+\w+){0,4}\s+to\s*$", re.I
+)
+
+
 def _skip(text: str, q: Quantity, start: int) -> bool:
     """Amounts that are not limits: HTTP status codes, "4 others", a lone "1 subnet", the
     count that announces a list ("There are three types: ...")."""
     if q.dimension is Dimension.COUNT:
         noun = (q.noun or "").strip()
         if not noun:
-            return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start])
+            return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start]) and not (
+                _RAISED_TO.search(text[:start])
+            )
         if noun.lower() in _RATE_NOUN_SKIP:
             return True
         kind_noun = singular(noun.split()[-1].lower()) in KIND_WORDS | {"way", "level", "type"}
@@ -257,7 +285,7 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
             else "interval"
         )
     if (
-        _DEFAULT.search(near)
+        _default_governs(near)
         or re.match(r"\s*(?:\w+\s+){0,4}by\s+default\b", after, re.I)
         or re.match(r"\s*by\s+default\b", text, re.I)
     ):
@@ -275,6 +303,17 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
     ):
         return "free"
     return "value"
+
+
+def _default_governs(near: str) -> bool:
+    """ "the default is 4 days" but not "1 MB by default and can be raised to 8 MB": a bound
+    cue in a later clause than the default speaks for the amount."""
+    last_default = _last(_DEFAULT, near)
+    if last_default < 0:
+        return False
+    cue = max(_last(_MAX, near), _last(_MIN, near))
+    later_clause = re.search(r",|;|\b(?:and|but|or)\b", near[last_default:cue] if cue > 0 else "")
+    return cue < last_default or later_clause is None
 
 
 def _last(pattern: re.Pattern[str], text: str) -> int:
@@ -312,7 +351,9 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         return "interval"
     after = text[amount.end : amount.end + 60]
     if q.dimension is Dimension.USD:
-        return f"price per {q.per}" if q.per else _price_name(window)
+        item = _priced_item(window, text[:lead_end])
+        name = item if item and _PRICE_WORD.search(item) else f"{item or ''} price"
+        return _clean_quantity(f"{name} per {q.per}" if q.per else name)
     if q.dimension is Dimension.PERCENT and re.match(r"\s*off\b", after, re.I):
         return "discount"
     if q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND) and q.noun:
@@ -413,8 +454,49 @@ def _gerund(verb: str) -> str:
     return verb + "ing"
 
 
-def _price_name(window: str) -> str:
-    return "price"
+_PRICE_WORD = re.compile(r"\b(?:price|cost|fee|charge|rate|pricing)s?$", re.I)
+_PRICE_VERB = re.compile(
+    r"\s+(?:costs?|costing|(?:is|are)\s+(?:charged|priced|billed)\s+at|is|are)"
+    r"\s*(?:only\s+|just\s+|about\s+|around\s+)?$",
+    re.I,
+)
+_NOT_AN_ITEM = frozenset(
+    """then first after plus also pricing price cost costs charged billed paid priced charging
+    billing costing one two three four five every""".split()
+)
+
+
+def _priced_item(window: str, lead: str) -> str | None:
+    """What a price is for: "Tiered storage costs $0.06", "each rule costs $1.00", a bare
+    "SSD storage $0.13 per GB-month", or the item a bullet leads with ("Warm storage: $0.05")."""
+    verb = _PRICE_VERB.search(window)
+    words = _words(window[: verb.start()] if verb else window)
+    if not verb and (len(words) > 4 or (words and words[0].lower() in _NOT_AN_ITEM)):
+        return None
+    item: list[str] = []
+    for w in reversed(words):
+        if w.lower() in STOPWORDS | _PRONOUNS | _VERBS | _NOT_AN_ITEM:
+            break
+        item.insert(0, w)
+    if len(item) > 4 or (item and item[0].lower() in _NOT_AN_ITEM):
+        return None
+    if not item and not window.strip():
+        lead_words = _words(lead.strip().rstrip(":"))
+        if 0 < len(lead_words) <= 4 and lead_words[0].lower() not in _NOT_AN_ITEM:
+            item = lead_words
+    if item and item[-1].islower():
+        item[-1] = singular(item[-1])  # "requests cost" -> "request price"
+    return " ".join(item) or None
+
+
+def _without_subject(name: str, subject_label: str) -> str:
+    """ "AWS WAF costs $5 per month" is the price of the subject itself: "price per month"."""
+    own = {w.lower() for w in subject_label.split()}
+    words = name.split()
+    i = 0
+    while i < len(words) - 1 and words[i].lower() in own:
+        i += 1
+    return " ".join(words[i:]) if i and _PRICE_WORD.search(words[i]) else name
 
 
 def _dimension_word(dim: Dimension, text: str, np: str | None) -> str:
@@ -475,12 +557,14 @@ def _words(text: str) -> list[str]:
 def _np_of_quantity(after: str) -> str | None:
     """ "130 minutes in length", "244GB of Memory"."""
     m = re.match(
-        r"\s*(?:in|of)\s+(length|size|memory|storage|ram|bandwidth|throughput|capacity|duration|"
-        r"disk space)\b",
+        r"\s*(?:in|of)\s+((?:[a-z][a-z-]*\s+){0,2}?(?:length|size|memory|storage|ram|bandwidth|"
+        r"throughput|capacity|duration|disk space))\b",
         after,
         re.I,
     )
-    return m.group(1).lower() if m else None
+    if m is None or any(w.lower() in STOPWORDS for w in m.group(1).split()[:-1]):
+        return None
+    return m.group(1).lower()  # "400 MBps of read throughput" -> "read throughput"
 
 
 def _np_after(after: str) -> str | None:

@@ -39,6 +39,7 @@ class Row:
     columns_are_entities: bool = False  # "| | Standard | Express |": each column is a thing
     cells: list[NumberCell] = field(default_factory=list)
     matrix: list[tuple[str, bool, str]] = field(default_factory=list)  # (column, yes?, row)
+    per: str | None = None  # a "Unit" column's "per GB-month": what the row's prices are per
 
 
 _YES = {"yes", "y", "✓", "✔", "true", "supported", "x"}
@@ -48,6 +49,8 @@ _QUANTITY_FIRST_COLUMN = re.compile(
     r"dimension|attribute|constraint)s?$",
     re.IGNORECASE,
 )
+_UNIT_COLUMN = re.compile(r"^(?:(?:billing|pricing|price)\s+)?(?:units?|per)$", re.I)
+_AMOUNT_COLUMN = re.compile(r"^(?:price|cost|fee|charge|amount|rate|value)s?\b", re.I)
 _BOUND_COLUMN = re.compile(r"^(?:default|max(?:imum)?|min(?:imum)?|value|limit|quota)\b", re.I)
 _QUANTITY_WORDS = re.compile(
     r"\b(?:size|iops|throughput|bandwidth|memory|ram|storage|capacity|disk|price|cost|"
@@ -118,8 +121,15 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         numeric
         and (not first_head.strip() or _QUANTITY_FIRST_COLUMN.match(first_head.strip()))
         and _QUANTITY_WORDS.search(cells[0].text)
-        and not any(_BOUND_COLUMN.match(c.column.strip()) for c in numeric)
+        and not any(
+            _BOUND_COLUMN.match(c.column.strip()) or _AMOUNT_COLUMN.match(c.column.strip())
+            for c in numeric
+        )
     )
+    for head, cell in zip(heads, cells, strict=False):
+        per = re.fullmatch(r"\s*(?:per|/)\s*(\S.*?)\s*", cell.text)
+        if _UNIT_COLUMN.match(head.strip()) and per:
+            out.per = per.group(1)
     if transposed:
         out.quantity = cells[0].text
         out.columns_are_entities = True

@@ -231,3 +231,55 @@ def test_what_is_billed_follows_the_billing_granularity():
         "one-minute minimum.\n"
     )
     assert {o for _, o in relations(x, "chargedBy")} == {"vCPU", "memory"}
+
+
+def test_a_default_raised_later_is_one_limit_and_a_restated_amount_is_dropped():
+    x = extract(
+        "# Amazon Nebula Stream\n\n"
+        "- The maximum message size is 1 MB by default and can be raised to 8 MB.\n"
+        "- A cluster can have up to 30 brokers per cluster by default (you can request an "
+        "increase to 90).\n"
+        "- The default retention period for topics is 7 days (168 hours).\n",
+        "markdown",
+    )
+    found = {q: b for _, q, b in limits(x)}
+    assert found["message size"] == {"default": Decimal(10**6), "max": Decimal(8 * 10**6)}
+    assert found["brokers per cluster"] == {"default": Decimal(30), "max": Decimal(90)}
+    assert [b for q, b in found.items() if "retention" in q] == [{"default": Decimal(604800)}]
+
+
+def test_what_an_amount_measures_can_follow_it():
+    x = extract(
+        "# Amazon Nebula Stream\n\n"
+        "A serverless cluster supports up to 200 MBps of write throughput and 400 MBps of read "
+        "throughput.\n",
+        "markdown",
+    )
+    found = {q: b for _, q, b in limits(x)}
+    assert found["write throughput"] == {"max": Decimal(200 * 10**6)}
+    assert found["read throughput"] == {"max": Decimal(400 * 10**6)}
+
+
+def test_a_price_is_named_by_what_it_is_for():
+    x = extract(
+        "# Amazon Nebula Stream\n\n"
+        "Amazon Nebula Stream is a managed streaming service.\n\n"
+        "## Pricing\n\n"
+        "A shard costs $5.00 per month, and requests cost $0.60 per million. "
+        "Tiered storage costs $0.06 per GB-month. Amazon Nebula Stream costs $30 per month "
+        "with a support plan.\n\n"
+        "- Warm storage: $0.05 per GB-month (EFS, EBS).\n\n"
+        "| Item | Price | Unit |\n|---|---|---|\n| Broker storage | $0.10 | per GB-month |\n",
+        "markdown",
+    )
+    found = {(s, q): b["value"] for s, q, b in limits(x) if "value" in b}
+    subject = "Amazon Nebula Stream"
+    assert found[(subject, "shard price per month")] == Decimal(5)
+    assert found[(subject, "request price per million")] == Decimal("0.60")
+    assert found[(subject, "tiered storage price per GB-month")] == Decimal("0.06")
+    assert found[(subject, "price per month")] == Decimal(30)
+    assert found[(subject, "warm storage price per GB-month")] == Decimal("0.05")
+    assert found[(subject, "broker storage price")] == Decimal("0.10")
+    [row] = [lim for lim in x.limits if lim.quantity == "broker storage price"]
+    assert row.per == "GB-month"
+    assert not any(e.label == "Price" for e in x.entities.values())
