@@ -44,13 +44,14 @@ VENDOR_PREFIX = re.compile(
 _DEFINITION = re.compile(
     r"^(?:The\s+)?(?P<name>(?:(?:AWS|Amazon|Azure|Google Cloud|GCP)\s+)?"
     r"[A-Z][\w.-]*(?:\s+[A-Z0-9][\w.-]*){0,4})"
-    r"\s+(?:is|provides|offers)\s+(?:a|an)\s+(?P<what>[^.]{0,120}?)\b"
+    r"(?:\s+(?:is|provides|offers)|\s*[:—–]|\s+-)\s+(?:a|an)\s+(?P<what>[^.]{0,120}?)\b"
     r"(?P<head>service|engine|platform|database|warehouse|queue|store|system|tool|solution|cache|"
     r"network|registry|directory|orchestrator|scheduler|broker|runtime)s?\b",
 )
 _NON_SUBJECT_BEFORE = re.compile(
     r"\b(?:like|such as|including|e\.g\.|than|from|into|to|with|via|by|using|use|of|for|in|on|"
-    r"between|and|or|as)\s*$",
+    r"between|and|or|as|through|at|across|over|within|behind|against|about|toward|towards|"
+    r"onto|per|without)\s*$",
     re.IGNORECASE,
 )
 _VERB_BEFORE = re.compile(
@@ -69,6 +70,20 @@ def _in_subject_position(before: str) -> bool:
     return not _NON_SUBJECT_BEFORE.search(before) and not _VERB_BEFORE.search(before)
 
 
+# "AWS Backup supports the following resources:", "A rule can take one of the following
+# actions:", "MSK integrates with these services:" (the items follow as a list)
+_ANNOUNCED_LIST = re.compile(
+    r"\b(?P<verb>supports?|can\s+protect|protects?|can\s+back\s+up|backs?\s+up|covers?|"
+    r"works?\s+with|integrates?\s+with|can\s+take|takes?|offers?|provides?|includes?|"
+    r"comes?\s+with|adds?)\s+(?:one\s+of\s+|any\s+of\s+)?(?:the\s+)?(?:following|these|"
+    r"below)\s+(?P<noun>[\w/-]+(?:\s+[\w/-]+){0,3}?)\s*:\s*$",
+    re.IGNORECASE,
+)
+_DOCUMENT_TITLE = re.compile(
+    r"\b(?:notes?|study|wiki|guide|cheat\s*sheet|summary|handbook|runbook|playbook|primer|"
+    r"deep\s+dive|reference)\b",
+    re.IGNORECASE,
+)
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|its|it’s|it's)\b", re.IGNORECASE)
 _EXAMPLE = re.compile(r"^\s*(?:for example|for instance|e\.g\.|so if|if you have)\b", re.I)
 _LOCATION_WORD = re.compile(
@@ -282,6 +297,7 @@ class _DocumentExtraction:
         self.features_by_owner: dict[str, dict[str, str]] = {}
         self.rows: dict[int, Row] = {}  # table row block -> what the row says
         self._previous_in_block: dict[int, _Context] = {}
+        self._document_service: str | None = None
         self._sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self._sentences_by_block.setdefault(s.block, []).append(s)
@@ -468,9 +484,22 @@ class _DocumentExtraction:
         previous = _Context(None, None)
         for section in self.parsed.sections:
             ctx = self._subject_of_section(section, previous)
+            if section.index == 0 and ctx.service is not None and self._titles_document(section):
+                named = {
+                    self.owner_service(m.keys[0]) for m in self.ex.matcher.find(section.title or "")
+                }
+                if len(named) == 1:  # "AWS Backup - study notes", not "WAF and Shield"
+                    self._document_service = ctx.service
             self.section_subject[section.index] = ctx
             if ctx.service is not None or ctx.subject is not None:
                 previous = ctx
+
+    def _titles_document(self, section: Section) -> bool:
+        """The first heading titles the whole note ("# Amazon FSx" over "##" sections, "AWS
+        Backup - study notes"), rather than opening the first of many services' sections."""
+        title = section.title or ""
+        nested = any(section.title in s.parents for s in self.parsed.sections[1:])
+        return nested or bool(_DOCUMENT_TITLE.search(title))
 
     def _subject_of_section(self, section: Section, previous: _Context) -> _Context:
         if section.title and section.heading_start is not None:
@@ -487,6 +516,10 @@ class _DocumentExtraction:
         raw: Counter[str] = Counter()
         if previous.service:
             scores[previous.service] += 1.5
+        if self._document_service is not None:
+            # A note titled by a service is about it where a section names nothing else
+            # as its subject, however many services its lists mention.
+            scores[self._document_service] += 3.0
         for sent in self.parsed.sentences:
             if not section.start <= sent.start < section.end:
                 continue
@@ -644,6 +677,8 @@ class _DocumentExtraction:
             self._table_row(block, ctx)
             return
         if block.kind in (BlockKind.BULLET, BlockKind.NUMBERED):
+            if self._introduced_item(block):
+                return
             if block.kind is BlockKind.NUMBERED and _is_step(text):
                 return
             kind = self._list_kind(block)
@@ -669,6 +704,44 @@ class _DocumentExtraction:
         if block.kind in (BlockKind.BULLET, BlockKind.NUMBERED, BlockKind.PARAGRAPH):
             self._categories(block)
             self._inline_kinds(block, ctx)
+
+    def _introduced_item(self, block: Block) -> bool:
+        """An item of a list its intro announces with a verb: "AWS Backup supports the
+        following resources:" then "• Amazon EBS volumes" (a supported service), "A rule can
+        take one of the following actions:" then "1. Allow — ..." (an action, a feature)."""
+        if block.intro is None:
+            return False
+        intro = self.parsed.blocks[block.intro]
+        m = _ANNOUNCED_LIST.search(self.text[intro.start : intro.end])
+        if m is None:
+            return False
+        subject = self._previous_in_block.get(block.intro, self.block_subject.get(block.intro))
+        if subject is None or subject.subject is None:
+            return False
+        text = self.text[block.start : block.end]
+        name = re.split(r"\s+[—–-]\s+|:\s|\s*\(|\.\s|\.$", text, maxsplit=1)[0].strip()
+        if not name or len(name.split()) > 6:
+            return False
+        ev = Evidence(block.start, block.end)
+        supports = not re.match(r"(?:integrat|work)", m.group("verb"), re.I)
+        found = self.ex.matcher.find(name)
+        lead = re.match(r"(?:(?:AWS|Amazon)\s+)?", name)
+        if found and found[0].start <= (lead.end() if lead else 0):
+            key = self._choose(found[0], subject.service)
+            target = self.entity_for_key(key, ev)
+            if target.kind == "service" and key != subject.subject:
+                self.relate(subject.subject, "supports" if supports else "worksWith", key, ev)
+                return True
+        if not supports:
+            return False
+        kind = kind_of(m.group("noun"))
+        ent = self.feature(subject.subject, name, ev, kind=kind)
+        if ent is None:
+            return False
+        if re.match(r"support", m.group("verb"), re.I):
+            self.relate(subject.subject, "supports", ent.iri, ev)
+        self._previous_in_block[block.index] = _Context(ent.iri, subject.service)
+        return True
 
     def _is_category_line(self, block: Block) -> bool:
         lead = lead_term(self.text[block.start : block.end])
@@ -729,7 +802,8 @@ class _DocumentExtraction:
             )
             if not m:
                 continue
-            kind = kind_of(m.group(1)) or "type"
+            # "Deployment types: Single-AZ and Multi-AZ" -> "deployment type"
+            kind = kind_of(text[: m.end()].rstrip().rstrip(":")) or kind_of(m.group(1)) or "type"
             body_start = sent.start + m.end()
             items = split_list(self.text[body_start : sent.end])
             names = [i for i, _, _ in items]

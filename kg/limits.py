@@ -141,6 +141,7 @@ def extract_limits(
             and re.fullmatch(r"\s*\(\s*", text[previous_end : amount.start])
             and previous.dimension is q.dimension
             and q.base_value in previous.bounds().values()
+            and role == "value"
         ):
             continue  # "7 days (168 hours)": the same amount again
         previous_role, previous_end = role, amount.end

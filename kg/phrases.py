@@ -68,7 +68,16 @@ def lead_term(text: str) -> Lead | None:
 
 
 def is_generic_lead(term: str) -> bool:
-    return term.lower().strip() in _GENERIC_LEADS
+    """A lead that names a heading or a kind of thing, not a thing: "Pricing:", "Features:",
+    "Deployment types: Single-AZ and Multi-AZ"."""
+    return term.lower().strip() in _GENERIC_LEADS or bool(_KIND_LEAD.fullmatch(term.strip()))
+
+
+_KIND_LEAD = re.compile(
+    r"(?:[\w-]+\s+)?(?:types?|kinds?|class(?:es)?|tiers|modes|options|levels|features?|"
+    r"flavou?rs?|variants?)",  # "Governance mode:" names a thing, "Storage type:" does not
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)

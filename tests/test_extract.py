@@ -283,3 +283,52 @@ def test_a_price_is_named_by_what_it_is_for():
     [row] = [lim for lim in x.limits if lim.quantity == "broker storage price"]
     assert row.per == "GB-month"
     assert not any(e.label == "Price" for e in x.entities.values())
+
+
+def test_items_of_a_list_announced_by_a_verb():
+    x = extract(
+        "# AWS Nebula Guard\n\n"
+        "AWS Nebula Guard is a managed protection service.\n\n"
+        "## Resources\n\n"
+        "AWS Nebula Guard supports the following resources:\n\n"
+        "- Amazon EBS volumes\n- Amazon RDS databases (incl. Aurora clusters)\n\n"
+        "## Rules\n\n"
+        "A rule can take one of the following actions:\n\n"
+        "1. Allow — the request is forwarded.\n2. Block — the request is blocked.\n",
+        "markdown",
+    )
+    assert {o for s, o in relations(x, "supports") if s == "AWS Nebula Guard"} >= {
+        "Amazon EBS",
+        "Amazon RDS",
+    }
+    actions = {e.label for e in x.entities.values() if e.feature_kind == "action"}
+    assert actions == {"Allow", "Block"}
+
+
+def test_a_lead_that_names_a_kind_labels_its_items_and_is_not_a_feature():
+    x = extract(
+        "# Amazon Nebula Files\n\n"
+        "- Deployment types: Single-AZ 1, Single-AZ 2 and Multi-AZ.\n"
+        "- Storage types: SSD and HDD.\n"
+        "- Governance mode: users with permissions can remove the lock.\n",
+        "markdown",
+    )
+    kinds = {e.label: e.feature_kind for e in x.entities.values() if e.kind == "feature"}
+    assert kinds["Single-AZ 2"] == "deployment type"
+    assert kinds["HDD"] == "storage type"
+    assert "Governance mode" in kinds
+    assert "Deployment types" not in kinds and "Storage types" not in kinds
+
+
+def test_a_note_titled_by_a_service_is_about_it_whatever_its_lists_mention():
+    x = extract(
+        "AWS Nebula Vault - study notes\n\n"
+        "Overview\n\n"
+        "AWS Nebula Vault: a managed service that protects data.\n\n"
+        "Retention\n\n"
+        "• Retention must be at least 1 day.\n"
+        "• Only Amazon EFS and Amazon DynamoDB support cold storage.\n"
+        "• Copies are kept in sync through Amazon S3 and Amazon EFS.\n"
+    )
+    [(subject, _, bounds)] = [lim for lim in limits(x) if "retention" in lim[1]]
+    assert subject == "AWS Nebula Vault" and bounds == {"min": Decimal(86400)}
