@@ -76,7 +76,7 @@ _ANNOUNCED_LIST = re.compile(
     r"\b(?P<verb>supports?|can\s+protect|protects?|can\s+back\s+up|backs?\s+up|covers?|"
     r"works?\s+with|integrates?\s+with|can\s+take|takes?|offers?|provides?|includes?|"
     r"comes?\s+with|adds?)\s+(?:one\s+of\s+|any\s+of\s+)?(?:the\s+)?(?:following|these|"
-    r"below)\s+(?P<noun>[\w/-]+(?:\s+[\w/-]+){0,3}?)\s*:\s*$",
+    r"below)\s+(?P<noun>[\w/-]+(?:\s+[\w/-]+){0,3}?)\s*:\s*",
     re.IGNORECASE,
 )
 _DOCUMENT_TITLE = re.compile(
@@ -713,35 +713,54 @@ class _DocumentExtraction:
             return False
         intro = self.parsed.blocks[block.intro]
         m = _ANNOUNCED_LIST.search(self.text[intro.start : intro.end])
-        if m is None:
+        if m is None or self.text[intro.start + m.end() : intro.end].strip():
             return False
         subject = self._previous_in_block.get(block.intro, self.block_subject.get(block.intro))
         if subject is None or subject.subject is None:
             return False
         text = self.text[block.start : block.end]
         name = re.split(r"\s+[—–-]\s+|:\s|\s*\(|\.\s|\.$", text, maxsplit=1)[0].strip()
-        if not name or len(name.split()) > 6:
-            return False
         ev = Evidence(block.start, block.end)
+        ent = self._announced(subject, m, name, ev)
+        if ent is not None and ent.kind != "service":
+            self._previous_in_block[block.index] = _Context(ent.iri, subject.service)
+        return ent is not None
+
+    def _announced_inline(self, text: str, ev: Evidence, ctx: _Context) -> None:
+        """ "AWS WAF can protect the following resources: Amazon CloudFront distributions,
+        Application Load Balancers (ALB) and AWS AppSync GraphQL APIs." """
+        m = _ANNOUNCED_LIST.search(text)
+        if m is None or ctx.subject is None or m.group("verb").lower().startswith("support"):
+            return  # "supports the following X: a, b" is read by _supports
+        items = split_list(text[m.end() :])
+        if len(items) < 2:
+            return
+        for item, _, _ in items:
+            self._announced(ctx, m, re.split(r"\s*\(", item, maxsplit=1)[0], ev)
+
+    def _announced(
+        self, subject: _Context, m: re.Match[str], name: str, ev: Evidence
+    ) -> Entity | None:
+        """One announced item: a service the subject supports (or works with), else a
+        feature of the kind the announcement names."""
+        name = name.strip(" .,;")
+        if subject.subject is None or not name or len(name.split()) > 6:
+            return None
         supports = not re.match(r"(?:integrat|work)", m.group("verb"), re.I)
         found = self.ex.matcher.find(name)
         lead = re.match(r"(?:(?:AWS|Amazon)\s+)?", name)
         if found and found[0].start <= (lead.end() if lead else 0):
             key = self._choose(found[0], subject.service)
             target = self.entity_for_key(key, ev)
-            if target.kind == "service" and key != subject.subject:
+            if target.kind in ("service", "feature") and key != subject.subject:
                 self.relate(subject.subject, "supports" if supports else "worksWith", key, ev)
-                return True
+                return target
         if not supports:
-            return False
-        kind = kind_of(m.group("noun"))
-        ent = self.feature(subject.subject, name, ev, kind=kind)
-        if ent is None:
-            return False
-        if re.match(r"support", m.group("verb"), re.I):
+            return None
+        ent = self.feature(subject.subject, name, ev, kind=kind_of(m.group("noun")))
+        if ent is not None and re.match(r"support", m.group("verb"), re.I):
             self.relate(subject.subject, "supports", ent.iri, ev)
-        self._previous_in_block[block.index] = _Context(ent.iri, subject.service)
-        return True
+        return ent
 
     def _is_category_line(self, block: Block) -> bool:
         lead = lead_term(self.text[block.start : block.end])
@@ -877,6 +896,7 @@ class _DocumentExtraction:
         self._used_for(text, sent, ev, ctx)
         self._integrations(text, sent, ev, ctx)
         self._options(text, ev, ctx)
+        self._announced_inline(text, ev, ctx)
         self._quoted_terms(sent, block, ev, ctx)
 
     def _options(self, text: str, ev: Evidence, ctx: _Context) -> None:

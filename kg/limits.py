@@ -89,6 +89,7 @@ _STORABLE = re.compile(
     r"\b(?:data|messages?|objects?|records?|logs?|events?|backups?|snapshots?)\b", re.I
 )
 _PRONOUNS = frozenset("it they this these that there which who we you".split())
+_MODALS = frozenset("must should can could may might will would shall need needs".split())
 _RATE_NOUN_SKIP = frozenset("others ones times things".split())
 _VERBS = frozenset(
     """start starts started begin begins scale scales scaled grow grows increase increases reduce
@@ -233,8 +234,8 @@ def _skip(text: str, q: Quantity, start: int) -> bool:
             return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start]) and not (
                 _RAISED_TO.search(text[:start])
             )
-        if noun.lower() in _RATE_NOUN_SKIP:
-            return True
+        if noun.lower() in _RATE_NOUN_SKIP or re.match(r"(?:[AP]\.?M\.?)\b", noun, re.I):
+            return True  # "4 others", "starts at 5 AM UTC"
         kind_noun = singular(noun.split()[-1].lower()) in KIND_WORDS | {"way", "level", "type"}
         if kind_noun and not _BOUND_CUE.search(text[:start]):
             return True  # "two kinds of", but not "up to 30 managed node groups"
@@ -537,7 +538,7 @@ def _np_before_anchor(window: str) -> str | None:
             np_toks: list[str] = []
             for t in reversed(toks[:i]):
                 low = t.lower()
-                if low in _BOUND_WORDS or low in _VERBS:
+                if low in _BOUND_WORDS or low in _VERBS or low in _MODALS:
                     break
                 if low in STOPWORDS or low in _PRONOUNS:
                     break

@@ -145,8 +145,29 @@ def test_the_count_of_the_asked_thing_wins(tmp_path):
         assert "450" in nodes.answer
         groups = engine.ask("How many managed node groups can an EKS cluster have?")
         assert "30" in groups.answer
+        # Nothing in the notes counts add-ons: no count of something else stands in.
+        addons = engine.ask("How many add-ons can an EKS cluster have?")
+        assert addons.route == "none" and "30" not in addons.answer
     finally:
         rt.close()
+
+
+def test_a_feature_named_only_by_words_of_a_named_service_is_dropped():
+    entries = [
+        Entry("s:backup", "service", "AWS Backup", set()),
+        Entry("f:backup", "feature", "Backup", set(), {"s:redshift"}),
+        Entry("s:redshift", "service", "Amazon Redshift", {"Redshift"}),
+    ]
+    cat = Catalog(entries, vocabulary=["backups", "kept"], common_words={"backup"})
+    a = analyse("How long are backups kept by default in AWS Backup?", cat)
+    assert [e.iri for e in a.entities] == ["s:backup"]
+    a = analyse("How long are Redshift backups kept?", cat)
+    assert "f:backup" in [e.iri for e in a.entities]
+
+
+def test_protecting_is_supporting():
+    a = analyse("Which resources can WAF protect?", catalog())
+    assert (a.intent, a.relation) == ("list", "supports")
 
 
 # --- the engine over a real (small) build, fake embedder -----------------------------------

@@ -305,6 +305,20 @@ def test_items_of_a_list_announced_by_a_verb():
     assert actions == {"Allow", "Block"}
 
 
+def test_items_of_an_inline_list_announced_by_a_verb():
+    x = extract(
+        "# AWS Nebula Guard\n\n"
+        "AWS Nebula Guard can protect the following resources: Amazon CloudFront "
+        "distributions, Amazon API Gateway REST APIs and AWS AppSync GraphQL APIs.\n",
+        "markdown",
+    )
+    assert {o for s, o in relations(x, "supports") if s == "AWS Nebula Guard"} == {
+        "Amazon CloudFront",
+        "Amazon API Gateway",
+        "AWS AppSync",
+    }
+
+
 def test_a_lead_that_names_a_kind_labels_its_items_and_is_not_a_feature():
     x = extract(
         "# Amazon Nebula Files\n\n"

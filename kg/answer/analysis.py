@@ -93,7 +93,9 @@ _PRICING = re.compile(
     r"\b(?:charged|billed|priced|pricing|pay\s+for|charge\s+(?:by|for)|cost\s+factors?)\b", re.I
 )
 _SUPPORTS = re.compile(
-    r"\bsupport\w*|\bcompatible\b|\bengines?\b|\blanguages?\b|\bruntimes?\b", re.I
+    r"\bsupport\w*|\bcompatible\b|\bengines?\b|\blanguages?\b|\bruntimes?\b|"
+    r"\bprotect(?:s|ed)?\b|\bback\s*up\b",  # as notes announce lists: "can protect the following"
+    re.I,
 )
 _REPLICATES = re.compile(
     r"\breplicat\w*|\bcop(?:y|ies)\s+(?:to|across)\b|\bcross[-\s]region\b", re.I
@@ -159,7 +161,7 @@ class Analysis:
 
 def analyse(question: str, catalog: Catalog) -> Analysis:
     a = Analysis(question)
-    a.entities = catalog.link(question)
+    a.entities = _without_echoes(catalog.link(question))
     a.unknown = catalog.unknown_names(question, a.entities)
     covered = [(e.start, e.end) for e in a.entities]
     a.terms = {
@@ -252,6 +254,17 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
     if _REPLICATES.search(low):
         a.intent, a.relation = "relation", "replicatesTo"
     return a
+
+
+def _without_echoes(entities: list[Linked]) -> list[Linked]:
+    """Drop a feature whose name is only words of a service the question also names: in "How
+    long are backups kept in AWS Backup?", "backups" is not some other service's "Backup"."""
+    services = [set(e.label.lower().split()) for e in entities if e.kind == "service"]
+    return [
+        e
+        for e in entities
+        if e.kind != "feature" or not any(set(e.label.lower().split()) <= s for s in services)
+    ]
 
 
 def _question_word_dimension(low: str) -> Dimension | None:

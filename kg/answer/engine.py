@@ -203,12 +203,14 @@ class AnswerEngine:
         return sentence
 
     def _needs_number_but_none(self, a: Analysis, hits: list[Hit]) -> bool:
-        """A limit question whose best passages state no amount of the asked dimension."""
+        """A limit question whose best passages state no amount of the asked dimension, or
+        no count of the thing it counts."""
         if a.intent != "limit" or a.dimension is None:
             return False
-        return not any(
-            q.dimension == a.dimension for h in hits[:3] for q in find_quantities(h.text)
-        )
+        found = [q for h in hits[:3] for q in find_quantities(h.text) if q.dimension == a.dimension]
+        if a.counted and a.dimension is Dimension.COUNT:
+            return not any(counted_head(q.noun or "") == a.counted for q in found)
+        return not found
 
     @staticmethod
     def _covers(hit: Hit, candidate: Candidate) -> bool:
@@ -263,8 +265,8 @@ class AnswerEngine:
         own_query, own = self._select(templates.LIMITS, entities)
         features_query, of_features = self._select(templates.FEATURE_LIMITS, entities)
         rows = [LimitRow.of(r, self.catalog) for r in [*own, *of_features]]
-        if not rows:
-            return None
+        if not rows or (a.counted and not any(_counts(a.counted, r) for r in rows)):
+            return None  # "How many consumer groups ...?" where no limit counts them
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
         linked = {e.iri: e.score for e in a.entities}
         scored = sorted(
@@ -305,8 +307,7 @@ class AnswerEngine:
             score += 0.05
         if a.counted and row.dimension is Dimension.COUNT:
             # "the number of nodes": "450 nodes", not "30 managed node groups"
-            head = counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)) or counted_head(row.quantity)
-            score += 0.15 if head == a.counted else -0.1
+            score += 0.15 if _counts(a.counted, row) else -0.1
         score += 0.18 * min(stems_overlap(a.terms, row.quantity), 2)
         score += 0.06 * min(stems_overlap(a.terms, row.source.text), 3)
         score += 0.45 * max(0.0, sim)
@@ -499,6 +500,15 @@ class AnswerEngine:
             sentence = join_names(list(dict.fromkeys(r.subject_label for r in winners))) + "."
         facts = [f for r in winners for f in r.facts()]
         return Candidate(sentence, facts, confidence, query, [r.span for r in winners])
+
+
+def _counts(counted: str, row: LimitRow) -> bool:
+    """Whether a limit counts the thing a question counts: "450 nodes" counts nodes, "30
+    managed node groups" counts groups."""
+    if row.dimension not in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
+        return False
+    head = counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)) or counted_head(row.quantity)
+    return head == counted or counted_head(row.quantity) == counted
 
 
 def _merge_unkinded(groups: dict[Group, list[RelatedRow]]) -> None:
