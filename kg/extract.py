@@ -1118,7 +1118,9 @@ class _DocumentExtraction:
             body = re.sub(
                 r"^(?:milli)?(?:second|minute|hour|day|month)s?\s+for\s+", "", body, flags=re.I
             )
-            body = re.split(r"[.;:(]|\$|\s+(?:with|without|thereafter)\b|\s(?=[A-Z][a-z])", body)[0]
+            body = _before_next_clause(
+                re.split(r"[.;:(]|\$|\s+(?:with|without|thereafter)\b", body)[0]
+            )
             for item in re.split(r",\s*(?:and\s+)?|\s+and\s+(?:for\s+|by\s+)?|\s+or\s+", body):
                 label = _dimension_label(item)
                 if label:
@@ -1268,6 +1270,21 @@ def _shared_head(names: list[str]) -> str | None:
 
 def _titlecase_if_lower(name: str) -> str:
     return name[0].upper() + name[1:] if name and name[0].islower() else name
+
+
+def _before_next_clause(body: str) -> str:
+    """Up to a capitalised word that opens something new after a lowercase one ("storage Next
+    ..."), keeping names ("OpenSearch Compute Units", "data transfer between Availability
+    Zones")."""
+    for m in re.finditer(r"\s(?=[A-Z][a-z])", body):
+        words = body[: m.start()].split()
+        previous = words[-1] if words else ""
+        if previous.islower() and previous not in _JOINING_WORDS:
+            return body[: m.start()]
+    return body
+
+
+_JOINING_WORDS = frozenset("between across to from in within of for into over".split())
 
 
 def _dimension_label(item: str) -> str | None:

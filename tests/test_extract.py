@@ -346,3 +346,15 @@ def test_a_note_titled_by_a_service_is_about_it_whatever_its_lists_mention():
     )
     [(subject, _, bounds)] = [lim for lim in limits(x) if "retention" in lim[1]]
     assert subject == "AWS Nebula Vault" and bounds == {"min": Decimal(86400)}
+
+
+def test_what_is_billed_keeps_its_capitalised_name():
+    x = extract(
+        "# Amazon Nebula Search\n\n"
+        "Amazon Nebula Search is billed by Nebula Compute Units (NCUs). You also pay for data "
+        "transfer between Availability Zones.\n",
+        "markdown",
+    )
+    charged = {o for _, o in relations(x, "chargedBy")}
+    assert "Nebula Compute Units" in charged
+    assert any(o.startswith("data transfer between") for o in charged)
