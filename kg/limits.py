@@ -10,7 +10,7 @@ phrase that the sentence attaches it to ("the default retention period is 4 days
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -208,8 +208,17 @@ def _amounts(text: str) -> list[Quantity | Range]:
     ranges = find_ranges(text)
     spans = [(r.start, r.end) for r in ranges]
     singles = [q for q in find_quantities(text) if not any(s <= q.start < e for s, e in spans)]
-    found: list[Quantity | Range] = [*ranges, *singles]
+    found: list[Quantity | Range] = [*ranges, *singles, *_every_unit(text)]
     return sorted(found, key=lambda a: a.start)
+
+
+def _every_unit(text: str) -> list[Quantity]:
+    """ "Snapshots are taken every hour": one hour, an interval, though no number is written."""
+    out = []
+    for m in re.finditer(r"\bevery\s+(second|minute|hour|day|week|month|year)\b", text, re.I):
+        [one] = find_quantities(f"1 {m.group(1)}")
+        out.append(replace(one, start=m.start(1), end=m.end(1), text=m.group(1)))
+    return out
 
 
 _BOUND_CUE = re.compile(
@@ -348,6 +357,13 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
     if re.search(r"\bevery\s*$", window, re.I):
         verb = re.search(r"\b(\w+?)(?:s)?\s+(?:\w+\s+)?every\s*$", window)
         role_hint = "interval"
+        passive = re.search(
+            r"\b(?:is|are|was|were|be|been|get|gets)\s+\w+(?:ed|en|nt)\s+every\s*$", window
+        )
+        np = _np_before_anchor(window) if passive else None
+        if np:  # "Automated snapshots are taken every hour" -> "automated snapshot interval"
+            words = np.split()
+            return _clean_quantity(" ".join([*words[:-1], singular(words[-1]), "interval"]))
         if verb and verb.group(1).lower() not in STOPWORDS:
             return f"{_gerund(verb.group(1).lower())} interval"
         return "interval"

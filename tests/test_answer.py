@@ -133,7 +133,8 @@ def test_the_count_of_the_asked_thing_wins(tmp_path):
     (notes / "clusters.txt").write_text(
         "Amazon EKS\n\n"
         "EKS is a managed Kubernetes service. A cluster can have up to 30 managed node groups, "
-        "and each managed node group can contain a maximum of 450 nodes.\n",
+        "and each managed node group can contain a maximum of 450 nodes. Snapshots are taken "
+        "every hour and kept for 7 days.\n",
         encoding="utf-8",
     )
     settings = Settings(data=tmp_path / "data", embedder="fake")
@@ -145,6 +146,8 @@ def test_the_count_of_the_asked_thing_wins(tmp_path):
         assert "450" in nodes.answer
         groups = engine.ask("How many managed node groups can an EKS cluster have?")
         assert "30" in groups.answer
+        often = engine.ask("How often are EKS snapshots taken?")
+        assert "1 hour" in often.answer
         # Nothing in the notes counts add-ons: no count of something else stands in.
         addons = engine.ask("How many add-ons can an EKS cluster have?")
         assert addons.route == "none" and "30" not in addons.answer

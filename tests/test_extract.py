@@ -358,3 +358,14 @@ def test_what_is_billed_keeps_its_capitalised_name():
     charged = {o.lower() for _, o in relations(x, "chargedBy")}
     assert "nebula compute units" in charged
     assert any(o.startswith("data transfer between") for o in charged)
+
+
+def test_every_unit_without_a_number_is_an_interval_of_one():
+    x = extract(
+        "# Amazon Nebula Search\n\n"
+        "- Automated snapshots are taken every hour and kept for 14 days at no charge.\n",
+        "markdown",
+    )
+    found = {q: b for _, q, b in limits(x)}
+    assert found["automated snapshot interval"] == {"value": Decimal(3600)}
+    assert found["automated snapshot retention period"] == {"value": Decimal(14 * 86400)}

@@ -308,6 +308,8 @@ class AnswerEngine:
         if a.counted and row.dimension is Dimension.COUNT:
             # "the number of nodes": "450 nodes", not "30 managed node groups"
             score += 0.15 if _counts(a.counted, row) else -0.1
+        if re.search(r"\bhow\s+often\b|\bfrequen", a.question, re.I):
+            score += 0.2 if re.search(r"\b(?:interval|frequency)\b", row.quantity) else -0.1
         score += 0.18 * min(stems_overlap(a.terms, row.quantity), 2)
         score += 0.06 * min(stems_overlap(a.terms, row.source.text), 3)
         score += 0.45 * max(0.0, sim)
