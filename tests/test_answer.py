@@ -267,3 +267,30 @@ def test_passages_are_always_returned_with_their_scores(runtime):
     assert 0 < len(answer.passages) <= 4
     for hit in answer.passages:
         assert {"dense", "bm25", "entity", "fused"} <= set(hit.scores)
+
+
+def test_which_thing_supports_a_named_thing(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "files.md").write_text(
+        "# Amazon Nebula Files\n\n"
+        "Amazon Nebula Files provides managed file systems.\n\n"
+        "## Amazon Nebula Files for Windows\n\n"
+        "- Supports the SMB protocol.\n\n"
+        "## Amazon Nebula Files for ONTAP\n\n"
+        "- Supports the NFS, SMB and iSCSI protocols.\n\n"
+        "## Amazon Nebula Files for Linux\n\n"
+        "- Supports the NFS protocol.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    try:
+        answer = rt.engine().ask("Which Nebula Files flavour supports SMB?")
+        assert answer.route == "graph"
+        assert "Windows" in answer.answer and "ONTAP" in answer.answer
+        assert "Linux" not in answer.answer
+        assert all("SMB" in f.source.text for f in answer.facts)
+    finally:
+        rt.close()

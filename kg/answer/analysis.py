@@ -97,6 +97,9 @@ _SUPPORTS = re.compile(
     r"\bprotect(?:s|ed)?\b|\bback\s*up\b",  # as notes announce lists: "can protect the following"
     re.I,
 )
+_WHICH_SUPPORTS = re.compile(
+    r"\s*(?:which|what)\s+((?:[\w-]+\s+){1,4}?)(?:supports?|protects?)\s+(\S.*)", re.I
+)
 _REPLICATES = re.compile(
     r"\breplicat\w*|\bcop(?:y|ies)\s+(?:to|across)\b|\bcross[-\s]region\b", re.I
 )
@@ -142,6 +145,10 @@ class Analysis:
     compare_dimension: Dimension | None = None
     superlative: str | None = None  # "min" | "max"
     counted: str | None = None  # what a count question counts, singular ("node")
+    # "Which FSx flavour supports SMB?": the things asked of (SMB), and the named things the
+    # answers belong to (FSx)
+    supported: list[Linked] = field(default_factory=list)
+    among: list[Linked] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)  # content stems not used by entity names
 
     def as_dict(self) -> dict[str, object]:
@@ -250,6 +257,10 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
             a.relation = "replicatesTo"
         elif _SUPPORTS.search(low):
             a.relation = "supports"
+            inverse = _WHICH_SUPPORTS.match(question)
+            if inverse and not re.search(r"\b(?:do|does|did|can|is|are)\b", inverse.group(1), re.I):
+                a.supported = [e for e in a.entities if e.start >= inverse.start(2)]
+                a.among = [e for e in a.entities if e.end <= inverse.end(1)]
         return a
     if _REPLICATES.search(low):
         a.intent, a.relation = "relation", "replicatesTo"

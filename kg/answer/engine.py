@@ -31,8 +31,9 @@ from kg.answer.catalog import Catalog
 from kg.answer.compose import best_sentence, describe_limit, join_names, limit_sentence, plural
 from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of
 from kg.graph.base import GraphStore
-from kg.model import Answer, Fact, Hit, Term
+from kg.model import Answer, Fact, Hit, Source, Term
 from kg.search.passages import Passage
+from kg.text import norm_key
 from kg.units import Dimension, find_quantities
 
 
@@ -249,6 +250,10 @@ class AnswerEngine:
             return self._compare(a, entities)
         if a.intent == "relation" and a.relation == "usedFor":
             return self._used_for(a, qvec) or self._lists(a, entities)
+        if a.supported:
+            found = self._supported_by(a)
+            if found is not None:
+                return found
         if a.intent in ("list", "pricing", "relation"):
             return self._lists(a, entities) or self._limits(a, entities, qvec)
         if a.intent == "limit":
@@ -360,6 +365,52 @@ class AnswerEngine:
         ]
         confidence = max(0.0, min(1.0, 0.35 + score))
         return Candidate(sentence, facts, confidence, queries[pred], [m.span for m in members])
+
+    def _supported_by(self, a: Analysis) -> Candidate | None:
+        """ "Which FSx flavour supports SMB?": what supports the named thing (or a thing named
+        by it and one more word, "SMB protocol"), among the things the question names."""
+        objects = {e.iri for e in a.supported}
+        for e in a.supported:
+            words = norm_key(e.label).split()
+            objects |= {
+                x.iri
+                for x in self.catalog.entries.values()
+                if norm_key(x.label).split()[: len(words)] == words
+                and len(norm_key(x.label).split()) == len(words) + 1
+            }
+        query, rows = self._select(templates.SUPPORTED_BY, sorted(objects))
+        among = [set(norm_key(e.label).split()) for e in a.among]
+        found: dict[str, tuple[str, Source, str]] = {}
+        for r in rows:
+            subject = r["subject"].value
+            entry = self.catalog.entries.get(subject)
+            if entry is None:
+                continue
+            owners = {norm_key(self.catalog.label(o)) for o in entry.owners}
+            of_named = any(
+                words <= set(norm_key(entry.label).split())
+                or any(words <= set(o.split()) for o in owners)
+                for words in among
+            )
+            if among and not of_named:
+                continue
+            found.setdefault(subject, (entry.label, source_of(r), r["entity"].value))
+        if not found:
+            return None
+        names = [label for label, _, _ in found.values()]
+        asked = join_names(list(dict.fromkeys(e.label for e in a.supported)))
+        verb = "supports" if len(names) == 1 else "support"
+        facts = [
+            Fact(
+                Term(label, subject),
+                Term(PREDICATE_LABELS["supports"], vocab.CKG + "supports"),
+                Term(self.catalog.label(obj), obj),
+                source,
+            )
+            for subject, (label, source, obj) in found.items()
+        ]
+        spans = [(src.document, src.start, src.end) for _, src, _ in found.values()]
+        return Candidate(f"{join_names(names)} {verb} {asked}.", facts, 0.9, query, spans)
 
     @staticmethod
     def _group_score(

@@ -92,6 +92,18 @@ WHERE {{
 # or a variable predicate, makes Oxigraph read every such triple of the store first).
 RELATED = {p: _related(p) for p in LIST_PREDICATES}
 
+# What supports an entity: "Which FSx flavour supports SMB?".
+SUPPORTED_BY = (
+    _PREFIXES
+    + """
+SELECT DISTINCT ?entity ?subject ?p ?text ?start ?end ?doc ?section WHERE {
+  GRAPH ?p { ?subject ckg:supports ?entity }"""
+    + _SOURCE
+    + _SECTION
+    + """
+}"""
+)
+
 # What things are used for, and what they work with: "Which service is used to ...".
 USED_FOR = (
     _PREFIXES
