@@ -181,7 +181,9 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
 _NOT_PRODUCT_WORDS = frozenset(
     """summary overview notes basics introduction intro exam certification certified course stack
     console account cloud region regions architecture associate professional cheat sheet guide
-    pricing limits faq best practices tips""".split()
+    pricing limits faq best practices tips security monitoring performance encryption networking
+    quotas features concepts integration integrations setup configuration deployment replication
+    scaling cost costs billing logging access permissions troubleshooting""".split()
 )
 
 
@@ -194,7 +196,15 @@ def _names_a_product(name: str, matcher: Matcher) -> bool:
         return False
     if rest[-1].endswith("s") and rest[-1][:-1].isalpha() and not rest[-1].isupper():
         return False  # a plural: a heading about several things
-    return not matcher.find(" ".join(rest))
+    known = matcher.find(" ".join(rest))
+    # "Amazon RDS Proxy" names a product of its own; "Amazon RDS" is the known one
+    return not known or (
+        known[0].start == 0
+        and len(known) == 1
+        and known[0].end < len(" ".join(rest))
+        and rest[-1][0].isupper()
+        and rest[-1].lower() not in _NOT_PRODUCT_WORDS
+    )
 
 
 def _is_service_head(m: re.Match[str]) -> bool:

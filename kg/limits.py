@@ -55,14 +55,14 @@ class LimitFact:
 
 
 _MAX = re.compile(
-    r"\b(?:up\s*to|max(?:imum)?|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
+    r"\b(?:up\s*to|max(?:imum|ium|imun)?|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
     r"as\s+(?:much|many|long|large|big)\s+as|can\s+last|less\s+than|fewer\s+than|under|"
     r"capped\s+at|upper\s+limit|scales?(?:\s+\w+){0,5}\s+to|grow\w*\s+to|longest|largest|highest|"
     r"(?:raise|increase|extend|expand|grow|go)\w*(?:\s+\w+){0,4}\s+to)\b",
     re.IGNORECASE,
 )
 _MIN = re.compile(
-    r"\b(?:at\s+least|min(?:imum)?(?:\s+of)?|starts?\s+(?:at|with|from)|no\s+less\s+than|"
+    r"\b(?:at\s+least|min(?:imum|umum|imun)?(?:\s+of)?|starts?\s+(?:at|with|from)|no\s+less\s+than|"
     r"more\s+than|over|above|down\s+to|lowest|smallest|shortest)\b",
     re.IGNORECASE,
 )
@@ -174,12 +174,18 @@ def _row_limits(
     out: list[LimitFact] = []
     for cell in row.cells:
         column = cell.column.strip()
-        bound = re.match(r"(default|max(?:imum)?|min(?:imum)?)\b\.?\s*", column, re.I)
+        bound = re.match(
+            r"(default|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?)\b\.?\s*", column, re.I
+        )
         owner = subject
         if row.columns_are_entities:
             feature = dx.feature(dx.block_subject[block.index].subject, column, ev)
             owner = feature.iri if feature is not None else subject
-            bound = re.match(r"(default|max(?:imum)?|min(?:imum)?)\b", row.quantity or "", re.I)
+            bound = re.match(
+                r"(default|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?)\b",
+                row.quantity or "",
+                re.I,
+            )
         name = _clean_quantity(row.quantity if row.quantity is not None else column)
         role = _role_word(bound.group(1)) if bound else None
         for amount in cell.amounts:
@@ -222,8 +228,8 @@ def _every_unit(text: str) -> list[Quantity]:
 
 
 _BOUND_CUE = re.compile(
-    r"\b(?:up to|at most|at least|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|no more than|"
-    r"limit(?:ed)? (?:of|to)|as many as)\s*$",
+    r"\b(?:up to|at most|at least|max(?:imum|ium|imun)?(?: of)?|min(?:imum|umum|imun)?(?: of)?|"
+    r"no more than|limit(?:ed)? (?:of|to)|as many as)\s*$",
     re.I,
 )
 
@@ -638,8 +644,13 @@ def _np_before_paren(text: str) -> str | None:
 
 
 def _clean_quantity(name: str) -> str:
-    name = squash(name.replace("Max.", "max").replace("/", " per "))
-    name = re.sub(r"^(?:the|a|an|max(?:imum)?|min(?:imum)?|default)\s+", "", name, flags=re.I)
+    name = squash(re.sub(r"(?<!\b\w)/(?!\w\b)", " per ", name.replace("Max.", "max")))  # not I/O
+    name = re.sub(
+        r"^(?:the|a|an|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?|default)\s+",
+        "",
+        name,
+        flags=re.I,
+    )
     name = re.sub(r"\b(?:aws|amazon)\s+", "", name, flags=re.I)
     words = [
         w if (w.isupper() or re.search(r"[A-Z].*[A-Z]", w)) else w.lower() for w in name.split()

@@ -232,9 +232,10 @@ def looks_like_heading(s: str) -> bool:
         return False
     if not (s[0].isupper() or s[0].isdigit()):
         return False
-    if words[-1].lower().strip("?") in _TRAILING_FUNCTION_WORDS:
-        return False
-    if len(words) > 6 and ":" not in s:
+    titled = bool(re.match(r"[A-Z][\w&/+]*(?: [A-Z0-9][\w&/+]*){0,3} [-–—] \S", s))
+    if words[-1].lower().strip("?") in _TRAILING_FUNCTION_WORDS and not titled:
+        return False  # but "Transit Gateway - what it is" is a heading
+    if len(words) > 6 and ":" not in s and not titled:
         alpha = [w for w in words if w[0].isalpha()]
         capitalised = sum(w[0].isupper() for w in alpha)
         return bool(alpha) and capitalised / len(alpha) >= 0.5
@@ -262,6 +263,19 @@ def _prose_follows(run: list[_Line], i: int) -> bool:
             break
         rows.append(_reads_as_prose(line.stripped))
     return bool(rows) and (rows[0] or 2 * sum(rows) >= len(rows))
+
+
+_COLUMN_GAP = re.compile(r"\S(?: {2,}|\t+)\S")
+
+
+def _spaced_table_at(run: list[_Line], i: int) -> bool:
+    """A table pasted with its columns apart by two or more spaces: a header, then a row."""
+    return (
+        i + 1 < len(run)
+        and _looks_like_table_header(run[i].stripped)
+        and bool(_COLUMN_GAP.search(run[i].stripped))
+        and bool(_COLUMN_GAP.search(run[i + 1].stripped))
+    )
 
 
 def _looks_like_table_header(s: str) -> bool:
@@ -305,10 +319,13 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             not markdown
             and i + 1 < len(run)
             and looks_like_heading(line.stripped)
-            and _prose_follows(run, i)
+            and (
+                _prose_follows(run, i)
+                or (i == 0 and (bool(_BULLET.match(run[1].raw)) or _spaced_table_at(run, 1)))
+            )
         ):
             # A heading with its text right under it, no blank line: "AWS Fargate" then
-            # "Fargate is a serverless compute engine ...".
+            # "Fargate is a serverless compute engine ...", or then bullets or a table.
             b.heading(line.stripped, 1, line.start, line.end, markdown=False)
             i += 1
         elif (
@@ -316,7 +333,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             and i + 2 < len(run)
             and _looks_like_table_header(line.stripped)
             and not any(_BULLET.match(x.raw) for x in run[i + 1 : i + 3])
-        ):
+        ) or (not markdown and _spaced_table_at(run, i)):
             i = _flat_table(b, run, i)
         else:
             i = _paragraph(b, run, i, markdown)
@@ -364,6 +381,8 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
             and _looks_like_table_header(nxt.stripped)
         ):
             break
+        if not markdown and _spaced_table_at(run, j):
+            break  # "Quota table (copied from console)" then the table
         if (
             not markdown
             and run[j - 1].stripped.endswith((".", "!", "?"))

@@ -369,3 +369,28 @@ def test_every_unit_without_a_number_is_an_interval_of_one():
     found = {q: b for _, q, b in limits(x)}
     assert found["automated snapshot interval"] == {"value": Decimal(3600)}
     assert found["automated snapshot retention period"] == {"value": Decimal(14 * 86400)}
+
+
+def test_a_pasted_table_of_quantities_and_a_product_named_after_a_known_one():
+    x = extract(
+        "Amazon RDS Proxy\n"
+        "• a fully managed database proxy\n\n"
+        "Timeouts and connection settings\n"
+        "Setting  Default  Minimum  Maximum\n"
+        "Idle client connection timeout  30 minutes  1 minute  8 hours\n\n"
+        "Quota table\n"
+        "Quota                 Default   Adjustable\n"
+        "Proxies per region    20        yes\n\n"
+        "Pricing\n"
+        "Item  Price  Unit\n"
+        "I/O  $0.20  per million requests\n"
+    )
+    found = {(s, q): b for s, q, b in limits(x)}
+    subject = "Amazon RDS Proxy"
+    assert found[(subject, "idle client connection timeout")] == {
+        "default": Decimal(1800),
+        "min": Decimal(60),
+        "max": Decimal(28800),
+    }
+    assert found[(subject, "proxies per region")] == {"default": Decimal(20)}
+    assert found[(subject, "I/O price")] == {"value": Decimal("0.20")}

@@ -177,3 +177,23 @@ def test_a_heading_with_its_text_right_under_it_is_not_a_flattened_table():
     )
     kinds = [b.kind for b in table.blocks]
     assert kinds == [BlockKind.TABLE_HEADER, BlockKind.TABLE_ROW, BlockKind.TABLE_ROW]
+
+
+def test_plain_text_tables_pasted_with_spaced_columns_and_headings_right_above_lists():
+    text = (
+        "Nebula Proxy - what it is\n"
+        "• a managed proxy\n\n"
+        "Timeouts and connection settings\n"
+        "Setting  Default  Minimum  Maximum\n"
+        "Idle client connection timeout  30 minutes  1 minute  8 hours\n"
+        "Connection borrow timeout  120 seconds  1 second  3600 seconds\n"
+        "• the borrow timeout is how long a client waits\n"
+    )
+    parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
+    assert [s.title for s in parsed.sections if s.title] == [
+        "Nebula Proxy - what it is",
+        "Timeouts and connection settings",
+    ]
+    kinds = [b.kind for b in parsed.blocks]
+    assert kinds.count(BlockKind.TABLE_HEADER) == 1 and kinds.count(BlockKind.TABLE_ROW) == 2
+    assert kinds[-1] is BlockKind.BULLET

@@ -21,7 +21,8 @@ from kg.units import Dimension, find_quantities
 
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how is are was were do does did can could will
-    would should shall may might must tell me list name give show please there""".split()
+    would should shall may might must tell me list name give show please there much many
+    per""".split()
 )
 
 _BOUNDS = (
@@ -32,7 +33,7 @@ _BOUNDS = (
     (
         "max",
         re.compile(
-            r"\bmax(?:imum)?\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
+            r"\bmax(?:imum|ium|imun)?\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
             r"\bup\s+to\b|\bat\s+most\b|\bupper\b|\bhow\s+(?:far|large|big|long|many|much|fast|high)\b"
             r"(?=.*\bcan\b|.*\bat most\b|.*\bup to\b)|\bscale\b|\bgrow\b|\bat the most\b|\blimit\b",
             re.I,
@@ -41,7 +42,8 @@ _BOUNDS = (
     (
         "min",
         re.compile(
-            r"\bmin(?:imum)?\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b", re.I
+            r"\bmin(?:imum|umum|imun)?\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
+            re.I,
         ),
     ),
 )

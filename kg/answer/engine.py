@@ -312,10 +312,15 @@ class AnswerEngine:
             score += 0.05
         if a.counted and row.dimension is Dimension.COUNT:
             # "the number of nodes": "450 nodes", not "30 managed node groups"
-            score += 0.15 if _counts(a.counted, row) else -0.1
+            score += 0.25 if _counts(a.counted, row) else -0.15
         if re.search(r"\bhow\s+often\b|\bfrequen", a.question, re.I):
             score += 0.2 if re.search(r"\b(?:interval|frequency)\b", row.quantity) else -0.1
-        score += 0.18 * min(stems_overlap(a.terms, row.quantity), 2)
+        named = (
+            row.quantity
+            if not row.per or row.per in row.quantity
+            else f"{row.quantity} per {row.per}"
+        )
+        score += 0.18 * min(stems_overlap(a.terms, named), 3)
         score += 0.06 * min(stems_overlap(a.terms, row.source.text), 3)
         score += 0.45 * max(0.0, sim)
         score += 0.05 if row.subject == row.entity else 0.0
