@@ -35,7 +35,7 @@ from kg.phrases import (
 )
 from kg.tables import Row, read_row
 from kg.text import STOPWORDS, norm_key, singular, squash
-from kg.units import Dimension, find_quantities
+from kg.units import Dimension, Quantity, find_quantities
 
 VENDOR_PREFIX = re.compile(
     r"^(?:AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|IBM Cloud|"
@@ -308,6 +308,7 @@ class _DocumentExtraction:
         self.rows: dict[int, Row] = {}  # table row block -> what the row says
         self._previous_in_block: dict[int, _Context] = {}
         self._document_service: str | None = None
+        self._title_things: set[str] = set()
         self._sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self._sentences_by_block.setdefault(s.block, []).append(s)
@@ -495,9 +496,9 @@ class _DocumentExtraction:
         for section in self.parsed.sections:
             ctx = self._subject_of_section(section, previous)
             if section.index == 0 and ctx.service is not None and self._titles_document(section):
-                named = {
-                    self.owner_service(m.keys[0]) for m in self.ex.matcher.find(section.title or "")
-                }
+                found = self.ex.matcher.find(section.title or "")
+                self._title_things = {self._choose(m, None) for m in found}
+                named = {self.owner_service(m.keys[0]) for m in found}
                 if len(named) == 1:  # "AWS Backup - study notes", not "WAF and Shield"
                     self._document_service = ctx.service
             self.section_subject[section.index] = ctx
@@ -524,8 +525,11 @@ class _DocumentExtraction:
                 )
         scores: dict[str, float] = defaultdict(float)
         raw: Counter[str] = Counter()
-        if previous.service:
-            scores[previous.service] += 1.5
+        carried = previous.subject if self._names_thing(previous.subject) else previous.service
+        if carried:
+            # The thing the previous heading named stays the subject until another is named:
+            # "Aurora Serverless v2 basics", then "Engines supported", "Pricing" ...
+            scores[carried] += 1.5
         if self._document_service is not None:
             # A note titled by a service is about it where a section names nothing else
             # as its subject, however many services its lists mention.
@@ -539,6 +543,8 @@ class _DocumentExtraction:
             )
             for k, m in enumerate(self.mentions.get(sent.start, [])):
                 service = self.owner_service(m.keys[0]) or m.keys[0]
+                if carried != previous.service and service == previous.service:
+                    service = carried  # "Aurora MySQL" under "Aurora Serverless" headings
                 before = self.text[sent.start : m.start]
                 after = self.text[m.end : m.end + 3]
                 weight = 1.0
@@ -560,7 +566,13 @@ class _DocumentExtraction:
         if not scores:
             return previous
         best = max(scores, key=lambda k: (scores[k], raw[k]))
-        return _Context(best, best)
+        return _Context(best, self.owner_service(best) or best)
+
+    def _names_thing(self, iri: str | None) -> bool:
+        """A feature the note's title names ("AURORA SERVERLESS V2 AND RDS PROXY - study
+        notes"): what the note is about, not one section's aside."""
+        ent = self.entities.get(iri) if iri else None
+        return ent is not None and ent.kind == "feature" and ent.iri in self._title_things
 
     def _block_context(self, block: Block) -> _Context:
         section_ctx = self.section_subject.get(block.section, _Context(None, None))
@@ -700,7 +712,8 @@ class _DocumentExtraction:
                 ent = self.feature(ctx.subject, f"{fragment.group(1)} for {fragment.group(2)}", ev)
                 if ent is not None:
                     self._previous_in_block[block.index] = _Context(ent.iri, ctx.service)
-            standalone_label = len(text.split()) <= 6 and not text.rstrip().endswith((".", ":"))
+            bare = re.sub(r"\s*\([^)]*\)", "", text)  # "Aurora MySQL (version 3.02 and higher)"
+            standalone_label = len(bare.split()) <= 6 and not text.rstrip().endswith((".", ":"))
             if lead is None and standalone_label and kind and not self._is_category_line(block):
                 self.feature(ctx.subject, text, ev, kind=kind)
             elif (
@@ -1119,9 +1132,21 @@ class _DocumentExtraction:
         by = re.match(r"\s*By\s+(?!default\b)([\w\s-]{2,40}?)(?::|,|\s+which\b|\s*$|\.)", text)
         if by and self._pricing_context(block):
             bodies.append(by.group(1))
-        for q in find_quantities(text):
-            if q.dimension is Dimension.USD and q.per:
-                bodies.append(q.per)
+        row = self.rows.get(block.index) if block.kind is BlockKind.TABLE_ROW else None
+        if (
+            row is not None
+            and row.quantity
+            and any(
+                isinstance(a, Quantity) and a.dimension is Dimension.USD
+                for cell in row.cells
+                for a in cell.amounts
+            )
+        ):
+            bodies.append(row.quantity)  # "Compute  $0.12  per ACU-hour": charged for compute
+        else:
+            for q in find_quantities(text):
+                if q.dimension is Dimension.USD and q.per:
+                    bodies.append(q.per)
         for body in bodies:
             body = re.sub(r"\s*\([^)]*\)", "", body)
             # "billed per second for the vCPU and memory": what is billed follows "for".
@@ -1215,6 +1240,7 @@ def _local(iri: str) -> str:
 
 
 def _plural_heading(title: str) -> bool:
+    title = re.sub(r"\s+(?:supported|available|offered|included)$", "", title, flags=re.I)
     last = title.split()[-1] if title.split() else ""
     return last.endswith("s") and not last.endswith("ss") and len(title.split()) <= 4
 

@@ -70,7 +70,18 @@ def lead_term(text: str) -> Lead | None:
 def is_generic_lead(term: str) -> bool:
     """A lead that names a heading or a kind of thing, not a thing: "Pricing:", "Features:",
     "Deployment types: Single-AZ and Multi-AZ"."""
-    return term.lower().strip() in _GENERIC_LEADS or bool(_KIND_LEAD.fullmatch(term.strip()))
+    words = term.lower().split()
+    return (
+        term.lower().strip() in _GENERIC_LEADS
+        or bool(_KIND_LEAD.fullmatch(term.strip()))
+        or (bool(words) and words[0] in _ASIDE_LEADS)  # "Remember:", "Tip from lecture:"
+    )
+
+
+_ASIDE_LEADS = frozenset(
+    """remember important tip tips note nb warning caution hint reminder gotcha fyi careful
+    beware watch""".split()
+)
 
 
 _KIND_LEAD = re.compile(
@@ -132,6 +143,9 @@ def kind_of(intro: str) -> str | None:
     text = intro.strip().rstrip(":").strip()
     if re.match(r"(?:about|for)\s", text, re.I):
         return None
+    # "Engines supported", "Supported engines", "Available storage classes"
+    text = re.sub(r"\s+(?:supported|available|offered|included)$", "", text, flags=re.I)
+    text = re.sub(r"^(?:supported|available)\s+(?=\w)", "", text, flags=re.I)
     m = re.search(
         r"\b(types?|kinds?|classes|class|tiers?|levels?|modes?|options?)\s+of\s+([\w\s-]+?)\s*$",
         text,

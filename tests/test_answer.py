@@ -54,6 +54,11 @@ def catalog() -> Catalog:
         ("What kinds of queues does SQS have?", "list", None, None),
         ("Which service should I put in front of RDS for caching?", "relation", None, None),
         ("Why would I use SQS?", "general", None, None),
+        ("What is the hourly charge for each SQS queue?", "limit", None, Dimension.USD),
+        ("What's the hourly compute rate for RDS?", "limit", None, Dimension.USD),
+        ("What does AWS charge me for when I use SQS?", "pricing", None, None),
+        ("What are the billing components for SQS?", "pricing", None, None),
+        ("What's the maxium message size in SQS?", "limit", "max", Dimension.BYTES),
     ],
 )
 def test_intent_bound_and_dimension(question, intent, bound, dimension):

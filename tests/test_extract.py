@@ -394,3 +394,23 @@ def test_a_pasted_table_of_quantities_and_a_product_named_after_a_known_one():
     }
     assert found[(subject, "proxies per region")] == {"default": Decimal(20)}
     assert found[(subject, "I/O price")] == {"value": Decimal("0.20")}
+
+
+def test_asides_are_not_features_and_price_table_items_are_what_is_charged():
+    x = extract(
+        "Nebula Gateway - study notes\n\n"
+        "Nebula Gateway basics\n"
+        "• Remember: a gateway needs one subnet per AZ.\n"
+        "• Tip from lecture: hub and spoke can cost more.\n\n"
+        "Engines supported\n"
+        "• Nebula MySQL-Compatible Edition (version 3.02.0 and higher)\n"
+        "• Nebula PostgreSQL-Compatible Edition (version 13.6 and higher)\n\n"
+        "Pricing\n"
+        "Item  Price  Unit\n"
+        "Compute  $0.12  per ACU-hour\n"
+        "I/O  $0.20  per million requests\n"
+    )
+    features = {e.label: e.feature_kind for e in x.entities.values() if e.kind == "feature"}
+    assert "Remember" not in features and "Tip from lecture" not in features
+    assert features["Nebula MySQL-Compatible Edition"] == "engine"
+    assert {o for _, o in relations(x, "chargedBy")} >= {"compute", "I/O"}

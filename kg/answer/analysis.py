@@ -52,7 +52,8 @@ _DIMENSIONS: tuple[tuple[Dimension, re.Pattern[str]], ...] = (
     (
         Dimension.USD,
         re.compile(
-            r"\b(?:cost|costs|price|priced|pricing|charge|charges|charged|pay|paid|\$|dollars?|cheap|expensive|fee)\b|\$",
+            r"\b(?:cost|costs|price|priced|pricing|charge|charges|charged|pay|paid|\$|dollars?|cheap|expensive|fee)\b|\$"
+            r"|\b(?:hourly|monthly|per-hour)\s+(?:\w+\s+)?rate\b",
             re.I,
         ),
     ),
@@ -92,7 +93,9 @@ _LIST = re.compile(
     re.I,
 )
 _PRICING = re.compile(
-    r"\b(?:charged|billed|priced|pricing|pay\s+for|charge\s+(?:by|for)|cost\s+factors?)\b", re.I
+    r"\b(?:charged|billed|priced|pricing|pay\s+for|charges?\s+(?:\w+\s+)?(?:by|for)|"
+    r"billing\s+(?:components?|dimensions?)|cost\s+factors?)\b",
+    re.I,
 )
 _SUPPORTS = re.compile(
     r"\bsupport\w*|\bcompatible\b|\bengines?\b|\blanguages?\b|\bruntimes?\b|"
@@ -201,8 +204,13 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         if pattern.search(low):
             a.bound = bound
             break
-    if a.dimension is Dimension.USD and re.search(r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b", low):
-        a.intent = "limit"
+    if a.dimension is Dimension.USD and (
+        re.search(r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b", low)
+        or re.match(
+            r"\s*what(?:'s|\s+is|\s+are)\s+the\s+(?:\w+\s+){0,2}(?:charge|price|fee|rate)s?\b", low
+        )
+    ):
+        a.intent = "limit"  # "What is the hourly charge for each attachment?" asks an amount
     compare = _COMPARE.search(question)
     if compare:
         amounts = find_quantities(compare.group("amount"))

@@ -208,9 +208,19 @@ class AnswerEngine:
         no count of the thing it counts."""
         if a.intent != "limit" or a.dimension is None:
             return False
-        found = [q for h in hits[:3] for q in find_quantities(h.text) if q.dimension == a.dimension]
+        found = [
+            (q, h) for h in hits[:3] for q in find_quantities(h.text) if q.dimension == a.dimension
+        ]
         if a.counted and a.dimension is Dimension.COUNT:
-            return not any(counted_head(q.noun or "") == a.counted for q in found)
+            # "450 nodes", or "up to 10,000 of them" in a passage that names what it counts
+            return not any(
+                counted_head(q.noun or "") == a.counted
+                or (
+                    (re.match(r"\s*of\s+(?:them|these|those)\b", h.text[q.end :]) or "|" in h.text)
+                    and stems_overlap({a.counted}, h.text) > 0
+                )
+                for q, h in found
+            )
         return not found
 
     @staticmethod
