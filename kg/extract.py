@@ -543,7 +543,7 @@ class _DocumentExtraction:
             )
             for k, m in enumerate(self.mentions.get(sent.start, [])):
                 service = self.owner_service(m.keys[0]) or m.keys[0]
-                if carried != previous.service and service == previous.service:
+                if carried is not None and carried != previous.service == service:
                     service = carried  # "Aurora MySQL" under "Aurora Serverless" headings
                 before = self.text[sent.start : m.start]
                 after = self.text[m.end : m.end + 3]
