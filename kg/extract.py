@@ -534,6 +534,12 @@ class _DocumentExtraction:
             # A note titled by a service is about it where a section names nothing else
             # as its subject, however many services its lists mention.
             scores[self._document_service] += 3.0
+        parent = self._parent_subject(section)
+        if parent is not None:
+            scores[parent] += 3.0  # "## 1. AWS Config" then "### 1.1 Rules": still AWS Config
+        # Under a heading that names a list ("Supported locations", "Destinations"), the
+        # services the items name are what is listed, not what the section is about.
+        listing = bool(section.title) and _plural_heading(section.title or "")
         for sent in self.parsed.sentences:
             if not section.start <= sent.start < section.end:
                 continue
@@ -554,6 +560,8 @@ class _DocumentExtraction:
                     weight = 2.0
                 if after.lstrip().startswith(">"):
                     weight = 3.0  # a console path: "Go to Route53 > Register Domain"
+                if listing and block.kind in (BlockKind.BULLET, BlockKind.NUMBERED):
+                    weight = 0.5
                 scores[service] += weight
                 raw[service] += 1
         if section.title and section.heading_start is not None:
@@ -567,6 +575,19 @@ class _DocumentExtraction:
             return previous
         best = max(scores, key=lambda k: (scores[k], raw[k]))
         return _Context(best, self.owner_service(best) or best)
+
+    def _parent_subject(self, section: Section) -> str | None:
+        """The subject of the section a Markdown heading nests in, if it names one."""
+        if not section.parents:
+            return None
+        for earlier in reversed(self.parsed.sections[: section.index]):
+            if earlier.title == section.parents[-1] and earlier.level < section.level:
+                ctx = self.section_subject.get(earlier.index)
+                named = {self.owner_service(m.keys[0]) for m in self.ex.matcher.find(earlier.title)}
+                if ctx is None or ctx.service is None or len(named) > 1:
+                    return None  # "Runbook: AWS Config and AWS Security Hub" names two
+                return ctx.subject
+        return None
 
     def _names_thing(self, iri: str | None) -> bool:
         """A feature the note's title names ("AURORA SERVERLESS V2 AND RDS PROXY - study
@@ -1113,8 +1134,10 @@ class _DocumentExtraction:
             return
         bodies: list[str] = []
         for m in re.finditer(
+            r"\bprice\s+depends\s+on\s+|"
             r"\b(?:charged|billed|priced|pay(?:s|ing)?|paid|rate|price\s+depends)\s+"
-            r"(?:based\s+on|by\s+the|by|for|per|in|on)\s+",
+            r"(?:based\s+on|by\s+the|by|for|per|(?:in|on)(?!\s+(?:the|a|an|each|every|your)\b))\s+",
+            # not "charged on the sending side", "charged in the dominant direction"
             text,
             re.IGNORECASE,
         ):
@@ -1146,7 +1169,11 @@ class _DocumentExtraction:
         else:
             for q in find_quantities(text):
                 if q.dimension is Dimension.USD and q.per:
-                    bodies.append(q.per)
+                    # "$0.02 per GB processed by the gateway" -> "GB processed"
+                    done = re.match(
+                        rf"\s*(?:per\s+)?{re.escape(q.per)}\s+([a-z]+ed)\b", text[q.end :]
+                    )
+                    bodies.append(f"{q.per} {done.group(1)}" if done else q.per)
         for body in bodies:
             body = re.sub(r"\s*\([^)]*\)", "", body)
             # "billed per second for the vCPU and memory": what is billed follows "for".
@@ -1241,7 +1268,7 @@ def _local(iri: str) -> str:
 
 def _plural_heading(title: str) -> bool:
     title = re.sub(r"\s+(?:supported|available|offered|included)$", "", title, flags=re.I)
-    last = title.split()[-1] if title.split() else ""
+    last = title.split()[-1].lower() if title.split() else ""
     return last.endswith("s") and not last.endswith("ss") and len(title.split()) <= 4
 
 
@@ -1354,6 +1381,8 @@ def _dimension_label(item: str) -> str | None:
         return None
     if text.lower() in STOPWORDS or text.lower() in {"free", "example", "more", "less"}:
         return None
+    if re.search(r"\b(?:you|we|they|it|dont|don't|not|never|twice)\b", text, re.I):
+        return None  # a clause, not a billing dimension: "you dont get charged twice"
     inner_capital = any(re.search(r"[A-Z]", w[1:]) for w in text.split())  # vCPU, GB-month
     return text if text.isupper() or inner_capital else text.lower()
 

@@ -414,3 +414,30 @@ def test_asides_are_not_features_and_price_table_items_are_what_is_charged():
     assert "Remember" not in features and "Tip from lecture" not in features
     assert features["Nebula MySQL-Compatible Edition"] == "engine"
     assert {o for _, o in relations(x, "chargedBy")} >= {"compute", "I/O"}
+
+
+def test_a_nested_markdown_section_keeps_its_parents_subject():
+    x = extract(
+        "# Runbook: AWS Config and AWS Security Hub\n\n"
+        "## 1. AWS Config\n\n"
+        "AWS Config records resource configurations.\n\n"
+        "### 1.1 Limits\n\n"
+        "Rules are stored in Amazon S3 buckets. Amazon S3 keeps the history. An account can "
+        "have up to 400 rules per region.\n",
+        "markdown",
+    )
+    [(subject, _, bounds)] = [lim for lim in limits(x) if lim[2].get("max") == Decimal(400)]
+    assert subject == "AWS Config"
+
+
+def test_services_a_list_heading_enumerates_are_not_its_subject():
+    x = extract(
+        "AWS DataSync overview\n"
+        "• DataSync moves data online and costs $0.0125 per GB copied.\n\n"
+        "SUPPORTED LOCATIONS\n"
+        "• Amazon S3 buckets\n• Amazon EFS file systems\n• Amazon S3 on Outposts\n\n"
+        "Tasks\n"
+        "• A task can copy up to 50 million files.\n"
+    )
+    assert {s for s, q, _ in limits(x) if "file" in q} == {"AWS DataSync"}
+    assert ("AWS DataSync", "GB copied") in relations(x, "chargedBy")
