@@ -426,7 +426,7 @@ def test_a_nested_markdown_section_keeps_its_parents_subject():
         "have up to 400 rules per region.\n",
         "markdown",
     )
-    [(subject, _, bounds)] = [lim for lim in limits(x) if lim[2].get("max") == Decimal(400)]
+    [subject] = [s for s, _, b in limits(x) if b.get("max") == Decimal(400)]
     assert subject == "AWS Config"
 
 
