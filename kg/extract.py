@@ -806,6 +806,17 @@ class _DocumentExtraction:
             self.relate(subject.subject, "supports", ent.iri, ev)
         return ent
 
+    def _named_service(self, name: str) -> str | None:
+        """The service a name opens with: "Glue ETL job" -> AWS Glue."""
+        # Read as mid-sentence: a case-sensitive name ("Glue") may open a table cell.
+        found = self.ex.matcher.find(f"the {name.strip()}")
+        if not found or found[0].start != 4 or found[0].end >= len(name.strip()) + 3:
+            return None
+        service = self.owner_service(self._choose(found[0], None))
+        if service is not None:
+            self.entity_for_key(service)
+        return service
+
     def _is_category_line(self, block: Block) -> bool:
         lead = lead_term(self.text[block.start : block.end])
         return lead is not None and bool(self.ex.category_matcher.find(lead.term))
@@ -911,7 +922,14 @@ class _DocumentExtraction:
         if row.name is None:
             self.block_subject[block.index] = ctx
             return
-        ent = self.feature(ctx.subject, row.name, ev, kind=kind)
+        priced = any(
+            isinstance(a, Quantity) and a.dimension is Dimension.USD
+            for cell in row.cells
+            for a in cell.amounts
+        )
+        # a price list across services: "| Glue ETL job | $0.44 per DPU-hour |"
+        owner = (self._named_service(row.name) if priced else None) or ctx.subject
+        ent = self.feature(owner, row.name, ev, kind=kind)
         if ent is None:
             self.block_subject[block.index] = ctx
             return
@@ -922,6 +940,8 @@ class _DocumentExtraction:
         self.block_subject[block.index] = _Context(
             ent.iri, self.owner_service(ent.iri) or ctx.service
         )
+        if owner != ctx.subject:
+            return
         for column, value, feature_name in row.matrix:
             col = self.link(column, ctx.subject) or self.feature(ctx.subject, column, ev)
             if col is not None and value:

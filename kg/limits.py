@@ -240,6 +240,13 @@ _RAISED_TO = re.compile(
 )
 
 
+_HTTP_STATUS = re.compile(
+    r"(?:OK|Not\s+Found|Forbidden|Bad\s+Request|Unauthori[sz]ed|Internal\s+Server|Service\s+"
+    r"Unavailable|Created|Accepted|No\s+Content|Moved|Found|Too\s+Many|Bad\s+Gateway|Gateway|"
+    r"Conflict|Not\s+Modified|Partial\s+Content|Method\s+Not)\b",
+)
+
+
 def _skip(text: str, q: Quantity, start: int) -> bool:
     """Amounts that are not limits: HTTP status codes, "4 others", a lone "1 subnet", the
     count that announces a list ("There are three types: ...")."""
@@ -258,8 +265,8 @@ def _skip(text: str, q: Quantity, start: int) -> bool:
             r"\bper\b", text[q.end : q.end + 20]
         ):
             return True
-        if 100 <= q.value < 600 and noun[:1].isupper() and q.value == int(q.value) and " " in noun:
-            return True
+        if 100 <= q.value < 600 and q.value == int(q.value) and _HTTP_STATUS.match(noun):
+            return True  # "404 Not Found", not "400 Config rules"
         if q.value == 1 and not re.search(
             r"\b(?:per|each|every|only|max|maximum|at most)\b", text, re.I
         ):

@@ -59,6 +59,7 @@ def catalog() -> Catalog:
         ("What does AWS charge me for when I use SQS?", "pricing", None, None),
         ("What are the billing components for SQS?", "pricing", None, None),
         ("What's the maxium message size in SQS?", "limit", "max", Dimension.BYTES),
+        ("What's the minimum billed duration for an SQS request?", "limit", "min", None),
     ],
 )
 def test_intent_bound_and_dimension(question, intent, bound, dimension):
@@ -124,6 +125,7 @@ def test_names_the_notes_never_mention_are_unknown():
         ("What is the largest number of nodes in one RDS read replica?", "node"),
         ("How many read replicas can RDS have per region?", "replica"),
         ("How many days does SQS keep messages?", None),  # a duration
+        ("What's the max number of SQS queues one account can have?", "queue"),
     ],
 )
 def test_what_a_count_question_counts(question, counted):
@@ -171,6 +173,17 @@ def test_a_feature_named_only_by_words_of_a_named_service_is_dropped():
     assert [e.iri for e in a.entities] == ["s:backup"]
     a = analyse("How long are Redshift backups kept?", cat)
     assert "f:backup" in [e.iri for e in a.entities]
+
+
+def test_a_case_sensitive_name_links_only_as_written():
+    from kg.lexicon import Lexicon
+
+    entries = [Entry("https://w3id.org/cloudkg/id/service/aws-config", "service", "AWS Config")]
+    cat = Catalog(entries, lexicon=Lexicon.load())
+    assert [e.label for e in analyse("How long is Config history kept?", cat).entities] == [
+        "AWS Config"
+    ]
+    assert analyse("How long is the config history kept?", cat).entities == []
 
 
 def test_protecting_is_supporting():
@@ -297,5 +310,26 @@ def test_which_thing_supports_a_named_thing(tmp_path):
         assert "Windows" in answer.answer and "ONTAP" in answer.answer
         assert "Linux" not in answer.answer
         assert all("SMB" in f.source.text for f in answer.facts)
+    finally:
+        rt.close()
+
+
+def test_the_rest_of_a_bulleted_list_joins_its_kinded_items(tmp_path):
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "sync.txt").write_text(
+        "AWS DataSync\n\n"
+        "AWS DataSync is a managed data transfer service.\n\n"
+        "Supported locations\n"
+        "• NFS shares\n• SMB shares\n• Amazon S3 buckets\n• Amazon EFS file systems\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    try:
+        answer = rt.engine().ask("Which locations does DataSync support?")
+        for item in ("NFS", "SMB", "S3", "EFS"):
+            assert item in answer.answer
     finally:
         rt.close()

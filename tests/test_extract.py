@@ -441,3 +441,25 @@ def test_services_a_list_heading_enumerates_are_not_its_subject():
     )
     assert {s for s, q, _ in limits(x) if "file" in q} == {"AWS DataSync"}
     assert ("AWS DataSync", "GB copied") in relations(x, "chargedBy")
+
+
+def test_a_count_before_a_capitalised_noun_is_not_a_status_code():
+    x = extract(
+        "# AWS Config\n\n"
+        "Each account can have at most 400 Config rules per region. The API returns "
+        "404 Not Found for a deleted rule.\n",
+        "markdown",
+    )
+    values = [b.get("max") or b.get("value") for _, _, b in limits(x)]
+    assert Decimal(400) in values and Decimal(404) not in values
+
+
+def test_a_price_list_row_that_names_another_service_belongs_to_it():
+    x = extract(
+        "# Glue and EMR\n\n## Amazon EMR\n\nEMR runs Spark.\n\n## Pricing summary\n\n"
+        "| Component | Price |\n|---|---|\n| Glue ETL job | $0.44 per DPU-hour |\n"
+        "| EMR uplift | $0.048 per instance-hour |\n",
+        "markdown",
+    )
+    assert ("AWS Glue", "Glue ETL job") in relations(x, "hasFeature")
+    assert ("Amazon EMR", "EMR uplift") in relations(x, "hasFeature")

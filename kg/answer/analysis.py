@@ -242,6 +242,9 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         )
         return a
     if _PRICING.search(low) and a.intent != "limit":
+        if a.bound and a.dimension not in (None, Dimension.USD):
+            a.intent = "limit"  # "the minimum billed duration" asks an amount
+            return a
         a.intent, a.relation = "pricing", "chargedBy"
         return a
     if a.intent == "limit":
@@ -336,7 +339,8 @@ def counted_head(phrase: str) -> str | None:
 _TIME_NOUN = re.compile(r"(?:milli)?second|minute|hour|day|week|month|year")
 _BYTE_NOUN = re.compile(r"[kmgtp]b|[kmgt]ib|byte|gigabyte|terabyte")
 _PHRASE_ENDS = frozenset(
-    "can could does do did is are was were will would should may might per in on for at".split()
+    """can could does do did is are was were will would should may might per in on for at one
+    each every single two three""".split()
 )
 
 

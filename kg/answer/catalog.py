@@ -110,6 +110,10 @@ class Catalog:
                     self._vocab_deletes.setdefault(d, w)
         self.lexicon = lexicon
         self._lexicon_matcher = lexicon.matcher(self.common) if lexicon else None
+        for known in lexicon.entries.values() if lexicon else ():
+            if known.iri in self.entries:
+                for name in known.case_sensitive:  # "Config" (AWS Config), never "config"
+                    self.matcher.add(name, known.iri, case_sensitive=True)
 
     @classmethod
     def load(

@@ -588,9 +588,22 @@ def _merge_unkinded(groups: dict[Group, list[RelatedRow]]) -> None:
         for (e2, p2, k2), kinded in groups.items():
             if (e2, p2) != (entity, pred) or k2 is None:
                 continue
-            spans = {m.span for m in kinded}
-            moving = [m for m in members if m.span in spans]
-            kinded += moving
-            members[:] = [m for m in members if m not in moving]
+            moving = [m for m in members if any(_listed_with(m, k) for k in kinded)]
+            while moving:  # and the items next to those: the rest of a bulleted list
+                kinded += moving
+                members[:] = [m for m in members if m not in moving]
+                moving = [m for m in members if any(_listed_with(m, k) for k in kinded)]
         if not members:
             del groups[(entity, pred, kind)]
+
+
+def _listed_with(a: RelatedRow, b: RelatedRow) -> bool:
+    """Stated in the same sentence, or in the next item of the same list."""
+    (doc_a, start_a, end_a), (doc_b, start_b, end_b) = a.span, b.span
+    if doc_a != doc_b or a.source.section != b.source.section:
+        return False
+    return (
+        (start_a, end_a) == (start_b, end_b)
+        or 0 <= start_a - end_b <= 3
+        or 0 <= start_b - end_a <= 3
+    )
