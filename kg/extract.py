@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from kg import vocab
 from kg.lexicon import Lexicon, Matcher, Mention
-from kg.limits import LimitFact, extract_limits, merge_block_limits
+from kg.limits import LimitFact, extract_limits, merge_block_limits, names_a_quantity
 from kg.model import Block, BlockKind, Document, Evidence, ParsedDocument, Section, Sentence
 from kg.parse import clean_text
 from kg.phrases import (
@@ -642,6 +642,7 @@ class _DocumentExtraction:
             lead is not None
             and not is_generic_lead(lead.term)
             and not self._is_category_line(block)
+            and not (names_a_quantity(lead.term) and not self.ex.matcher.find(lead.term))
         ):
             lead_ent = self._lead_feature(block, lead, ctx)
         if _PRONOUN_START.match(self.text[sent.start : sent.end]):

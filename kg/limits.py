@@ -115,10 +115,13 @@ def extract_limits(
     lead_end = 0
     from kg.phrases import lead_term
 
+    lead_name = None
     if sent.start == block.start:
         lead = lead_term(text)
         if lead is not None:
             lead_end = lead.rest_start
+            if names_a_quantity(lead.term) and not dx.ex.matcher.find(lead.term):
+                lead_name = _clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     found: list[LimitFact] = []
     previous_role: str | None = None
     previous_end = -1
@@ -154,6 +157,12 @@ def extract_limits(
             and _RAISED_TO.search(text[: amount.start])
         ):
             name, per = previous.quantity, previous.per  # "30 brokers (can be raised to 90)"
+        elif (
+            lead_name
+            and not (q.dimension is Dimension.USD or q.noun)
+            and _bare(text, lead_end, amount)
+        ):
+            name = lead_name  # "Buffer size: 1 MiB to 128 MiB, default 5 MiB"
         if q.dimension is Dimension.USD and subject in dx.entities:
             name = _without_subject(name, dx.entities[subject].label)
         stated = squash(dx.doc.text[sent.start + amount.start : sent.start + amount.end])
@@ -216,6 +225,24 @@ def _amounts(text: str) -> list[Quantity | Range]:
     singles = [q for q in find_quantities(text) if not any(s <= q.start < e for s, e in spans)]
     found: list[Quantity | Range] = [*ranges, *singles, *_every_unit(text)]
     return sorted(found, key=lambda a: a.start)
+
+
+def names_a_quantity(term: str) -> bool:
+    """ "Buffer size", "Max record size", "Idle timeout": a lead that names an amount."""
+    words = term.split()
+    return bool(words) and len(words) <= 4 and bool(_DIMENSION_NOUNS.search(words[-1].lower()))
+
+
+def _bare(text: str, lead_end: int, amount: Quantity | Range) -> bool:
+    """Nothing but amounts and bound words between a lead and an amount: the lead names it."""
+    between = text[lead_end : amount.start]
+    for a in reversed(_amounts(between)):
+        between = between[: a.start] + between[a.end :]
+    words = re.findall(r"[A-Za-z]+", between)
+    return all(w.lower() in _BOUND_WORDS | _LINK_WORDS for w in words)
+
+
+_LINK_WORDS = frozenset("up to from between and or at least most by is are of".split())
 
 
 def _every_unit(text: str) -> list[Quantity]:

@@ -203,7 +203,8 @@ def split_list(text: str) -> list[tuple[str, int, int]]:
 def _list_end(text: str) -> int:
     m = re.search(
         r"[.;!?](?:\s|$)|\s+(?:as a way|in order|which|that|so that|so|when|because|if|to be|"
-        r"without|instead|rather than)\b",
+        r"without|instead|rather than|(?:are|is)\s+(?:the|also|all|both|our|used|supported|"
+        r"available))\b",  # "Spark, Hive and HBase are the frameworks we see most"
         text,
     )
     return m.start() if m else len(text.rstrip())

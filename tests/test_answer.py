@@ -186,6 +186,12 @@ def test_a_case_sensitive_name_links_only_as_written():
     assert analyse("How long is the config history kept?", cat).entities == []
 
 
+def test_a_name_does_not_ask_for_an_amount():
+    entries = [Entry("f:so", "feature", "Snowball Edge Storage Optimized")]
+    a = analyse("How much does a Snowball Edge Storage Optimized device weigh?", Catalog(entries))
+    assert a.dimension is None
+
+
 def test_protecting_is_supporting():
     a = analyse("Which resources can WAF protect?", catalog())
     assert (a.intent, a.relation) == ("list", "supports")

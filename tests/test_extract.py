@@ -463,3 +463,27 @@ def test_a_price_list_row_that_names_another_service_belongs_to_it():
     )
     assert ("AWS Glue", "Glue ETL job") in relations(x, "hasFeature")
     assert ("Amazon EMR", "EMR uplift") in relations(x, "hasFeature")
+
+
+def test_a_lead_that_names_a_quantity_names_its_amounts():
+    x = extract(
+        "Amazon Nebula Hose\n\n"
+        "Buffering\n"
+        "* Buffer size: 1 MiB to 128 MiB, default 5 MiB\n"
+        "* Max record size: 1,000 KiB\n"
+    )
+    found = {(s, q): b for s, q, b in limits(x)}
+    assert found[("Amazon Nebula Hose", "buffer size")] == {
+        "min": Decimal(2**20),
+        "max": Decimal(128 * 2**20),
+        "default": Decimal(5 * 2**20),
+    }
+    assert ("Amazon Nebula Hose", "record size") in found
+    assert not any(e.label == "Buffer size" for e in x.entities.values())
+
+
+def test_a_list_ends_where_a_clause_about_it_begins():
+    from kg.phrases import split_list
+
+    items = split_list("Spark, Hive, Presto and Apache HBase are the frameworks we see most.")
+    assert [i for i, _, _ in items] == ["Spark", "Hive", "Presto", "Apache HBase"]

@@ -87,7 +87,7 @@ _DIMENSIONS: tuple[tuple[Dimension, re.Pattern[str]], ...] = (
 )
 
 _LIST = re.compile(
-    r"^\s*(?:which|what)\s+(?:are\s+the\s+)?(?:\w+\s+){0,3}?(?:\w{3,}[^s\W]s)\b|"
+    r"^\s*(?:which|what)\s+(?:are\s+the\s+)?(?:[\w-]+\s+){0,3}?(?:\w{3,}[^s\W]s)\b|"
     r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|options?|classes)\s+of\b|\blist\b|\bname\s+(?:the|all)\b|"
     r"^\s*what\s+can\b|\bwhat\s+(?:are|is)\s+\w+\s+(?:charged|billed|priced)\b",
     re.I,
@@ -184,9 +184,14 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         and not any(s <= t.start < e for s, e in covered)
     }
     low = question.lower()
+    # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size.
+    unnamed = "".join(
+        " " * len(ch) if any(e.start <= i < e.end for e in a.entities if e.start >= 0) else ch
+        for i, ch in enumerate(low)
+    )
     a.dimension = _question_word_dimension(low)
     for dim, pattern in _DIMENSIONS:
-        if a.dimension is None and pattern.search(low):
+        if a.dimension is None and pattern.search(unnamed):
             a.dimension = dim
             break
     if a.dimension is Dimension.COUNT:

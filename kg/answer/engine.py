@@ -95,7 +95,6 @@ _VERBS = {
 }
 _RELATED_DIMENSIONS = {
     frozenset({Dimension.COUNT, Dimension.COUNT_PER_SECOND}),
-    frozenset({Dimension.BYTES, Dimension.BYTES_PER_SECOND}),
     frozenset({Dimension.BITS_PER_SECOND, Dimension.BYTES_PER_SECOND}),
 }
 
