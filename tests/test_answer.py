@@ -126,6 +126,7 @@ def test_names_the_notes_never_mention_are_unknown():
         ("How many read replicas can RDS have per region?", "replica"),
         ("How many days does SQS keep messages?", None),  # a duration
         ("What's the max number of SQS queues one account can have?", "queue"),
+        ("How many messages fit in one SQS queue?", "message"),
     ],
 )
 def test_what_a_count_question_counts(question, counted):

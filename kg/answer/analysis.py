@@ -345,8 +345,9 @@ _TIME_NOUN = re.compile(r"(?:milli)?second|minute|hour|day|week|month|year")
 _BYTE_NOUN = re.compile(r"[kmgtp]b|[kmgt]ib|byte|gigabyte|terabyte")
 _PHRASE_ENDS = frozenset(
     """can could does do did is are was were will would should may might per in on for at one
-    each every single two three""".split()
-)
+    each every single two three fit fits run runs exist exists get go live allowed supported
+    stored kept attached created included used needed required possible""".split()
+)  # "How many images fit in one repository?" counts images
 
 
 def _list_head(question: str, a: Analysis) -> str | None:
