@@ -84,6 +84,10 @@ _DOCUMENT_TITLE = re.compile(
     r"deep\s+dive|reference)\b",
     re.IGNORECASE,
 )
+_SUPPORTED_INCLUDE = re.compile(
+    r"\s*(?P<verb>supported)\s+(?P<noun>[\w-]+(?:\s+[\w-]+){0,2}?)\s+(?:include|includes|are)\s+",
+    re.IGNORECASE,
+)
 _PRONOUN_START = re.compile(r"^\s*(?:it|they|this|these|its|it’s|it's)\b", re.IGNORECASE)
 _EXAMPLE = re.compile(r"^\s*(?:for example|for instance|e\.g\.|so if|if you have)\b", re.I)
 _LOCATION_WORD = re.compile(
@@ -553,15 +557,17 @@ class _DocumentExtraction:
                     service = carried  # "Aurora MySQL" under "Aurora Serverless" headings
                 before = self.text[sent.start : m.start]
                 after = self.text[m.end : m.end + 3]
-                weight = 1.0
+                weight = 1.0 if _in_subject_position(before) else 0.6
                 if k == 0 and _in_subject_position(before):
                     weight = 2.0
                 if lead and m.start - block.start < lead.end:
                     weight = 2.0
                 if after.lstrip().startswith(">"):
                     weight = 3.0  # a console path: "Go to Route53 > Register Domain"
-                if listing and block.kind in (BlockKind.BULLET, BlockKind.NUMBERED):
-                    weight = 0.5
+                if block.kind is BlockKind.TABLE_ROW or (
+                    listing and block.kind in (BlockKind.BULLET, BlockKind.NUMBERED)
+                ):
+                    weight = 0.5  # what a table or a list enumerates
                 scores[service] += weight
                 raw[service] += 1
         if section.title and section.heading_start is not None:
@@ -773,15 +779,20 @@ class _DocumentExtraction:
 
     def _announced_inline(self, text: str, ev: Evidence, ctx: _Context) -> None:
         """ "AWS WAF can protect the following resources: Amazon CloudFront distributions,
-        Application Load Balancers (ALB) and AWS AppSync GraphQL APIs." """
+        Application Load Balancers (ALB) and AWS AppSync GraphQL APIs.", "Supported
+        frameworks include Next.js, React, Angular and Vue." """
         m = _ANNOUNCED_LIST.search(text)
-        if m is None or ctx.subject is None or m.group("verb").lower().startswith("support"):
+        if m is not None and m.group("verb").lower().startswith("support"):
             return  # "supports the following X: a, b" is read by _supports
+        m = m or _SUPPORTED_INCLUDE.match(text)
+        if m is None or ctx.subject is None:
+            return
         items = split_list(text[m.end() :])
         if len(items) < 2:
             return
         for item, _, _ in items:
-            self._announced(ctx, m, re.split(r"\s*\(", item, maxsplit=1)[0], ev)
+            if not re.match(r"(?:plus|other|and)\b", item, re.I):  # "plus other generators"
+                self._announced(ctx, m, re.split(r"\s*\(", item, maxsplit=1)[0], ev)
 
     def _announced(
         self, subject: _Context, m: re.Match[str], name: str, ev: Evidence
@@ -864,7 +875,8 @@ class _DocumentExtraction:
             text = self.text[sent.start : sent.end]
             m = re.search(
                 r"(?:^|\b)(?:there\s+are\s+|we\s+have\s+|it\s+has\s+)?(?:\w+\s+)?"
-                r"((?:[\w-]+\s+)?(?:types?|kinds?|classes|tiers|modes|options|levels)"
+                r"((?:[\w-]+\s+)?(?:types?|kinds?|classes|tiers|modes|options|levels|sizes|"
+                r"frameworks|formats|families|editions)"
                 r"(?:\s+of\s+[\w-]+(?:\s+[\w-]+)?)?)(?:\s+available)?\s*:\s*",
                 text,
                 re.IGNORECASE,

@@ -76,7 +76,7 @@ class Block:
     text: str
     depth: int = 0
     table: int | None = None  # index of the table header block, for header and rows
-    cells: tuple[Cell, ...] = ()  # only when the source marks cells (Markdown pipe tables)
+    cells: tuple[Cell, ...] = ()  # when the source marks cells: pipes, or two-space gaps
     intro: int | None = None
     lead: int | None = None
 

@@ -265,16 +265,21 @@ def _prose_follows(run: list[_Line], i: int) -> bool:
     return bool(rows) and (rows[0] or 2 * sum(rows) >= len(rows))
 
 
+_KEY_VALUE = re.compile(r"[A-Z][\w /&()-]{0,40}:\s+\S")  # "Price: $0.11 per MCU-hour"
 _COLUMN_GAP = re.compile(r"\S(?: {2,}|\t+)\S")
 
 
 def _spaced_table_at(run: list[_Line], i: int) -> bool:
     """A table pasted with its columns apart by two or more spaces: a header, then a row."""
+    if i + 1 >= len(run) or not _COLUMN_GAP.search(run[i + 1].stripped):
+        return False
+    header = run[i].stripped
+    columns = re.split(r"(?: {2,}|\t+)", header)
     return (
-        i + 1 < len(run)
-        and _looks_like_table_header(run[i].stripped)
-        and bool(_COLUMN_GAP.search(run[i].stripped))
-        and bool(_COLUMN_GAP.search(run[i + 1].stripped))
+        len(columns) >= 2
+        and len(header) <= 120
+        and header[-1] not in ".,;:!?"
+        and all(c[:1].isalpha() for c in columns)  # "Bundle  vCPUs  Memory  Price"
     )
 
 
@@ -321,7 +326,8 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             and looks_like_heading(line.stripped)
             and (
                 _prose_follows(run, i)
-                or (i == 0 and (bool(_BULLET.match(run[1].raw)) or _spaced_table_at(run, 1)))
+                or _spaced_table_at(run, i + 1)
+                or (i == 0 and bool(_BULLET.match(run[1].raw) or _KEY_VALUE.match(run[1].stripped)))
             )
         ):
             # A heading with its text right under it, no blank line: "AWS Fargate" then
@@ -333,6 +339,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             and i + 2 < len(run)
             and _looks_like_table_header(line.stripped)
             and not any(_BULLET.match(x.raw) for x in run[i + 1 : i + 3])
+            and not _spaced_table_at(run, i + 1)
         ) or (not markdown and _spaced_table_at(run, i)):
             i = _flat_table(b, run, i)
         else:
@@ -397,12 +404,32 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
 
 
 def _flat_table(b: _Builder, run: list[_Line], i: int) -> int:
-    header = b.add(BlockKind.TABLE_HEADER, run[i].start, run[i].end)
+    columns = _spaced_cells(run[i])
+    header = b.add(BlockKind.TABLE_HEADER, run[i].start, run[i].end, cells=columns)
     j = i + 1
     while j < len(run) and not (_BULLET.match(run[j].raw) or _NUMBERED.match(run[j].raw)):
-        b.add(BlockKind.TABLE_ROW, run[j].start, run[j].end, table=header)
+        cells = _spaced_cells(run[j]) if columns else ()
+        aligned = len(cells) == len(columns)  # cells apart by two or more spaces, as the header
+        b.add(
+            BlockKind.TABLE_ROW,
+            run[j].start,
+            run[j].end,
+            table=header,
+            cells=cells if aligned else (),
+        )
         j += 1
     return j
+
+
+def _spaced_cells(line: _Line) -> tuple[Cell, ...]:
+    """The cells of a line whose columns are two or more spaces apart ("Idle timeout  30
+    minutes  8 hours"); none for a line with single spaces only."""
+    if not _COLUMN_GAP.search(line.raw):
+        return ()
+    return tuple(
+        Cell(m.group(), line.start + m.start(), line.start + m.end())
+        for m in re.finditer(r"\S+(?: \S+)*", line.raw)
+    )
 
 
 def _pipe_cells(line: _Line) -> tuple[Cell, ...]:

@@ -85,8 +85,10 @@ _ASIDE_LEADS = frozenset(
 
 
 _KIND_LEAD = re.compile(
-    r"(?:[\w-]+\s+)?(?:types?|kinds?|class(?:es)?|tiers|modes|options|levels|features?|"
-    r"flavou?rs?|variants?)",  # "Governance mode:" names a thing, "Storage type:" does not
+    r"(?:[\w-]+\s+){0,2}(?:types?|kinds?|class(?:es)?|tiers|modes|options|levels|features?|"
+    r"flavou?rs?|variants?|sizes|frameworks|engines|protocols|runtimes|languages|formats|"
+    # "Governance mode:" names a thing, "Storage type:" does not
+    r"families|editions)(?:\s+(?:available|supported))?",
     re.IGNORECASE,
 )
 
@@ -186,7 +188,9 @@ def split_list(text: str) -> list[tuple[str, int, int]]:
             spans.append((start, start + (cut.start() if cut else len(chunk))))
     else:
         spans, pos = [], 0
-        for m in re.finditer(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+", body):
+        # separators outside parentheses: "Next.js (SSR and SSG), React and Vue"
+        flat = re.sub(r"\([^()]*\)", lambda p: "_" * len(p.group()), body)
+        for m in re.finditer(r",\s*(?:and\s+|or\s+|plus\s+)?|\s+(?:and|or|&)\s+", flat):
             spans.append((pos, m.start()))
             pos = m.end()
         spans.append((pos, len(body)))

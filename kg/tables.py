@@ -49,6 +49,9 @@ _QUANTITY_FIRST_COLUMN = re.compile(
     r"dimension|attribute|constraint)s?$",
     re.IGNORECASE,
 )
+_COMPARISON_FIRST_COLUMN = re.compile(
+    r"^(?:feature|capability|aspect|characteristic|spec(?:ification)?|comparison)s?$", re.I
+)
 _UNIT_COLUMN = re.compile(r"^(?:(?:billing|pricing|price)\s+)?(?:units?|per)$", re.I)
 _AMOUNT_COLUMN = re.compile(r"^(?:price|cost|fee|charge|amount|rate|value)s?\b", re.I)
 _BOUND_COLUMN = re.compile(
@@ -121,7 +124,11 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
     )
     transposed = (
         numeric
-        and (not first_head.strip() or _QUANTITY_FIRST_COLUMN.match(first_head.strip()))
+        and (
+            not first_head.strip()
+            or _QUANTITY_FIRST_COLUMN.match(first_head.strip())
+            or _COMPARISON_FIRST_COLUMN.match(first_head.strip())  # "| Feature | A | B |"
+        )
         and _QUANTITY_WORDS.search(cells[0].text)
         and not any(
             _BOUND_COLUMN.match(c.column.strip()) or _AMOUNT_COLUMN.match(c.column.strip())
@@ -144,28 +151,6 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
     return out
 
 
-def _flat_quantity_row(head: str, line: str, offset: int) -> Row | None:
-    """A row of a pasted table of quantities, cells apart by two or more spaces:
-
-    Setting                        Default     Minimum   Maximum
-    Idle client connection timeout 30 minutes  1 minute  8 hours
-    """
-    columns = re.split(r"\s{2,}", head.strip())
-    cells = [(m.group(), m.start()) for m in re.finditer(r"\S+(?: \S+)*", line)]
-    if len(columns) < 2 or len(cells) != len(columns):
-        return None
-    out = Row(name=None, quantity=cells[0][0])
-    for column, (cell, start) in zip(columns[1:], cells[1:], strict=True):
-        amounts = _amounts(cell, offset + start)
-        if amounts:
-            out.cells.append(
-                NumberCell(column, offset + start, offset + start + len(cell), amounts)
-            )
-        elif _UNIT_COLUMN.match(column) and (per := re.fullmatch(r"(?:per|/)\s*(\S.*)", cell)):
-            out.per = per.group(1)
-    return out if out.cells else None
-
-
 def _flat_row(text: str, header: Block, row: Block) -> Row | None:
     head = text[header.start : header.end]
     line = text[row.start : row.end]
@@ -173,10 +158,6 @@ def _flat_row(text: str, header: Block, row: Block) -> Row | None:
     if not words:
         return None
     head_words = head.split()
-    if head_words and _QUANTITY_FIRST_COLUMN.match(head_words[0]):
-        quantities = _flat_quantity_row(head, line, row.start)
-        if quantities is not None:
-            return quantities
     out = Row(name=None, kind=_kind_of_column(head_words[0]) if head_words else None)
     # A yes/no matrix: the header ends with one column name per trailing yes/no token.
     trailing = 0

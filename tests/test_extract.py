@@ -487,3 +487,39 @@ def test_a_list_ends_where_a_clause_about_it_begins():
 
     items = split_list("Spark, Hive, Presto and Apache HBase are the frameworks we see most.")
     assert [i for i, _, _ in items] == ["Spark", "Hive", "Presto", "Apache HBase"]
+
+
+def test_a_spaced_table_of_named_rows_and_a_spaced_comparison_table():
+    x = extract(
+        "Amazon Nebula Sail\n\n"
+        "Amazon Nebula Sail is a simple virtual server service.\n\n"
+        "Nebula Sail Bundles\n"
+        "Bundle  vCPUs  Memory  Price\n"
+        "Nano  2  0.5 GB  $3.50 per month\n"
+        "Micro  2  1 GB  $5 per month\n\n"
+        "Nebula Edge Compare\n"
+        "Feature  Nebula Functions  Nebula Edge\n"
+        "Max memory  2 MB  128 MB\n"
+    )
+    found = {(s, q): b for s, q, b in limits(x)}
+    assert found[("Nano", "price")] == {"value": Decimal("3.50")}
+    assert found[("Micro", "memory")] == {"value": Decimal(10**9)}
+    assert found[("Nebula Functions", "memory")] == {"max": Decimal(2 * 10**6)}
+    assert found[("Nebula Edge", "memory")] == {"max": Decimal(128 * 10**6)}
+
+
+def test_supported_things_a_sentence_includes():
+    from kg.phrases import split_list
+
+    x = extract(
+        "# AWS Nebula Hosting\n\nAWS Nebula Hosting deploys web apps.\n\n"
+        "- Supported frameworks include Next.js (SSR and SSG), React and Vue, plus other "
+        "static site generators.\n",
+        "markdown",
+    )
+    assert {o for _, o in relations(x, "supports")} == {"Next.js", "React", "Vue"}
+    assert [i for i, _, _ in split_list("Next.js (SSR and SSG), React and Vue")] == [
+        "Next.js (SSR and SSG)",
+        "React",
+        "Vue",
+    ]

@@ -197,3 +197,9 @@ def test_plain_text_tables_pasted_with_spaced_columns_and_headings_right_above_l
     kinds = [b.kind for b in parsed.blocks]
     assert kinds.count(BlockKind.TABLE_HEADER) == 1 and kinds.count(BlockKind.TABLE_ROW) == 2
     assert kinds[-1] is BlockKind.BULLET
+
+
+def test_a_heading_right_above_a_key_value_line():
+    text = "Notes\n\nPricing\nPrice: $0.11 per unit-hour, billed per second\n"
+    parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
+    assert [s.title for s in parsed.sections if s.title] == ["Notes", "Pricing"]

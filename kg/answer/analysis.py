@@ -210,7 +210,10 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
             a.bound = bound
             break
     if a.dimension is Dimension.USD and (
-        re.search(r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b", low)
+        re.search(
+            r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b|\bfor\s+(?:each|every)\b|\b(?:monthly|hourly)\b",
+            low,
+        )
         or re.match(
             r"\s*what(?:'s|\s+is|\s+are)\s+the\s+(?:\w+\s+){0,2}(?:charge|price|fee|rate)s?\b", low
         )
@@ -260,7 +263,7 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         a.intent, a.relation = "relation", "usedFor"
         return a
     if re.match(
-        r"\s*(?:how\s+(?:many|much|long|large|big|far|often|fast)|what\s+is\s+the\s+(?:max|min|default|largest|longest|smallest)|to\s+what\b)",
+        r"\s*(?:how\s+(?:many|much|long|large|big|far|often|fast)|what\s+is\s+the\s+(?:max|min|default|largest|longest|smallest)|to\s+what\b|what(?:'s|\s+is)?\s+(?:the\s+)?range\b)",
         low,
     ) or (a.bound and a.dimension and not _LIST.search(question)):
         a.intent = "limit"
