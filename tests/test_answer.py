@@ -4,18 +4,36 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from kg.answer.analysis import analyse
 from kg.answer.catalog import Catalog, Entry
+from kg.answer.engine import AnswerEngine
 from kg.build import build
 from kg.runtime import Runtime
 from kg.settings import Settings
 from kg.units import Dimension
 
 from .conftest import CORPUS, FIXTURES
+
+
+@contextmanager
+def engine_over(tmp_path: Path, name: str, text: str) -> Iterator[AnswerEngine]:
+    """The answer engine over one small note, built with the fake embedder."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / name).write_text(text, encoding="utf-8")
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    try:
+        yield rt.engine()
+    finally:
+        rt.close()
 
 
 def catalog() -> Catalog:
@@ -136,20 +154,14 @@ def test_what_a_count_question_counts(question, counted):
 
 
 def test_the_count_of_the_asked_thing_wins(tmp_path):
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "clusters.txt").write_text(
+    with engine_over(
+        tmp_path,
+        "clusters.txt",
         "Amazon EKS\n\n"
         "EKS is a managed Kubernetes service. A cluster can have up to 30 managed node groups, "
         "and each managed node group can contain a maximum of 450 nodes. Snapshots are taken "
         "every hour and kept for 7 days.\n",
-        encoding="utf-8",
-    )
-    settings = Settings(data=tmp_path / "data", embedder="fake")
-    build(settings, [notes])
-    rt = Runtime(settings)
-    try:
-        engine = rt.engine()
+    ) as engine:
         nodes = engine.ask("What is the largest number of nodes in one EKS managed node group?")
         assert "450" in nodes.answer
         groups = engine.ask("How many managed node groups can an EKS cluster have?")
@@ -159,8 +171,6 @@ def test_the_count_of_the_asked_thing_wins(tmp_path):
         # Nothing in the notes counts add-ons: no count of something else stands in.
         addons = engine.ask("How many add-ons can an EKS cluster have?")
         assert addons.route == "none" and "30" not in addons.answer
-    finally:
-        rt.close()
 
 
 def test_a_feature_named_only_by_words_of_a_named_service_is_dropped():
@@ -295,9 +305,9 @@ def test_passages_are_always_returned_with_their_scores(runtime):
 
 
 def test_which_thing_supports_a_named_thing(tmp_path):
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "files.md").write_text(
+    with engine_over(
+        tmp_path,
+        "files.md",
         "# Amazon Nebula Files\n\n"
         "Amazon Nebula Files provides managed file systems.\n\n"
         "## Amazon Nebula Files for Windows\n\n"
@@ -306,37 +316,23 @@ def test_which_thing_supports_a_named_thing(tmp_path):
         "- Supports the NFS, SMB and iSCSI protocols.\n\n"
         "## Amazon Nebula Files for Linux\n\n"
         "- Supports the NFS protocol.\n",
-        encoding="utf-8",
-    )
-    settings = Settings(data=tmp_path / "data", embedder="fake")
-    build(settings, [notes])
-    rt = Runtime(settings)
-    try:
-        answer = rt.engine().ask("Which Nebula Files flavour supports SMB?")
+    ) as engine:
+        answer = engine.ask("Which Nebula Files flavour supports SMB?")
         assert answer.route == "graph"
         assert "Windows" in answer.answer and "ONTAP" in answer.answer
         assert "Linux" not in answer.answer
         assert all("SMB" in f.source.text for f in answer.facts)
-    finally:
-        rt.close()
 
 
 def test_the_rest_of_a_bulleted_list_joins_its_kinded_items(tmp_path):
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "sync.txt").write_text(
+    with engine_over(
+        tmp_path,
+        "sync.txt",
         "AWS DataSync\n\n"
         "AWS DataSync is a managed data transfer service.\n\n"
         "Supported locations\n"
         "• NFS shares\n• SMB shares\n• Amazon S3 buckets\n• Amazon EFS file systems\n",
-        encoding="utf-8",
-    )
-    settings = Settings(data=tmp_path / "data", embedder="fake")
-    build(settings, [notes])
-    rt = Runtime(settings)
-    try:
-        answer = rt.engine().ask("Which locations does DataSync support?")
+    ) as engine:
+        answer = engine.ask("Which locations does DataSync support?")
         for item in ("NFS", "SMB", "S3", "EFS"):
             assert item in answer.answer
-    finally:
-        rt.close()
