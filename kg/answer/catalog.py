@@ -81,6 +81,7 @@ class Catalog:
     ) -> None:
         self.entries = {e.iri: e for e in entries}
         self._by_name: dict[str, list[Entry]] | None = None
+        self._by_stem: dict[str, list[Entry]] | None = None
         self.common = frozenset(common_words)
         self._plain_words = self.common | STOPWORDS
         self.matcher = Matcher(self.common)
@@ -155,6 +156,17 @@ class Catalog:
                     by_name.setdefault(key, []).append(e)
             self._by_name = by_name
         return self._by_name.get(norm_key(name), [])
+
+    def extended(self, name: str) -> list[Entry]:
+        """The entries named ``name`` and one more word ("SMB" -> "SMB protocol")."""
+        if self._by_stem is None:
+            by_stem: dict[str, list[Entry]] = {}
+            for e in self.entries.values():
+                words = norm_key(e.label).split()
+                if len(words) >= 2:
+                    by_stem.setdefault(" ".join(words[:-1]), []).append(e)
+            self._by_stem = by_stem
+        return self._by_stem.get(norm_key(name), [])
 
     def label(self, iri: str) -> str:
         """The preferred name of anything the graph names (the IRI's last part otherwise)."""

@@ -385,13 +385,7 @@ class AnswerEngine:
         by it and one more word, "SMB protocol"), among the things the question names."""
         objects = {e.iri for e in a.supported}
         for e in a.supported:
-            words = norm_key(e.label).split()
-            objects |= {
-                x.iri
-                for x in self.catalog.entries.values()
-                if norm_key(x.label).split()[: len(words)] == words
-                and len(norm_key(x.label).split()) == len(words) + 1
-            }
+            objects |= {x.iri for x in self.catalog.extended(e.label)}
         query, rows = self._select(templates.SUPPORTED_BY, sorted(objects))
         among = [set(norm_key(e.label).split()) for e in a.among]
         found: dict[str, tuple[str, Source, str]] = {}
@@ -587,22 +581,38 @@ def _merge_unkinded(groups: dict[Group, list[RelatedRow]]) -> None:
         for (e2, p2, k2), kinded in groups.items():
             if (e2, p2) != (entity, pred) or k2 is None:
                 continue
-            moving = [m for m in members if any(_listed_with(m, k) for k in kinded)]
+            places = _Places(kinded)
+            moving = [m for m in members if places.listed_with(m)]
             while moving:  # and the items next to those: the rest of a bulleted list
                 kinded += moving
+                places.add(moving)
                 members[:] = [m for m in members if m not in moving]
-                moving = [m for m in members if any(_listed_with(m, k) for k in kinded)]
+                moving = [m for m in members if places.listed_with(m)]
         if not members:
             del groups[(entity, pred, kind)]
 
 
-def _listed_with(a: RelatedRow, b: RelatedRow) -> bool:
-    """Stated in the same sentence, or in the next item of the same list."""
-    (doc_a, start_a, end_a), (doc_b, start_b, end_b) = a.span, b.span
-    if doc_a != doc_b or a.source.section != b.source.section:
-        return False
-    return (
-        (start_a, end_a) == (start_b, end_b)
-        or 0 <= start_a - end_b <= 3
-        or 0 <= start_b - end_a <= 3
-    )
+class _Places:
+    """Where a group's members are stated, to find what is stated with them in constant time:
+    the same sentence, or the next or previous item of the same list (3 characters apart)."""
+
+    def __init__(self, rows: list[RelatedRow]) -> None:
+        self.spans: set[tuple[str, str | None, int, int]] = set()
+        self.starts: set[tuple[str, str | None, int]] = set()
+        self.ends: set[tuple[str, str | None, int]] = set()
+        self.add(rows)
+
+    def add(self, rows: list[RelatedRow]) -> None:
+        for r in rows:
+            doc, start, end = r.span
+            self.spans.add((doc, r.source.section, start, end))
+            self.starts.add((doc, r.source.section, start))
+            self.ends.add((doc, r.source.section, end))
+
+    def listed_with(self, r: RelatedRow) -> bool:
+        doc, start, end = r.span
+        section = r.source.section
+        return (doc, section, start, end) in self.spans or any(
+            (doc, section, start - gap) in self.ends or (doc, section, end + gap) in self.starts
+            for gap in range(4)
+        )
