@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 import httpx
 import pyoxigraph as ox
@@ -47,7 +47,7 @@ from kg.sparql import QueryRequest, run_query
 from kg.sparql.errors import Forbidden, GraphUnavailable, MalformedQuery, QueryTimeout
 from kg.sparql.remote import RemoteExecutor
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, http_server, recording_server
 from .test_graph_stores import OxigraphServer, free_port, oxigraph_binary
 from .test_sparql import (
     ALL_FILLER,
@@ -283,44 +283,11 @@ def test_updates_go_to_the_server_with_the_token(
         drop(sparql_server, f"DROP SILENT GRAPH <{graph}>")
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    seen: ClassVar[list[str]] = []
-
-    def _answer(self) -> None:
-        self.seen.append(f"{self.command} {self.path}")
-        body = b"<http://example.org/a> <http://example.org/b> <http://example.org/c> ."
-        self.send_response(200)
-        self.send_header("Content-Type", "application/n-triples")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
 @server
 def test_no_request_leaves_through_the_remote_server(remote: TestClient) -> None:
     """FROM, GRAPH and DESCRIBE IRIs select stored graphs on the server too; SERVICE never
     reaches it."""
-    seen: list[str] = []
-    with http_server(type("Recorder", (_Recorder,), {"seen": seen})) as base:
+    with recording_server() as (base, seen):
         for query in (
             f"SELECT * FROM <{base}/x> WHERE {{ ?s ?p ?o }}",
             f"SELECT * FROM NAMED <{base}/x> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",

@@ -4,7 +4,6 @@ the query page, real clients (SPARQLWrapper, rdflib's SPARQLStore) and a running
 from __future__ import annotations
 
 import contextlib
-import http.server
 import json
 import re
 import socket
@@ -12,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -28,6 +27,8 @@ from kg.datadir import DataDir
 from kg.graph.oxigraph import OxigraphStore
 from kg.settings import Settings
 from kg.sparql import HttpRequest, LocalExecutor, SparqlEndpoint, run_query
+
+from .conftest import recording_server
 
 # -- a tiny graph shaped like the real one ------------------------------------------------
 
@@ -450,38 +451,11 @@ def test_service_is_refused(client: TestClient, query: str) -> None:
     assert "SERVICE" in r.json()["message"]
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    seen: ClassVar[list[str]] = []
-
-    def _answer(self) -> None:
-        self.seen.append(f"{self.command} {self.path}")
-        body = b"<http://example.org/a> <http://example.org/b> <http://example.org/c> ."
-        self.send_response(200)
-        self.send_header("Content-Type", "application/n-triples")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def recorder() -> Iterator[tuple[str, list[str]]]:
     """A local HTTP server that records every request it gets."""
-    seen: list[str] = []
-    handler = type("Recorder", (_Recorder,), {"seen": seen})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with recording_server() as found:
+        yield found
 
 
 @pytest.fixture
