@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pyoxigraph as ox
@@ -83,6 +83,22 @@ def server_client(
         headers=headers,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         transport=transport or httpx.HTTPTransport(retries=1),
+    )
+
+
+class ServerCredentials(TypedDict):
+    user: str | None
+    password: str | None
+    token: str | None
+
+
+def server_credentials(settings: Settings) -> ServerCredentials:
+    """The SPARQL server's user, password and token from the settings, secrets unwrapped."""
+    password, token = settings.sparql_store_password, settings.sparql_store_token
+    return ServerCredentials(
+        user=settings.sparql_store_user,
+        password=password.get_secret_value() if password else None,
+        token=token.get_secret_value() if token else None,
     )
 
 
@@ -121,14 +137,11 @@ class SparqlStore(GraphStore):
     def from_settings(cls, settings: Settings) -> SparqlStore:
         if not settings.sparql_query_url:
             raise GraphStoreError("KG_GRAPH_STORE=sparql needs KG_SPARQL_QUERY_URL")
-        password, token = settings.sparql_store_password, settings.sparql_store_token
         return cls(
             settings.sparql_query_url,
             settings.sparql_update_url,
-            user=settings.sparql_store_user,
-            password=password.get_secret_value() if password else None,
-            token=token.get_secret_value() if token else None,
             timeout=settings.sparql_timeout,
+            **server_credentials(settings),
         )
 
     def __repr__(self) -> str:

@@ -39,7 +39,7 @@ from typing import IO, cast
 import httpx
 import pyoxigraph as ox
 
-from kg.graph.sparql import server_client
+from kg.graph.sparql import server_client, server_credentials
 from kg.settings import Settings
 from kg.sparql.errors import (
     BadRequest,
@@ -109,15 +109,12 @@ class RemoteExecutor(QueryExecutor):
     def from_settings(cls, settings: Settings) -> RemoteExecutor:
         if not settings.sparql_query_url:
             raise ValueError("KG_GRAPH_STORE=sparql needs KG_SPARQL_QUERY_URL")
-        password, token = settings.sparql_store_password, settings.sparql_store_token
         return cls(
             settings.sparql_query_url,
             settings.sparql_update_url,
             timeout=settings.sparql_timeout,
             max_rows=settings.sparql_max_rows,
-            user=settings.sparql_store_user,
-            password=password.get_secret_value() if password else None,
-            token=token.get_secret_value() if token else None,
+            **server_credentials(settings),
         )
 
     def __repr__(self) -> str:
