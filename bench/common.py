@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -15,9 +16,37 @@ from pathlib import Path
 
 import httpx
 
-from bench.sparql import free_port, wait_until
-
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], bool], what: str, seconds: float = 60, step: float = 0.05
+) -> float:
+    """Poll ``check`` (an HTTP error counts as not yet) until it holds; the seconds it took."""
+    started = time.monotonic()
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if check():
+                return time.monotonic() - started
+        if time.monotonic() - started > seconds:
+            raise TimeoutError(f"{what}: not after {seconds:g} s")
+        time.sleep(step)
+
+
+def stop(proc: subprocess.Popen[bytes], seconds: float = 10) -> None:
+    """Terminate a subprocess; kill it if it has not gone after ``seconds``."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @dataclass
@@ -38,11 +67,7 @@ def server(module: str, args: Sequence[str], env: dict[str, str] | None = None) 
         wait_until(lambda: _healthy(url, proc), f"{module} on {port}", seconds=120)
         yield Server(url, proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, 15)
 
 
 def _healthy(url: str, proc: subprocess.Popen[bytes]) -> bool:

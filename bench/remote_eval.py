@@ -28,17 +28,18 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.common import free_port, stop, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -46,22 +47,6 @@ BIN = Path(sys.executable).parent
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], what: str, seconds: float, step: float = 0.05) -> float:
-    """Poll ``check`` until it holds; the seconds it took."""
-    started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > seconds:
-            raise TimeoutError(f"{what}: not after {seconds:g} s")
-        time.sleep(step)
-    return time.monotonic() - started
 
 
 def status(url: str, timeout: float = 5.0) -> int:
@@ -106,8 +91,7 @@ class Oxigraph:
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(10)
+            stop(self.process)
             self.process = None
 
     def count(self) -> int:
@@ -157,12 +141,7 @@ def serving(name: str, data: Path, env: dict[str, str], logs: Path) -> Iterator[
         log(f"{name} ready on {url} after {seconds:.1f} s")
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 20)
 
 
 def score(scorer: Path, url: str, questions: list[Path], out: Path) -> str:

@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import httpx
 import pyoxigraph as ox
 import rdflib
 
+from bench.common import free_port, stop, wait_until
 from kg import vocab
 from kg.datadir import DataDir
 from kg.graph.oxigraph import OxigraphStore
@@ -155,34 +155,13 @@ def make_synthetic(root: Path, services: int) -> int:
 # -- the three contenders -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until(check: Callable[[], bool], what: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if check():
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not come up within {seconds:.0f} s")
-
-
 @contextlib.contextmanager
 def process(cmd: list[str], env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def oxigraph_binary() -> str:
