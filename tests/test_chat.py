@@ -3,17 +3,12 @@ app under uvicorn (fake embedder), and the follow-up resolver of ``kg.chat``."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import openai
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from openai import OpenAI
 
 from api.app import create_app
@@ -22,27 +17,7 @@ from kg.answer.engine import AnswerEngine
 from kg.chat import Conversation
 from kg.runtime import Runtime
 
-from .conftest import Built
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn on a free port in a thread; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+from .conftest import Built, serving
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@ the query page, real clients (SPARQLWrapper, rdflib's SPARQLStore) and a running
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,8 +14,6 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -28,7 +24,7 @@ from kg.graph.oxigraph import OxigraphStore
 from kg.settings import Settings
 from kg.sparql import HttpRequest, LocalExecutor, SparqlEndpoint, run_query
 
-from .conftest import recording_server
+from .conftest import recording_server, serving
 
 # -- a tiny graph shaped like the real one ------------------------------------------------
 
@@ -784,34 +780,13 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 LIVE_TIMEOUT = 2.0
 
 
-@contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run the app with uvicorn on a free port in a background thread."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-            time.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/sparql"
-    finally:
-        server.should_exit = True
-        thread.join()
-        sock.close()
-
-
 @pytest.fixture(scope="module")
 def live(data_root: Path) -> Iterator[str]:
     app = create_app(
         settings(data_root, sparql_timeout=LIVE_TIMEOUT, update_token=SecretStr(TOKEN))
     )
-    with serve(app) as url:
-        yield url
+    with serving(app) as url:
+        yield f"{url}/sparql"
 
 
 def test_sparqlwrapper_select_ask_construct(live: str) -> None:
