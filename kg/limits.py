@@ -393,10 +393,8 @@ def _assign(fact: LimitFact, amount: Quantity | Range, role: str) -> None:
 
 def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: int) -> str:
     q = amount.high if isinstance(amount, Range) else amount
-    role_hint = ""
     if re.search(r"\bevery\s*$", window, re.I):
         verb = re.search(r"\b(\w+?)(?:s)?\s+(?:\w+\s+)?every\s*$", window)
-        role_hint = "interval"
         passive = re.search(
             r"\b(?:is|are|was|were|be|been|get|gets)\s+\w+(?:ed|en|nt)\s+every\s*$", window
         )
@@ -502,7 +500,6 @@ def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: i
         name = f"{name} per {singular(each.group(1).lower())}"
     elif q.per and " per " not in name:
         name = f"{name} per {q.per}"
-    del role_hint
     return _clean_quantity(name)
 
 

@@ -185,10 +185,10 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
     }
     low = question.lower()
     # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size.
-    unnamed = "".join(
-        " " * len(ch) if any(e.start <= i < e.end for e in a.entities if e.start >= 0) else ch
-        for i, ch in enumerate(low)
-    )
+    unnamed = low
+    for e in a.entities:
+        if e.start >= 0:  # scattered-word matches have no place in the question
+            unnamed = unnamed[: e.start] + " " * (e.end - e.start) + unnamed[e.end :]
     a.dimension = _question_word_dimension(low)
     for dim, pattern in _DIMENSIONS:
         if a.dimension is None and pattern.search(unnamed):
