@@ -17,9 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.mcp import McpHttp
 from api.routes import ask, chat, search, sparql
 from kg.datadir import DataDir
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
+from kg.serve.tools import Toolbox
 from kg.settings import Settings
-from kg.tools import Toolbox
 
 log = logging.getLogger("cloudkg")
 

@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from kg.answer.engine import AnswerEngine
-from kg.runtime import NotReadyError, Runtime
+from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
 
 P = ParamSpec("P")

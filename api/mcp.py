@@ -1,6 +1,6 @@
 """The tools (``ask``, ``search``, ``sparql``, ``describe``) as an MCP server, built with the
 official ``mcp`` SDK's low-level ``Server`` so that the input schemas are exactly those of
-``kg.tools`` (the ones ``/v1/tools`` publishes).
+``kg.serve.tools`` (the ones ``/v1/tools`` publishes).
 
 Two transports: stdio (``kg mcp --data DIR``, ``serve_stdio``) and streamable HTTP mounted
 at ``/mcp`` on the API (``McpHttp``). The HTTP transport is stateless with JSON responses:
@@ -28,9 +28,9 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from kg.runtime import NotReadyError, Runtime
+from kg.serve.runtime import NotReadyError, Runtime
+from kg.serve.tools import TOOLS, Toolbox, ToolError
 from kg.settings import Settings
-from kg.tools import TOOLS, Toolbox, ToolError
 
 log = logging.getLogger("cloudkg.mcp")
 

@@ -85,7 +85,7 @@ def median_of(runs: int, fn: Callable[[], float]) -> float:
 
 def bench_build(work: Path) -> dict[str, Any]:
     """Cold build against encoding its passages alone; warm rebuild; adding one note."""
-    from kg.parse import parse_document, read_document
+    from kg.parse.notes import parse_document, read_document
     from kg.search.passages import chunk_all
     from kg.search.sentences import sentence_passages
 
@@ -177,7 +177,7 @@ def bench_serving(data: Path, questions: list[str]) -> dict[str, Any]:
 def bench_stages(data: Path, questions: list[str]) -> dict[str, Any]:
     """In one process: /search against encoding alone, and where /ask's time goes."""
     from kg.answer.analysis import analyse
-    from kg.runtime import Runtime
+    from kg.serve.runtime import Runtime
 
     log("stages: search against encode, /ask profile")
     runtime = Runtime(Settings(data=data))

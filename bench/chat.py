@@ -37,7 +37,7 @@ from openai import OpenAI
 from api.app import create_app
 from kg.build import build
 from kg.datadir import DataDir
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
 from kg.settings import Settings
 
 QUESTIONS = [

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from kg.parse import NOTE_SUFFIXES, parse_document, read_document
+from kg.parse.notes import NOTE_SUFFIXES, parse_document, read_document
 from kg.search import (
     STRATEGIES,
     EmbeddingCache,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from api.app import create_app
 from api.server import run
-from kg.runtime import Runtime
 from kg.search.embedder import FakeEmbedder
+from kg.serve.runtime import Runtime
 from kg.settings import Settings
 
 

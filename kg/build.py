@@ -20,13 +20,13 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.datadir import DataDir
-from kg.extract import DiscoveredService, Extractor, discover_services
+from kg.extract.document import DiscoveredService, Extractor, discover_services
 from kg.graph.base import GraphStore
 from kg.graph.oxigraph import OxigraphStore
+from kg.graph.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
 from kg.lexicon import LEXICON_FILE, Lexicon, common_english_words
 from kg.model import Document, ParsedDocument, content_hash
-from kg.parse import NOTE_SUFFIXES, ParseError, parse_document, read_document
-from kg.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
+from kg.parse.notes import NOTE_SUFFIXES, ParseError, parse_document, read_document
 from kg.settings import ONTOLOGY_DIR, Settings
 
 if TYPE_CHECKING:
@@ -34,15 +34,15 @@ if TYPE_CHECKING:
 
 # The code that turns text into quads: when any of it changes, cached extractions miss.
 _EXTRACTION_MODULES = (
-    "parse",
-    "extract",
-    "limits",
-    "tables",
-    "phrases",
-    "units",
+    "parse.notes",
+    "extract.document",
+    "extract.limits",
+    "extract.tables",
+    "text.phrases",
+    "text.units",
     "lexicon",
-    "text",
-    "rdf",
+    "text.words",
+    "graph.rdf",
     "model",
     "vocab",
 )
@@ -283,7 +283,7 @@ def _write_remote(
     (text, lexicon, discovered services, extraction code) the server already holds is left
     alone unless ``force``; a changed one is replaced (its graphs dropped first, so nothing is
     duplicated); one that is gone is removed. Validation runs on an in-memory copy."""
-    from kg.stores import open_graph_store
+    from kg.graph.stores import open_graph_store
 
     store = open_graph_store(settings, read_only=False)
     try:
@@ -404,8 +404,8 @@ def _count(store: GraphStore, report: BuildReport) -> None:
 
 def validate(store: GraphStore) -> list[str]:
     """SHACL violations of the built graph (all graphs merged) against ontology/shapes.ttl,
-    checked by queries in the store itself (``kg.shacl``)."""
-    from kg.shacl import compile_shapes
-    from kg.shacl import validate as run_checks
+    checked by queries in the store itself (``kg.graph.shacl``)."""
+    from kg.graph.shacl import compile_shapes
+    from kg.graph.shacl import validate as run_checks
 
     return run_checks(store, compile_shapes(ONTOLOGY_DIR / "shapes.ttl"))

@@ -130,7 +130,7 @@ def ask(
     """Answer a question from the built notes, with the route and the sources."""
     from dataclasses import asdict
 
-    from kg.runtime import NotReadyError, Runtime
+    from kg.serve.runtime import NotReadyError, Runtime
 
     if not question.strip():
         raise fail("the question is empty", 2)
@@ -179,7 +179,7 @@ def export(
     ] = None,
 ) -> None:
     """Export the graph. ``nq`` keeps the named graphs (provenance); the others merge them."""
-    from kg.exporting import export_graph
+    from kg.graph.export import export_graph
 
     if format not in EXPORT_FORMATS:
         raise fail(f"unknown format {format!r}: choose one of {', '.join(EXPORT_FORMATS)}", 2)
@@ -202,7 +202,7 @@ def sparql(
     format: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
 ) -> None:
     """Run a read-only SPARQL query against the built graph."""
-    from kg.exporting import run_query_table
+    from kg.graph.export import run_query_table
 
     if query.startswith("@"):
         try:

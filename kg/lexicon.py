@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.settings import ONTOLOGY_DIR
-from kg.text import deletes, edit_distance, singular, split_camel
+from kg.text.words import deletes, edit_distance, singular, split_camel
 
 LEXICON_FILE = ONTOLOGY_DIR / "services.ttl"
 _MATCH_TOKEN = re.compile(r"[A-Za-z0-9#+]+(?:\.[A-Za-z0-9]+)*")

@@ -17,8 +17,8 @@ import uvicorn
 
 from kg.build import BuildReport, build
 from kg.graph.oxigraph import OxigraphStore
+from kg.graph.stores import open_graph_store
 from kg.settings import DEFAULT_CORPUS, Settings
-from kg.stores import open_graph_store
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -14,9 +14,9 @@ from kg.answer.analysis import analyse
 from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
 from kg.build import build
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
 from kg.settings import Settings
-from kg.units import Dimension
+from kg.text.units import Dimension
 
 from .conftest import CORPUS, FIXTURES
 

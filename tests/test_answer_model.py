@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
 
 from .conftest import Built
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
 from kg.settings import Settings
 
 from .conftest import Built

@@ -1,5 +1,5 @@
 """The OpenAI-compatible chat API, driven with the official ``openai`` SDK against the real
-app under uvicorn (fake embedder), and the follow-up resolver of ``kg.chat``."""
+app under uvicorn (fake embedder), and the follow-up resolver of ``kg.chat.resolve``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from openai import OpenAI
 from api.app import create_app
 from api.routes.chat import pieces
 from kg.answer.engine import AnswerEngine
-from kg.chat import Conversation
-from kg.runtime import Runtime
+from kg.chat.resolve import Conversation
+from kg.serve.runtime import Runtime
 
 from .conftest import Built, serving
 

@@ -5,10 +5,10 @@ from functools import cache
 
 import pytest
 
-from kg.extract import Extraction, Extractor, discover_services
+from kg.extract.document import Extraction, Extractor, discover_services
 from kg.lexicon import Lexicon, Matcher
 from kg.model import Document
-from kg.parse import parse_document
+from kg.parse.notes import parse_document
 
 
 @cache
@@ -483,7 +483,7 @@ def test_a_lead_that_names_a_quantity_names_its_amounts():
 
 
 def test_a_list_ends_where_a_clause_about_it_begins():
-    from kg.phrases import split_list
+    from kg.text.phrases import split_list
 
     items = split_list("Spark, Hive, Presto and Apache HBase are the frameworks we see most.")
     assert [i for i, _, _ in items] == ["Spark", "Hive", "Presto", "Apache HBase"]
@@ -509,7 +509,7 @@ def test_a_spaced_table_of_named_rows_and_a_spaced_comparison_table():
 
 
 def test_supported_things_a_sentence_includes():
-    from kg.phrases import split_list
+    from kg.text.phrases import split_list
 
     x = extract(
         "# AWS Nebula Hosting\n\nAWS Nebula Hosting deploys web apps.\n\n"

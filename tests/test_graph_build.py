@@ -8,8 +8,8 @@ import pytest
 from kg import vocab
 from kg.build import build
 from kg.graph.oxigraph import OxigraphStore
+from kg.graph.stores import open_graph_store
 from kg.settings import Settings
-from kg.stores import open_graph_store
 
 P = vocab.sparql_prefixes()
 

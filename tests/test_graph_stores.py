@@ -23,8 +23,8 @@ from kg import vocab
 from kg.graph.base import GraphStore, GraphStoreError
 from kg.graph.oxigraph import OxigraphStore
 from kg.graph.sparql import SparqlStore, bind_values, scan_query
+from kg.graph.stores import open_graph_store
 from kg.settings import Settings
-from kg.stores import open_graph_store
 
 N = ox.NamedNode
 CKG = vocab.CKG

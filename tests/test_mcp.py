@@ -15,7 +15,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 from api.app import create_app
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
 
 from .conftest import Built
 from .test_chat import serving

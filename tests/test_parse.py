@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from kg.model import BlockKind, Document
-from kg.parse import ParseError, clean_text, looks_like_heading, parse_document, read_document
+from kg.parse.notes import ParseError, clean_text, looks_like_heading, parse_document, read_document
 
 TEXT_NOTES = """\
 Queue Service Notes

@@ -41,7 +41,7 @@ from api.app import create_app
 from kg import vocab
 from kg.build import build
 from kg.graph.sparql import SparqlStore
-from kg.runtime import NotReadyError, Runtime
+from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
 from kg.sparql import QueryRequest, run_query
 from kg.sparql.errors import Forbidden, GraphUnavailable, MalformedQuery, QueryTimeout
@@ -697,7 +697,7 @@ def graph_quads(store: Any) -> set[str]:
 
 
 def embedded_quads(notes: Path, data: Path) -> set[str]:
-    from kg.stores import open_graph_store
+    from kg.graph.stores import open_graph_store
 
     build(Settings(data=data, embedder="fake"), [notes], search=False)
     store = open_graph_store(Settings(data=data))
@@ -755,7 +755,7 @@ def test_rebuilds_into_the_server_are_idempotent(
 
 
 def note_hash(path: Path) -> str:
-    from kg.parse import read_document
+    from kg.parse.notes import read_document
 
     return read_document(path, path.name).sha256
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kg.model import Document, ParsedDocument
-from kg.parse import parse_document, read_document
+from kg.parse.notes import parse_document, read_document
 from kg.search import (
     BM25,
     STRATEGIES,

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kg.parse import parse_document, read_document
+from kg.parse.notes import parse_document, read_document
 from kg.search import (
     EmbeddingCache,
     MiniLMEmbedder,

@@ -8,8 +8,8 @@ import rdflib
 from pyshacl import validate as pyshacl_validate
 
 from kg.graph.oxigraph import OxigraphStore
+from kg.graph.shacl import UnsupportedShape, compile_shapes, validate
 from kg.settings import ONTOLOGY_DIR
-from kg.shacl import UnsupportedShape, compile_shapes, validate
 
 SHAPES = ONTOLOGY_DIR / "shapes.ttl"
 HEAD = """

@@ -1,4 +1,4 @@
-"""The tools of ``kg.tools`` as functions and as ``/v1/tools`` (OpenAI function schemas)."""
+"""The tools of ``kg.serve.tools`` as functions and as ``/v1/tools`` (OpenAI function schemas)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from kg.runtime import Runtime
+from kg.serve.runtime import Runtime
+from kg.serve.tools import TOOLS, Toolbox, ToolError, openai_tools
 from kg.settings import Settings
-from kg.tools import TOOLS, Toolbox, ToolError, openai_tools
 
 from .conftest import Built
 

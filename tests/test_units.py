@@ -1,4 +1,4 @@
-"""Quantities, units, ranges and per-denominators found in note text (kg.units)."""
+"""Quantities, units, ranges and per-denominators found in note text (kg.text.units)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.units import (
+from kg.text.units import (
     Dimension,
     Quantity,
     Range,

@@ -1,6 +1,6 @@
 """The OpenAI-compatible surface: ``/v1/chat/completions``, ``/v1/models`` and ``/v1/tools``.
 
-Thin: parse the OpenAI request, hand the user turns to ``kg.chat.Conversation``, shape the
+Thin: parse the OpenAI request, hand the user turns to ``kg.chat.resolve.Conversation``, shape the
 reply as a chat completion (or its server-sent-event chunks). Errors under ``/v1`` are OpenAI
 error objects (``{"error": {"message", "type", "param", "code"}}``), so OpenAI clients raise
 their usual exception classes; the rest of the API keeps its own error shape.
@@ -28,9 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import EngineDep, RuntimeDep, SettingsDep, run_engine
 from api.schemas import MAX_QUESTION_CHARS, answer_out
-from kg.chat import Conversation, Reply
-from kg.runtime import Runtime
-from kg.tools import Toolbox, ToolError, openai_tools
+from kg.chat.resolve import Conversation, Reply
+from kg.serve.runtime import Runtime
+from kg.serve.tools import Toolbox, ToolError, openai_tools
 
 log = logging.getLogger("cloudkg.chat")
 

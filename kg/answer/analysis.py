@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kg.answer.catalog import Catalog
-from kg.text import STOPWORDS, edit_distance, singular, stem, tokens
-from kg.units import Dimension, find_quantities
+from kg.text.units import Dimension, find_quantities
+from kg.text.words import STOPWORDS, edit_distance, singular, stem, tokens
 
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how is are was were do does did can could will

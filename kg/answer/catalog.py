@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kg import vocab
 from kg.graph.base import GraphStore
 from kg.lexicon import Lexicon, Matcher
-from kg.text import STOPWORDS, deletes, norm_key, singular, stem, tokens
+from kg.text.words import STOPWORDS, deletes, norm_key, singular, stem, tokens
 
 if TYPE_CHECKING:
     from kg.answer.analysis import Linked

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from kg.text import STOPWORDS, squash, stem
-from kg.units import Dimension, Quantity, find_quantities, find_ranges, format_value
+from kg.text.units import Dimension, Quantity, find_quantities, find_ranges, format_value
+from kg.text.words import STOPWORDS, squash, stem
 
 _ORDER = {
     "max": ("max", "default", "min", "value"),

@@ -10,7 +10,7 @@ from kg import vocab
 from kg.answer.catalog import Catalog
 from kg.answer.compose import amount
 from kg.model import Fact, Source, Term
-from kg.units import Dimension
+from kg.text.units import Dimension
 
 UNIT_DIMENSION = {d.unit_iri: d for d in Dimension}
 BOUND_NAMES = {"min": "minimum", "max": "maximum", "default": "default", "value": "value"}

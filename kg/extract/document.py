@@ -8,8 +8,8 @@ Pure functions over ``ParsedDocument``: no RDF, no I/O. The steps:
    its text is about, else the previous section's service, else a topic named by its heading.
 3. Read each block: list items and table rows become *features* (with the kind the list
    enumerates), sentences yield *relations* (supports, replicatesTo, chargedBy, usedFor,
-   inCategory) and *limits* (see ``kg.limits``). A sentence's subject is the service it names
-   in subject position, else the label it elaborates, else its section's subject.
+   inCategory) and *limits* (see ``kg.extract.limits``). A sentence's subject is the service it
+   names in subject position, else the label it elaborates, else its section's subject.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg import vocab
+from kg.extract.limits import LimitFact, extract_limits, merge_block_limits, names_a_quantity
+from kg.extract.tables import Row, read_row
 from kg.lexicon import Lexicon, Matcher, Mention
-from kg.limits import LimitFact, extract_limits, merge_block_limits, names_a_quantity
 from kg.model import Block, BlockKind, Document, Evidence, ParsedDocument, Section, Sentence
-from kg.parse import clean_text
-from kg.phrases import (
+from kg.parse.notes import clean_text
+from kg.text.phrases import (
     clean_name,
     is_generic_lead,
     kind_of,
@@ -33,9 +34,8 @@ from kg.phrases import (
     split_list,
     strip_determiners,
 )
-from kg.tables import Row, read_row
-from kg.text import STOPWORDS, norm_key, singular, squash
-from kg.units import Dimension, Quantity, find_quantities
+from kg.text.units import Dimension, Quantity, find_quantities
+from kg.text.words import STOPWORDS, norm_key, singular, squash
 
 VENDOR_PREFIX = re.compile(
     r"^(?:AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|IBM Cloud|"
@@ -690,7 +690,7 @@ class _DocumentExtraction:
         return None
 
     def _lead_feature(self, block: Block, lead: object, ctx: _Context) -> Entity | None:
-        from kg.phrases import Lead
+        from kg.text.phrases import Lead
 
         assert isinstance(lead, Lead)
         ev = Evidence(block.start, block.end)

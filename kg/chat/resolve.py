@@ -51,7 +51,7 @@ from kg.answer.analysis import QUESTION_WORDS, Analysis, analyse
 from kg.answer.compose import join_names, plural
 from kg.answer.engine import AnswerEngine
 from kg.model import Answer, Source, Term
-from kg.text import STOPWORDS, norm_key, squash
+from kg.text.words import STOPWORDS, norm_key, squash
 
 __all__ = [
     "WINDOW",
@@ -565,7 +565,7 @@ def _not_covered(answer: Answer, engine: AnswerEngine) -> str:
 
 def _what_notes_say(engine: AnswerEngine, iris: list[str]) -> str:
     """ "its features FIFO and Standard, and its limits on message size ..." from the graph."""
-    from kg.tools import entity_card  # kg.tools builds on this module
+    from kg.serve.tools import entity_card  # kg.serve.tools builds on this module
 
     parts: list[str] = []
     for iri in iris[:1]:

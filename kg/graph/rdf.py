@@ -20,12 +20,12 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.extract import Entity, Extraction
+from kg.extract.document import Entity, Extraction
+from kg.extract.limits import LimitFact
 from kg.lexicon import Lexicon
-from kg.limits import LimitFact
 from kg.model import Evidence
 from kg.settings import ONTOLOGY_DIR
-from kg.text import squash
+from kg.text.words import squash
 
 RDF_TYPE = ox.NamedNode(vocab.RDF + "type")
 LABEL = ox.NamedNode(vocab.RDFS + "label")

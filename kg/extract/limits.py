@@ -1,6 +1,6 @@
 """Sentences and table rows -> limits: what is bounded, by how much, stated how.
 
-``kg.units`` finds the amounts; this module decides what each amount bounds from the words
+``kg.text.units`` finds the amounts; this module decides what each amount bounds from the words
 around it ("up to" -> maximum, "by default" -> default, "from X to Y" -> both ends, "every X"
 -> an interval, "nearest X" -> a granularity) and names the bounded quantity from the noun
 phrase that the sentence attaches it to ("the default retention period is 4 days" ->
@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from kg import vocab
 from kg.model import Block, BlockKind, Evidence, Sentence
-from kg.phrases import KIND_WORDS
-from kg.text import STOPWORDS, singular, squash
-from kg.units import Dimension, Quantity, Range, find_quantities, find_ranges
+from kg.text.phrases import KIND_WORDS
+from kg.text.units import Dimension, Quantity, Range, find_quantities, find_ranges
+from kg.text.words import STOPWORDS, singular, squash
 
 if TYPE_CHECKING:
-    from kg.extract import _Context, _DocumentExtraction
+    from kg.extract.document import _Context, _DocumentExtraction
 
 
 @dataclass
@@ -113,7 +113,7 @@ def extract_limits(
         cells = [(c.start - sent.start, c.end - sent.start) for c in (row.cells if row else [])]
     text = dx.text[sent.start : sent.end]
     lead_end = 0
-    from kg.phrases import lead_term
+    from kg.text.phrases import lead_term
 
     lead_name = None
     if sent.start == block.start:

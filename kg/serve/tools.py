@@ -30,10 +30,10 @@ from kg.answer.catalog import Catalog
 from kg.answer.compose import amount
 from kg.answer.engine import AnswerEngine
 from kg.answer.rows import UNIT_DIMENSION
-from kg.chat import render
-from kg.runtime import NotReadyError, Runtime
+from kg.chat.resolve import render
+from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
-from kg.text import squash
+from kg.text.words import squash
 
 __all__ = [
     "TOOLS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.text import STOPWORDS, singular
+from kg.text.words import STOPWORDS, singular
 
 # Words that open a clause rather than a name ("We can ...", "How to ...").
 _NOT_A_NAME_START = frozenset(

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from kg.model import Block
-from kg.phrases import KIND_WORDS
-from kg.text import singular
-from kg.units import Quantity, Range, find_quantities, find_ranges
+from kg.text.phrases import KIND_WORDS
+from kg.text.units import Quantity, Range, find_quantities, find_ranges
+from kg.text.words import singular
 
 
 class _Doc(Protocol):

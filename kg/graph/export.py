@@ -7,8 +7,8 @@ import io
 import pyoxigraph as ox
 
 from kg import vocab
+from kg.graph.stores import open_graph_store
 from kg.settings import Settings
-from kg.stores import open_graph_store
 
 FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,

@@ -31,9 +31,9 @@ from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
 from kg.datadir import DataDir
 from kg.graph.base import GraphStore, GraphStoreError
+from kg.graph.stores import NotBuiltError, open_graph_store
 from kg.lexicon import Lexicon, common_english_words
 from kg.settings import Settings
-from kg.stores import NotBuiltError, open_graph_store
 
 if TYPE_CHECKING:
     from kg.graph.sparql import SparqlStore
