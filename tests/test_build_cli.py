@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kg import build as build_module
 from kg.build import BuildError, build
-from kg.cli import app
+from api.cli import app
 from kg.datadir import DataDir
 from kg.settings import Settings
 

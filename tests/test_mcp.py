@@ -53,7 +53,7 @@ def over_stdio(corpus_graph: Built) -> dict[str, Any]:
         env["KG_SPARQL_TIMEOUT"] = os.environ["KG_SPARQL_TIMEOUT"]
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "kg.cli", "mcp", "--data", str(corpus_graph.settings.data)],
+        args=["-m", "api.cli", "mcp", "--data", str(corpus_graph.settings.data)],
         env=env,
         cwd=ROOT,
     )

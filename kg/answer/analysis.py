@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kg.answer.catalog import Catalog
+from kg.answer.catalog import Catalog, Linked
 from kg.text.units import Dimension, find_quantities
 from kg.text.words import STOPWORDS, edit_distance, singular, stem, tokens
 
@@ -122,17 +122,6 @@ _COMPARE = re.compile(
 _SUPERLATIVE = re.compile(
     r"\b(?P<sup>lowest|highest|smallest|largest|biggest|longest|shortest|most|least|fewest)\b", re.I
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Linked:
-    iri: str
-    label: str
-    kind: str
-    text: str  # as written in the question
-    start: int
-    end: int
-    score: float  # 1.0 for an exact name, less for fuzzy or scattered words
 
 
 @dataclass

@@ -11,15 +11,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from kg import vocab
 from kg.graph.base import GraphStore
 from kg.lexicon import Lexicon, Matcher
 from kg.text.words import STOPWORDS, deletes, norm_key, singular, stem, tokens
 
-if TYPE_CHECKING:
-    from kg.answer.analysis import Linked
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """An entity a question names, and where."""
+
+    iri: str
+    label: str
+    kind: str
+    text: str  # as written in the question
+    start: int
+    end: int
+    score: float  # 1.0 for an exact name, less for fuzzy or scattered words
+
 
 _KINDS = {
     vocab.CKG + "Service": "service",
@@ -197,8 +207,6 @@ class Catalog:
 
     def link(self, question: str) -> list[Linked]:
         """Entities the question names, best first; overlapping names keep the longest."""
-        from kg.answer.analysis import Linked
-
         found: list[Linked] = []
         for m in self.matcher.find(question):
             keys = [k for k in m.keys if k in self.entries]

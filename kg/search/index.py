@@ -96,7 +96,7 @@ class SearchIndex:
         Qdrant alias ``settings.qdrant_collection`` points at now."""
         if settings.vector_store == "faiss":
             return cls.load(generation / VECTORS_DIR, embedder, **kw)
-        where = _qdrant_where(settings)
+        where = qdrant_location(settings)
         client = qdrant_client(where)
         try:
             target = qdrant_alias_target(client, settings.qdrant_collection)
@@ -347,7 +347,9 @@ def build_search_index(
             )
         else:
             alias = settings.qdrant_collection
-            store = QdrantStore(_qdrant_where(settings), f"{alias}-{generation.name}", embedder.dim)
+            store = QdrantStore(
+                qdrant_location(settings), f"{alias}-{generation.name}", embedder.dim
+            )
             try:
                 report = sync_index(store, passages, embedder, cache, progress=progress)
                 store.publish(alias)
@@ -363,7 +365,7 @@ def build_search_index(
 
 def remote_build_id(settings: Settings) -> str:
     """The build a shared Qdrant serves: the collection its alias points at."""
-    client = qdrant_client(_qdrant_where(settings))
+    client = qdrant_client(qdrant_location(settings))
     try:
         target = qdrant_alias_target(client, settings.qdrant_collection)
     finally:
@@ -373,7 +375,7 @@ def remote_build_id(settings: Settings) -> str:
     return target
 
 
-def _qdrant_where(settings: Settings) -> str:
+def qdrant_location(settings: Settings) -> str:
     """``KG_QDRANT_URL``, else an embedded Qdrant in ``DATA/qdrant``."""
     return settings.qdrant_url or str(settings.data / "qdrant")
 

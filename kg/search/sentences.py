@@ -20,7 +20,7 @@ import numpy as np
 from kg.model import BlockKind, ParsedDocument
 from kg.search.cache import EmbeddingCache
 from kg.search.embedder import Embedder
-from kg.search.index import Progress, build_index, sync_index
+from kg.search.index import Progress, build_index, qdrant_location, sync_index
 from kg.search.passages import Passage, passage_id
 from kg.search.vectors import (
     FaissStore,
@@ -88,9 +88,8 @@ class SentenceIndex:
             if not (folder / FaissStore.IDS_FILE).exists():
                 raise FileNotFoundError(f"no sentence index in {folder}")
             return cls(FaissStore(folder, dim))
-        from kg.search.index import _qdrant_where
 
-        where = _qdrant_where(settings)
+        where = qdrant_location(settings)
         alias = f"{settings.qdrant_collection}-sentences"
         client = qdrant_client(where)
         try:
@@ -165,10 +164,10 @@ def build_sentence_index(
                 progress=relabel,
             )
         else:
-            from kg.search.index import _qdrant_where
-
             alias = f"{settings.qdrant_collection}-sentences"
-            store = QdrantStore(_qdrant_where(settings), f"{alias}-{generation.name}", embedder.dim)
+            store = QdrantStore(
+                qdrant_location(settings), f"{alias}-{generation.name}", embedder.dim
+            )
             try:
                 report = sync_index(store, sentences, embedder, cache, progress=relabel)
                 store.publish(alias)

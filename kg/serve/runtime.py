@@ -292,10 +292,10 @@ class Runtime:
 
     def _qdrant_client(self) -> Any:
         if self._qdrant is None:
-            from kg.search.index import _qdrant_where
+            from kg.search.index import qdrant_location
             from kg.search.vectors import qdrant_client
 
-            self._qdrant = qdrant_client(_qdrant_where(self.settings))
+            self._qdrant = qdrant_client(qdrant_location(self.settings))
         return self._qdrant
 
     def close(self) -> None:

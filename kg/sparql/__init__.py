@@ -6,9 +6,9 @@ from Python (the ``kg sparql`` command) with the same limits and formats.
 
 from __future__ import annotations
 
+import kg.sparql.formats as formats
 from kg.datadir import DataDir
 from kg.settings import Settings
-from kg.sparql import formats
 from kg.sparql.errors import (
     BadRequest,
     EndpointBusy,

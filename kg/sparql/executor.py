@@ -35,9 +35,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import kg.sparql.lexer as lexer
 from kg import vocab
 from kg.datadir import BuildLockedError, DataDir
-from kg.sparql import lexer
 from kg.sparql.errors import (
     BadRequest,
     EndpointBusy,

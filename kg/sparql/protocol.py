@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from kg.sparql import formats
+import kg.sparql.formats as formats
 from kg.sparql.description import serialize_description
 from kg.sparql.errors import (
     BadRequest,

@@ -1,5 +1,7 @@
 """The ``kg`` command: build, serve, ask, search, sparql, export, mcp.
 
+A surface over the library, like the HTTP API beside it (``serve`` and ``mcp`` start those).
+
 Settings come from ``KG_*`` environment variables; flags given here override them.
 User mistakes (a missing file, a malformed query, an empty data folder) end with a one-line
 message and a non-zero exit, never a traceback.
