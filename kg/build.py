@@ -20,7 +20,8 @@ import pyoxigraph as ox
 
 from kg import vocab
 from kg.datadir import DataDir
-from kg.extract.document import DiscoveredService, Extractor, discover_services
+from kg.extract.discover import DiscoveredService, discover_services
+from kg.extract.document import Extractor
 from kg.graph.base import GraphStore
 from kg.graph.oxigraph import OxigraphStore
 from kg.graph.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
@@ -33,28 +34,24 @@ if TYPE_CHECKING:
     from kg.search.embedder import Embedder
 
 # The code that turns text into quads: when any of it changes, cached extractions miss.
-_EXTRACTION_MODULES = (
-    "parse.notes",
-    "extract.document",
-    "extract.limits",
-    "extract.tables",
-    "text.phrases",
-    "text.units",
-    "lexicon",
-    "text.words",
-    "graph.rdf",
-    "model",
-    "vocab",
+_EXTRACTION_CODE = (
+    "text",
+    "parse",
+    "extract",
+    "lexicon.py",
+    "graph/rdf.py",
+    "model.py",
+    "vocab.py",
 )
 
 
 def _extractor_version() -> str:
-    from importlib import import_module
-
+    package = Path(__file__).parent
     sources = []
-    for name in _EXTRACTION_MODULES:
-        module = import_module(f"kg.{name}")
-        sources.append(Path(module.__file__ or "").read_text(encoding="utf-8"))
+    for name in _EXTRACTION_CODE:
+        path = package / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        sources += [f.read_text(encoding="utf-8") for f in files]
     return content_hash("\n".join(sources))[:16]
 
 

@@ -9,9 +9,9 @@ import pytest
 import rdflib
 from typer.testing import CliRunner
 
+from api.cli import app
 from kg import build as build_module
 from kg.build import BuildError, build
-from api.cli import app
 from kg.datadir import DataDir
 from kg.settings import Settings
 

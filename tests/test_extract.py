@@ -5,7 +5,9 @@ from functools import cache
 
 import pytest
 
-from kg.extract.document import Extraction, Extractor, discover_services
+from kg.extract.context import Extraction
+from kg.extract.discover import discover_services
+from kg.extract.document import Extractor
 from kg.lexicon import Lexicon, Matcher
 from kg.model import Document
 from kg.parse.notes import parse_document

@@ -21,7 +21,7 @@ from kg.text.units import Dimension, Quantity, Range, find_quantities, find_rang
 from kg.text.words import STOPWORDS, singular, squash
 
 if TYPE_CHECKING:
-    from kg.extract.document import _Context, _DocumentExtraction
+    from kg.extract.context import Context, DocumentContext
 
 
 @dataclass
@@ -98,7 +98,7 @@ _VERBS = frozenset(
 
 
 def extract_limits(
-    dx: _DocumentExtraction, sent: Sentence, block: Block, ctx: _Context
+    dx: DocumentContext, sent: Sentence, block: Block, ctx: Context
 ) -> list[LimitFact]:
     """Limits stated in one sentence (or table row), with ``ctx.subject`` as their subject."""
     subject = ctx.subject
@@ -172,9 +172,7 @@ def extract_limits(
     return row_facts + _merge_sentence(found, dx.doc.text[sent.start : sent.end])
 
 
-def _row_limits(
-    dx: _DocumentExtraction, block: Block, subject: str, ev: Evidence
-) -> list[LimitFact]:
+def _row_limits(dx: DocumentContext, block: Block, subject: str, ev: Evidence) -> list[LimitFact]:
     """Limits in a table row's numeric cells, named by their column (or by the row, in a table
     of quantities), about the row's entity (or the column's, when columns are things)."""
     row = dx.rows.get(block.index)

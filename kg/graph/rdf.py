@@ -20,7 +20,7 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 from kg import vocab
-from kg.extract.document import Entity, Extraction
+from kg.extract.context import Entity, Extraction
 from kg.extract.limits import LimitFact
 from kg.lexicon import Lexicon
 from kg.model import Evidence

@@ -1,0 +1,309 @@
+"""What extraction knows about one document while reading it: the entities found so far,
+the relations between them, and how a phrase links to an entity.
+
+``DocumentContext`` is the state the reading steps (``subjects``, ``structure``,
+``relations``, ``limits``) share; ``Entity``, ``Relation`` and ``Extraction`` are what they
+produce."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from kg import vocab
+from kg.extract.discover import vendorless
+from kg.extract.limits import LimitFact
+from kg.extract.patterns import (
+    GENERIC_NOUNS,
+)
+from kg.extract.tables import Row
+from kg.lexicon import Mention
+from kg.model import Block, Document, Evidence, ParsedDocument, Section, Sentence
+from kg.parse.notes import clean_text
+from kg.text.phrases import (
+    clean_name,
+    lead_term,
+    strip_determiners,
+)
+from kg.text.words import STOPWORDS, norm_key, singular, squash
+
+if TYPE_CHECKING:
+    from kg.extract.document import Extractor
+
+
+@dataclass
+class Entity:
+    iri: str
+    kind: str  # "service" | "feature" | "topic" | "pricing" | "location" | "category"
+    label: str
+    aliases: set[str] = field(default_factory=set)
+    owner: str | None = None
+    feature_kind: str | None = None
+    definition: tuple[str, Evidence] | None = None
+    evidence: list[Evidence] = field(default_factory=list)
+    known: bool = False  # a lexicon entry rather than something the notes introduced
+    reference_names: frozenset[str] = frozenset()  # the lexicon's names of a known entity
+
+    def cite(self, ev: Evidence) -> None:
+        if ev not in self.evidence:
+            self.evidence.append(ev)
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    subject: str
+    predicate: str  # local name in the ckg namespace, e.g. "supports"
+    object: str  # an entity IRI, or the text itself when ``literal``
+    evidence: Evidence
+    literal: bool = False
+
+
+@dataclass
+class Extraction:
+    document: Document
+    sections: tuple[Section, ...]
+    entities: dict[str, Entity]
+    relations: list[Relation]
+    limits: list[LimitFact]
+
+    def section_title(self, ev: Evidence) -> str | None:
+        for s in self.sections:
+            if s.start <= ev.start < s.end:
+                return " › ".join(s.path) if s.path else None
+        return None
+
+
+@dataclass
+class Context:
+    """What a sentence is about, as far as the text around it tells."""
+
+    subject: str | None  # entity IRI
+    service: str | None  # the service the subject belongs to
+
+
+def local_name(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def _topic_label(title: str) -> str:
+    main = title.split(":", 1)
+    label = (
+        main[1]
+        if len(main) == 2 and main[0].lower().startswith(("the basics", "basics"))
+        else main[0]
+    )
+    return re.sub(r"^(?:the|a|an)\s+", "", label.strip(), flags=re.I) or title
+
+
+def _topic_aliases(title: str, label: str) -> set[str]:
+    aliases = set()
+    for part in re.split(r"[:,]|\band\b", title):
+        part = re.sub(r"^(?:the|a|an)\s+", "", part.strip(), flags=re.I)
+        if part and part != label and part.lower() not in ("the basics", "basics"):
+            aliases.add(part)
+    words = [w for w in label.split() if w.lower() not in STOPWORDS]
+    if len(words) > 1 and words[0][0].islower():
+        aliases.add(words[0])
+    return aliases
+
+
+class DocumentContext:
+    def __init__(self, ex: Extractor, parsed: ParsedDocument) -> None:
+        self.ex = ex
+        self.parsed = parsed
+        self.doc = parsed.document
+        self.text = clean_text(parsed.document.text)
+        self.entities: dict[str, Entity] = {}
+        self.relations: list[Relation] = []
+        self.limits: list[LimitFact] = []
+        self.mentions: dict[int, list[Mention]] = {}  # sentence start -> mentions
+        self.section_subject: dict[int, Context] = {}
+        self.block_subject: dict[int, Context] = {}
+        self.features_by_owner: dict[str, dict[str, str]] = {}
+        self.rows: dict[int, Row] = {}  # table row block -> what the row says
+        self.previous_in_block: dict[int, Context] = {}
+        self.document_service: str | None = None
+        self.title_things: set[str] = set()
+        self.sentences_by_block: dict[int, list[Sentence]] = {}
+        for s in parsed.sentences:
+            self.sentences_by_block.setdefault(s.block, []).append(s)
+
+    def entity_for_key(self, iri: str, ev: Evidence | None = None) -> Entity:
+        ent = self.entities.get(iri)
+        if ent is None:
+            lex = self.ex.lexicon.entries.get(iri)
+            if lex is not None:
+                kind = "service" if lex.kind == "service" else "feature"
+                names = frozenset(self.ex.lexicon.names(lex)) - {lex.label}
+                ent = Entity(
+                    iri,
+                    kind,
+                    lex.label,
+                    set(names),
+                    owner=lex.part_of,
+                    known=True,
+                    reference_names=names,
+                )
+                if lex.part_of:
+                    owner = self.entity_for_key(lex.part_of)
+                    self.index_feature(owner.iri, ent)
+            else:
+                d = self.ex.discovered[iri]
+                ent = Entity(iri, "service", d.label, set(d.aliases) | set(vendorless(d.label)))
+                ent.cite(d.evidence)
+            self.entities[iri] = ent
+        if ev is not None:
+            ent.cite(ev)
+        return ent
+
+    def owner_service(self, iri: str | None) -> str | None:
+        seen = set()
+        while iri is not None and iri not in seen:
+            seen.add(iri)
+            ent = self.entities.get(iri)
+            if ent is None:
+                lex = self.ex.lexicon.entries.get(iri)
+                if lex is not None and lex.kind == "component":
+                    iri = lex.part_of
+                    continue
+                return iri if iri in self.ex.discovered or lex is not None else None
+            if ent.kind == "service":
+                return iri
+            iri = ent.owner
+        return None
+
+    def feature(
+        self,
+        owner: str | None,
+        raw: str,
+        ev: Evidence,
+        *,
+        kind: str | None = None,
+        allow_services: bool = True,
+    ) -> Entity | None:
+        """The feature ``raw`` names under ``owner``: a known service or component when the
+        name is exactly one, a feature already seen under the same service, or a new one."""
+        name = clean_name(raw)
+        if name is None or len(name.label) < 2:
+            return None
+        linked = self.link(name.label, owner, allow_new=False)
+        if linked is None and name.aliases:
+            linked = next(
+                (e for a in name.aliases if (e := self.link(a, owner, allow_new=False))), None
+            )
+            if linked is not None:
+                linked.aliases.add(name.label)
+        if linked is not None and (allow_services or linked.kind != "service"):
+            ent = linked
+            ent.cite(ev)
+        else:
+            service = self.owner_service(owner)
+            scope = service or owner or vocab.document_iri(self.doc.id)
+            iri = f"{vocab.ID}feature/{local_name(scope)}/{vocab.slug(name.label)}"
+            ent = self.entities.get(iri) or Entity(iri, "feature", name.label, owner=owner)
+            self.entities[iri] = ent
+            ent.cite(ev)
+            if owner:
+                self.index_feature(owner, ent)
+        ent.aliases.update(a for a in name.aliases if norm_key(a) != norm_key(ent.label))
+        if kind and not ent.feature_kind and ent.kind in ("feature", "service"):
+            ent.feature_kind = kind
+        if owner and owner != ent.iri:
+            self.relate(owner, "hasFeature", ent.iri, ev)
+        if name.purpose:
+            self.relate(ent.iri, "usedFor", name.purpose, ev, literal=True)
+        return ent
+
+    def index_feature(self, owner: str, ent: Entity) -> None:
+        service = self.owner_service(owner) or owner
+        index = self.features_by_owner.setdefault(service, {})
+        for name in (ent.label, *ent.aliases):
+            index.setdefault(norm_key(name), ent.iri)
+            index.setdefault(norm_key(singular(name)), ent.iri)
+
+    def link(self, phrase: str, owner: str | None, *, allow_new: bool = True) -> Entity | None:
+        """The entity a short phrase names: a feature of the owner's service, a known service
+        or component named by the whole phrase (bar generic nouns: "an S3 bucket" is S3)."""
+        phrase = strip_determiners(squash(phrase))
+        if not phrase:
+            return None
+        service = self.owner_service(owner)
+        for scope in (service, owner):
+            if scope and scope in self.features_by_owner:
+                index = self.features_by_owner[scope]
+                for key in (norm_key(phrase), norm_key(singular(phrase))):
+                    if key in index:
+                        return self.entities[index[key]]
+        mentions = self.ex.matcher.find(phrase)
+        if len(mentions) == 1:
+            m = mentions[0]
+            rest = (phrase[: m.start] + " " + phrase[m.end :]).split()
+            if all(w.lower() in GENERIC_NOUNS or w.lower() in STOPWORDS for w in rest):
+                return self.entity_for_key(self.choose(m, owner))
+        return None
+
+    def choose(self, m: Mention, owner: str | None) -> str:
+        """Pick among the entities a name may denote, preferring the owner's service."""
+        if len(m.keys) == 1 or owner is None:
+            return m.keys[0]
+        service = self.owner_service(owner)
+        for key in m.keys:
+            lex = self.ex.lexicon.entries.get(key)
+            if key == service or (lex is not None and lex.part_of == service):
+                return key
+        return m.keys[0]
+
+    def topic(self, title: str, ev: Evidence) -> Entity:
+        label = _topic_label(title)
+        # Scoped by document: a topic is what one note's heading names ("exam composition").
+        iri = f"{vocab.ID}topic/{vocab.slug(self.doc.id)}/{vocab.slug(label)}"
+        ent = self.entities.get(iri)
+        if ent is None:
+            ent = Entity(iri, "topic", label, _topic_aliases(title, label))
+            self.entities[iri] = ent
+        ent.cite(ev)
+        return ent
+
+    def relate(self, s: str, p: str, o: str, ev: Evidence, *, literal: bool = False) -> None:
+        rel = Relation(s, p, o, ev, literal)
+        if s != o and rel not in self.relations:
+            self.relations.append(rel)
+
+    def label_entity(self, block: Block, section_ctx: Context) -> Entity | None:
+        """The entity a label line names ("About NAT gateway:", "Kinesis Streams:")."""
+        text = self.text[block.start : block.end].strip()
+        if len(text.split()) > 6:
+            return None
+        m = re.match(r"^(?:about|for)\s+(.+?):?$", text, re.IGNORECASE)
+        if m:
+            return self.link(m.group(1), section_ctx.subject) or self.feature(
+                section_ctx.subject, m.group(1), Evidence(block.start, block.end)
+            )
+        mentions = self.ex.matcher.find(text.rstrip(":"))
+        if len(mentions) == 1 and len(mentions[0].text) >= len(text.rstrip(":")) - 2:
+            return self.entity_for_key(self.choose(mentions[0], section_ctx.service))
+        return None
+
+    def named_service(self, name: str) -> str | None:
+        """The service a name opens with: "Glue ETL job" -> AWS Glue."""
+        # Read as mid-sentence: a case-sensitive name ("Glue") may open a table cell.
+        found = self.ex.matcher.find(f"the {name.strip()}")
+        if not found or found[0].start != 4 or found[0].end >= len(name.strip()) + 3:
+            return None
+        service = self.owner_service(self.choose(found[0], None))
+        if service is not None:
+            self.entity_for_key(service)
+        return service
+
+    def is_category_line(self, block: Block) -> bool:
+        lead = lead_term(self.text[block.start : block.end])
+        return lead is not None and bool(self.ex.category_matcher.find(lead.term))
+
+    def cite_mentions(self, sent: Sentence) -> None:
+        ev = Evidence(sent.start, sent.end)
+        for m in self.mentions.get(sent.start, []):
+            key = self.choose(m, None)
+            lex = self.ex.lexicon.entries.get(key)
+            if lex is None or lex.kind == "service" or lex.part_of:
+                self.entity_for_key(key, ev)
