@@ -8,6 +8,7 @@ import pytest
 from kg.extract.context import Extraction
 from kg.extract.discover import discover_services
 from kg.extract.document import Extractor
+from kg.extract.quantity_names import NAMING_RULES, NamingRule
 from kg.lexicon import Lexicon, Matcher
 from kg.model import Document
 from kg.parse.notes import parse_document
@@ -525,3 +526,9 @@ def test_supported_things_a_sentence_includes():
         "React",
         "Vue",
     ]
+
+
+@pytest.mark.parametrize("rule", NAMING_RULES, ids=lambda r: r.name)
+def test_each_quantity_naming_rule_names_its_example(rule: NamingRule) -> None:
+    x = extract("Amazon SQS\n\n" + rule.example)
+    assert [quantity for _, quantity, _ in limits(x)] == [rule.names]

@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kg.text.units import (
-    Dimension,
-    Quantity,
-    Range,
-    find_quantities,
-    find_ranges,
-    format_value,
-    parse_number,
-)
+from kg.text.quantities import find_quantities, find_ranges, parse_number
+from kg.text.units import Dimension, Quantity, Range, format_value
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "aws-solutions-architect-notes.txt"
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kg.answer.catalog import Catalog, Linked
-from kg.text.units import Dimension, find_quantities
+from kg.text.quantities import find_quantities
+from kg.text.units import Dimension
 from kg.text.words import STOPWORDS, edit_distance, singular, stem, tokens
 
 QUESTION_WORDS = frozenset(

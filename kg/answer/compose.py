@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from kg.text.units import Dimension, Quantity, find_quantities, find_ranges, format_value
+from kg.text.quantities import find_quantities, find_ranges
+from kg.text.units import Dimension, Quantity, format_value
 from kg.text.words import STOPWORDS, squash, stem
 
 _ORDER = {

@@ -33,7 +33,8 @@ from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_
 from kg.graph.base import GraphStore
 from kg.model import Answer, Fact, Hit, Source, Term
 from kg.search.passages import Passage
-from kg.text.units import Dimension, find_quantities
+from kg.text.quantities import find_quantities
+from kg.text.units import Dimension
 from kg.text.words import norm_key
 
 

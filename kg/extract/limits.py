@@ -15,10 +15,20 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from kg import vocab
+from kg.extract.quantity_names import (
+    _PRICE_WORD,
+    BOUND_WORDS,
+    DIMENSION_NOUNS,
+    GRANULARITY_BEFORE,
+    clean_quantity,
+    quantity_name,
+    without_subject,
+)
 from kg.model import Block, BlockKind, Evidence, Sentence
 from kg.text.phrases import KIND_WORDS
-from kg.text.units import Dimension, Quantity, Range, find_quantities, find_ranges
-from kg.text.words import STOPWORDS, singular, squash
+from kg.text.quantities import find_quantities, find_ranges
+from kg.text.units import Dimension, Quantity, Range
+from kg.text.words import singular, squash
 
 if TYPE_CHECKING:
     from kg.extract.context import Context, DocumentContext
@@ -67,34 +77,7 @@ _MIN = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT = re.compile(r"\bdefaults?\b", re.IGNORECASE)
-_GRANULARITY_BEFORE = re.compile(
-    r"\bnearest\s*$|\bgranularity\s+of\s*$|\bincrements?\s+of\s*$", re.I
-)
-_ANCHORS = frozenset(
-    """is are was were be been can could will would must should may might of takes take lasts
-    last ranges range obtain obtains hold holds store stores kept keep keeps retained retains
-    reaches reach allows allow gets get has have maintain maintains process processes
-    supports support defaults""".split()
-)
-_BOUND_WORDS = frozenset(
-    "default defaults max maximum min minimum total the a an its their your our".split()
-)
-_DIMENSION_NOUNS = re.compile(
-    r"(?:period|time|timeout|window|interval|size|length|duration|limit|score|rate|throughput|"
-    r"bandwidth|capacity|storage|memory|retention|ttl|latency|price|cost|count|number|space|"
-    r"validity|increment|granularity|speed|frequency)$",
-    re.IGNORECASE,
-)
-_STORABLE = re.compile(
-    r"\b(?:data|messages?|objects?|records?|logs?|events?|backups?|snapshots?)\b", re.I
-)
-_PRONOUNS = frozenset("it they this these that there which who we you".split())
-_MODALS = frozenset("must should can could may might will would shall need needs".split())
 _RATE_NOUN_SKIP = frozenset("others ones times things".split())
-_VERBS = frozenset(
-    """start starts started begin begins scale scales scaled grow grows increase increases reduce
-    reduces configure configured set provide provides allows allow lets let takes take""".split()
-)
 
 
 def extract_limits(
@@ -121,7 +104,7 @@ def extract_limits(
         if lead is not None:
             lead_end = lead.rest_start
             if names_a_quantity(lead.term) and not dx.ex.matcher.find(lead.term):
-                lead_name = _clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
+                lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     found: list[LimitFact] = []
     previous_role: str | None = None
     previous_end = -1
@@ -149,7 +132,7 @@ def extract_limits(
         ):
             continue  # "7 days (168 hours)": the same amount again
         previous_role, previous_end = role, amount.end
-        name, per = _quantity_name(text, amount, window, lead_end), q.per
+        name, per = quantity_name(text, amount, window, lead_end), q.per
         if (
             previous is not None
             and previous.dimension is q.dimension
@@ -164,7 +147,7 @@ def extract_limits(
         ):
             name = lead_name  # "Buffer size: 1 MiB to 128 MiB, default 5 MiB"
         if q.dimension is Dimension.USD and subject in dx.entities:
-            name = _without_subject(name, dx.entities[subject].label)
+            name = without_subject(name, dx.entities[subject].label)
         stated = squash(dx.doc.text[sent.start + amount.start : sent.start + amount.end])
         fact = LimitFact(subject, name, q.dimension, stated, ev, per=per)
         _assign(fact, amount, role)
@@ -193,7 +176,7 @@ def _row_limits(dx: DocumentContext, block: Block, subject: str, ev: Evidence) -
                 row.quantity or "",
                 re.I,
             )
-        name = _clean_quantity(row.quantity if row.quantity is not None else column)
+        name = clean_quantity(row.quantity if row.quantity is not None else column)
         role = _role_word(bound.group(1)) if bound else None
         for amount in cell.amounts:
             q = amount.high if isinstance(amount, Range) else amount
@@ -228,7 +211,7 @@ def _amounts(text: str) -> list[Quantity | Range]:
 def names_a_quantity(term: str) -> bool:
     """ "Buffer size", "Max record size", "Idle timeout": a lead that names an amount."""
     words = term.split()
-    return bool(words) and len(words) <= 4 and bool(_DIMENSION_NOUNS.search(words[-1].lower()))
+    return bool(words) and len(words) <= 4 and bool(DIMENSION_NOUNS.search(words[-1].lower()))
 
 
 def _bare(text: str, lead_end: int, amount: Quantity | Range) -> bool:
@@ -237,7 +220,7 @@ def _bare(text: str, lead_end: int, amount: Quantity | Range) -> bool:
     for a in reversed(_amounts(between)):
         between = between[: a.start] + between[a.end :]
     words = re.findall(r"[A-Za-z]+", between)
-    return all(w.lower() in _BOUND_WORDS | _LINK_WORDS for w in words)
+    return all(w.lower() in BOUND_WORDS | _LINK_WORDS for w in words)
 
 
 _LINK_WORDS = frozenset("up to from between and or at least most by is are of".split())
@@ -325,7 +308,7 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
         )
     near = " ".join(window.split()[-9:])
     after = text[amount.end : amount.end + 30]
-    if _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I):
+    if GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I):
         return "granularity"
     if re.search(r"\bevery\s*$", window, re.I):
         return (
@@ -389,304 +372,6 @@ def _assign(fact: LimitFact, amount: Quantity | Range, role: str) -> None:
         fact.value = v
 
 
-def _quantity_name(text: str, amount: Quantity | Range, window: str, lead_end: int) -> str:
-    q = amount.high if isinstance(amount, Range) else amount
-    if re.search(r"\bevery\s*$", window, re.I):
-        verb = re.search(r"\b(\w+?)(?:s)?\s+(?:\w+\s+)?every\s*$", window)
-        passive = re.search(
-            r"\b(?:is|are|was|were|be|been|get|gets)\s+\w+(?:ed|en|nt)\s+every\s*$", window
-        )
-        np = _np_before_anchor(window) if passive else None
-        if np:  # "Automated snapshots are taken every hour" -> "automated snapshot interval"
-            words = np.split()
-            return _clean_quantity(" ".join([*words[:-1], singular(words[-1]), "interval"]))
-        if verb and verb.group(1).lower() not in STOPWORDS:
-            return f"{_gerund(verb.group(1).lower())} interval"
-        return "interval"
-    after = text[amount.end : amount.end + 60]
-    if q.dimension is Dimension.USD:
-        item = _priced_item(window, text[:lead_end])
-        name = item if item and _PRICE_WORD.search(item) else f"{item or ''} price"
-        return _clean_quantity(f"{name} per {q.per}" if q.per else name)
-    if q.dimension is Dimension.PERCENT and re.match(r"\s*off\b", after, re.I):
-        return "discount"
-    if q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND) and q.noun:
-        name = q.noun
-        of = re.match(r"\s*of\s+(?:your\s+|the\s+|my\s+|its\s+)?([a-z][\w-]*)", after)
-        if of and name.lower() in ("copies", "number", "replicas", "units"):
-            name = f"{name} of {of.group(1)}"
-        if re.search(r"\bfree\b", after[:30], re.I) and re.search(r"\bfirst\s*$", window, re.I):
-            name = f"free {name}"
-        per = re.match(
-            r"\s*(?:\w+\s+){0,2}?(?:in|for)\s+(?:each|every)\s+(?:aws\s+)?([A-Za-z][\w-]*(?:\s+zone)?)"
-            r"|\s*per\s+([A-Za-z][\w-]*(?:\s+zone)?)",
-            after,
-            re.I,
-        )
-        if q.dimension is Dimension.COUNT_PER_SECOND:
-            name = f"{name} per second"
-        elif per and not q.per:
-            name = f"{name} per {singular((per.group(1) or per.group(2)).lower())}"
-        elif q.per:
-            name = f"{name} per {q.per}"
-        else:
-            each = re.match(
-                r"\s*(?:each|every|per|a|an|one)\s+([a-z][\w-]*)\s+(?:can|may|will|has|have|holds?|"
-                r"supports?|allows?)\b|\s*(?:each|every|per)\s+([a-z][\w-]*)\b",
-                window,
-                re.I,
-            )
-            if each:
-                holder = (each.group(1) or each.group(2)).lower()
-                if singular(holder) != singular(name.split()[-1].lower()):
-                    name = f"{name} per {singular(holder)}"
-        return _clean_quantity(name)
-    granular = bool(
-        _GRANULARITY_BEFORE.search(window) or re.match(r"\s*increments?\b", after, re.I)
-    )
-    if granular:
-        np = _paren_after(text[amount.end :]) or _np_before_anchor(window)
-    else:
-        np = (
-            _np_of_quantity(after)
-            or _np_before_anchor(window)
-            or _np_after(after)
-            or _paren_after(after)
-            or _np_at_clause_start(window)
-        )
-    if np is None and "(" in text[max(0, lead_end) : amount.start]:
-        np = _np_before_paren(text[: amount.start])
-    if np is not None and np.lower() in ("value", "it", "this", "that", "time", "limit"):
-        np = _np_before_paren(text[: amount.start]) or None
-    times_out = re.search(
-        r"((?:[A-Za-z][\w-]*\s+){0,2}[A-Za-z][\w-]*)\s+(times?\s+out|expires?)\s+after\s*$", window
-    )
-    if times_out and q.dimension is Dimension.SECONDS:
-        noun = "timeout" if "out" in times_out.group(2) else "expiration"
-        words = [w for w in times_out.group(1).split() if w.lower() not in ("a", "an", "the")]
-        return _clean_quantity(" ".join([*words, noun]))
-    retries = re.search(r"\bretr(?:y|ies)\s+([a-z][\w-]*)", window, re.I)
-    if retries and q.dimension is Dimension.SECONDS:
-        return _clean_quantity(f"{retries.group(1)} retry period")
-    takes = re.search(
-        r"\btakes?\s+(?:some\s+|a\s+)?time\s+to\s+([\w\s]{3,40}?)(?:[.…,]|\s+between|\s+from|$)",
-        text,
-        re.I,
-    )
-    if takes and q.dimension is Dimension.SECONDS:
-        return _clean_quantity(f"time to {takes.group(1).strip()}")
-    dim_word = _dimension_word(q.dimension, text, np)
-    each = re.match(r"\s*(?:each|every)\s+([a-z][\w-]*)\b", window, re.I)
-    if np is None:
-        name = dim_word
-    elif _DIMENSION_NOUNS.search(singular(np)):
-        name = singular(np) if np.lower().endswith("s") and " " not in np else np
-    else:
-        words = np.split()
-        words[-1] = singular(words[-1])
-        name = " ".join([*words, dim_word])
-    if granular and not name.endswith(("increment", "granularity")):
-        name = f"{name} increment"
-    condition = re.match(
-        r"\s*(?:[a-z]+\s+)?(?:by\s+(?:turning\s+on|enabling|using)|with|using)\s+([a-z][\w\s-]{2,30}?)\s*(?:[.,;)]|$)",
-        after,
-    )
-    if condition and np is not None and np == _np_after(after):
-        # "1 minute intervals by turning on detailed monitoring"
-        name = f"{name} with {condition.group(1).strip()}"
-    if each and np and each.group(1).lower() not in np.lower():
-        name = f"{name} per {singular(each.group(1).lower())}"
-    elif q.per and " per " not in name:
-        name = f"{name} per {q.per}"
-    return _clean_quantity(name)
-
-
-def _gerund(verb: str) -> str:
-    if verb.endswith("e") and not verb.endswith("ee"):
-        return verb[:-1] + "ing"
-    return verb + "ing"
-
-
-_PRICE_WORD = re.compile(r"\b(?:price|cost|fee|charge|rate|pricing)s?$", re.I)
-_PRICE_VERB = re.compile(
-    r"\s+(?:costs?|costing|(?:is|are)\s+(?:charged|priced|billed)\s+at|is|are)"
-    r"\s*(?:only\s+|just\s+|about\s+|around\s+)?$",
-    re.I,
-)
-_NOT_AN_ITEM = frozenset(
-    """then first after plus also pricing price cost costs charged billed paid priced charging
-    billing costing one two three four five every""".split()
-)
-
-
-def _priced_item(window: str, lead: str) -> str | None:
-    """What a price is for: "Tiered storage costs $0.06", "each rule costs $1.00", a bare
-    "SSD storage $0.13 per GB-month", or the item a bullet leads with ("Warm storage: $0.05")."""
-    verb = _PRICE_VERB.search(window)
-    words = _words(window[: verb.start()] if verb else window)
-    if not verb and (len(words) > 4 or (words and words[0].lower() in _NOT_AN_ITEM)):
-        return None
-    item: list[str] = []
-    for w in reversed(words):
-        if w.lower() in STOPWORDS | _PRONOUNS | _VERBS | _NOT_AN_ITEM:
-            break
-        item.insert(0, w)
-    if len(item) > 4 or (item and item[0].lower() in _NOT_AN_ITEM):
-        return None
-    if not item and not window.strip():
-        lead_words = _words(lead.strip().rstrip(":"))
-        if 0 < len(lead_words) <= 4 and lead_words[0].lower() not in _NOT_AN_ITEM:
-            item = lead_words
-    if item and item[-1].islower():
-        item[-1] = singular(item[-1])  # "requests cost" -> "request price"
-    return " ".join(item) or None
-
-
-def _without_subject(name: str, subject_label: str) -> str:
-    """ "AWS WAF costs $5 per month" is the price of the subject itself: "price per month"."""
-    own = {w.lower() for w in subject_label.split()}
-    words = name.split()
-    i = 0
-    while i < len(words) - 1 and words[i].lower() in own:
-        i += 1
-    return " ".join(words[i:]) if i and _PRICE_WORD.search(words[i]) else name
-
-
-def _dimension_word(dim: Dimension, text: str, np: str | None) -> str:
-    low = text.lower()
-    if dim is Dimension.BYTES:
-        return (
-            "storage"
-            if re.search(r"\bscal|\bstorage\b|autoscal", low) and not (np and _STORABLE.search(np))
-            else "size"
-        )
-    if dim is Dimension.SECONDS:
-        if re.search(r"\bvalid\b", low):
-            return "validity"
-        if re.search(r"\b(?:kept|keep|keeps|retain\w*|retention|stored?|persist\w*)\b", low) or (
-            np and _STORABLE.search(np) and re.search(r"\bwill be\b|\bfrom\b", low)
-        ):
-            return "retention period"
-        if re.search(r"\bretriev", low):
-            return "retrieval time"
-        return "duration"
-    return {
-        Dimension.BITS_PER_SECOND: "bandwidth",
-        Dimension.BYTES_PER_SECOND: "throughput",
-        Dimension.USD: "price",
-        Dimension.PERCENT: "percentage",
-        Dimension.RATIO: "ratio",
-        Dimension.COUNT: "count",
-        Dimension.COUNT_PER_SECOND: "rate",
-    }[dim]
-
-
-def _np_before_anchor(window: str) -> str | None:
-    """The noun phrase before the first verb of the clause: "the default retention period is"."""
-    toks = _words(window)
-    for i in range(len(toks) - 1, 0, -1):
-        if toks[i].lower() in _ANCHORS:
-            np_toks: list[str] = []
-            for t in reversed(toks[:i]):
-                low = t.lower()
-                if low in _BOUND_WORDS or low in _VERBS or low in _MODALS:
-                    break
-                if low in STOPWORDS or low in _PRONOUNS:
-                    break
-                np_toks.insert(0, t)
-                if len(np_toks) == 4:
-                    break
-            if np_toks:
-                return " ".join(np_toks)
-            if toks[i - 1].lower() in _PRONOUNS:
-                return None
-    return None
-
-
-def _words(text: str) -> list[str]:
-    return [w.rstrip(".") for w in re.findall(r"[A-Za-z][\w.-]*", text)]
-
-
-def _np_of_quantity(after: str) -> str | None:
-    """ "130 minutes in length", "244GB of Memory"."""
-    m = re.match(
-        r"\s*(?:in|of)\s+((?:[a-z][a-z-]*\s+){0,2}?(?:length|size|memory|storage|ram|bandwidth|"
-        r"throughput|capacity|duration|disk space))\b",
-        after,
-        re.I,
-    )
-    if m is None or any(w.lower() in STOPWORDS for w in m.group(1).split()[:-1]):
-        return None
-    return m.group(1).lower()  # "400 MBps of read throughput" -> "read throughput"
-
-
-def _np_after(after: str) -> str | None:
-    """ "1 minute intervals", "one day retention period"."""
-    if re.match(r"\s*per\b", after, re.I):
-        return None
-    m = re.match(r"\s*([a-z][a-z-]+(?:\s+[a-z][a-z-]+)?)\b", after)
-    if m and m.group(1).split()[0] not in STOPWORDS:
-        words = [w for w in m.group(1).split() if w not in STOPWORDS]
-        return " ".join(words) if words else None
-    return None
-
-
-def _paren_after(after: str) -> str | None:
-    m = re.match(r"\s*\(([a-z][\w\s-]{2,40})\)", after, re.I)
-    if m:
-        return m.group(1).split()[0]
-    return None
-
-
-def _np_at_clause_start(window: str) -> str | None:
-    toks = _words(window)
-    np_toks: list[str] = []
-    for t in toks:
-        if t.lower() in STOPWORDS or t.lower() in _BOUND_WORDS:
-            if np_toks:
-                break
-            continue
-        if t.lower() in _ANCHORS or t.lower() in _VERBS or t.lower() in ("between", "from", "to"):
-            break
-        np_toks.append(t)
-        if len(np_toks) == 3:
-            break
-    if np_toks and np_toks[0][0].isupper() and len(toks) and toks[0] == np_toks[0]:
-        return " ".join(np_toks)
-    return None
-
-
-def _np_before_paren(text: str) -> str | None:
-    idx = text.rfind("(")
-    if idx < 0:
-        return None
-    toks = _words(text[:idx])
-    np_toks: list[str] = []
-    for t in reversed(toks):
-        capitalised_word = t[0].isupper() and t.lower() not in ("the", "a", "an", "if", "in")
-        if (t.lower() in STOPWORDS and not capitalised_word) or t.lower() in _BOUND_WORDS:
-            break
-        np_toks.insert(0, t)
-        if len(np_toks) == 5:
-            break
-    return " ".join(np_toks) or None
-
-
-def _clean_quantity(name: str) -> str:
-    name = squash(re.sub(r"(?<!\b\w)/(?!\w\b)", " per ", name.replace("Max.", "max")))  # not I/O
-    name = re.sub(
-        r"^(?:the|a|an|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?|default)\s+",
-        "",
-        name,
-        flags=re.I,
-    )
-    name = re.sub(r"\b(?:aws|amazon)\s+", "", name, flags=re.I)
-    words = [
-        w if (w.isupper() or re.search(r"[A-Z].*[A-Z]", w)) else w.lower() for w in name.split()
-    ]
-    return " ".join(words) or "value"
-
-
 def _merge_sentence(facts: list[LimitFact], text: str) -> list[LimitFact]:
     """Amounts of one quantity stated in one sentence become one limit: "from 1 min to 14 days,
     the default retention period is 4 days"; "Starts at 5Gbps and scales up to 45 Gbps"."""
@@ -698,7 +383,7 @@ def _merge_sentence(facts: list[LimitFact], text: str) -> list[LimitFact]:
             continue
         for key, v in fact.bounds().items():
             setattr(target, key, v)
-        names_dimension = _DIMENSION_NOUNS.search(fact.quantity) and not _DIMENSION_NOUNS.search(
+        names_dimension = DIMENSION_NOUNS.search(fact.quantity) and not DIMENSION_NOUNS.search(
             target.quantity
         )
         more_specific = len(fact.quantity) > len(target.quantity) and target.quantity in _GENERIC

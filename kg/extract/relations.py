@@ -20,7 +20,8 @@ from kg.text.phrases import (
     looks_like_name_list,
     split_list,
 )
-from kg.text.units import Dimension, Quantity, find_quantities
+from kg.text.quantities import find_quantities
+from kg.text.units import Dimension, Quantity
 from kg.text.words import STOPWORDS, singular, squash
 
 

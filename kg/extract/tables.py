@@ -14,7 +14,8 @@ from typing import Protocol
 
 from kg.model import Block
 from kg.text.phrases import KIND_WORDS
-from kg.text.units import Quantity, Range, find_quantities, find_ranges
+from kg.text.quantities import find_quantities, find_ranges
+from kg.text.units import Quantity, Range
 from kg.text.words import singular
 
 
