@@ -19,7 +19,7 @@ from decimal import Decimal
 from kg.answer.catalog import Catalog, Linked
 from kg.text.quantities import find_quantities
 from kg.text.units import Dimension
-from kg.text.words import STOPWORDS, edit_distance, singular, stem, tokens
+from kg.text.words import MAX_WORD, MIN_WORD, STOPWORDS, edit_distance, singular, stem, tokens
 
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how is are was were do does did can could will
@@ -35,7 +35,7 @@ _BOUNDS = (
     (
         "max",
         re.compile(
-            r"\bmax(?:imum|ium|imun)?\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
+            rf"\b{MAX_WORD}\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
             r"\bup\s+to\b|\bat\s+most\b|\bupper\b|\bhow\s+(?:far|large|big|long|many|much|fast|high)\b"
             r"(?=.*\bcan\b|.*\bat most\b|.*\bup to\b)|\bscale\b|\bgrow\b|\bat the most\b|\blimit\b",
             re.I,
@@ -44,7 +44,7 @@ _BOUNDS = (
     (
         "min",
         re.compile(
-            r"\bmin(?:imum|umum|imun)?\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
+            rf"\b{MIN_WORD}\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
             re.I,
         ),
     ),

@@ -11,6 +11,7 @@ from kg.extract.patterns import (
     DEFINITION,
     NOT_PRODUCT_WORDS,
     VENDOR_PREFIX,
+    VENDOR_WORD,
 )
 from kg.lexicon import Matcher
 from kg.model import Evidence, ParsedDocument
@@ -27,7 +28,6 @@ class DiscoveredService:
 
 def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[DiscoveredService]:
     """Services a note introduces that ``matcher`` does not know yet."""
-    text = parsed.document.text
     found: dict[str, DiscoveredService] = {}
 
     def consider(name: str, aliases: Iterable[str], ev: Evidence) -> None:
@@ -57,7 +57,6 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
         m = DEFINITION.match(clean_text(sent.text))
         if m and VENDOR_PREFIX.match(m.group("name")) and _is_service_head(m):
             consider(m.group("name"), _abbreviations(sent.text), Evidence(sent.start, sent.end))
-    del text
     return list(found.values())
 
 
@@ -125,10 +124,5 @@ def vendorless(label: str) -> list[str]:
     m = VENDOR_PREFIX.match(label)
     if not m:
         return []
-    rest = re.sub(
-        r"^(?:AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|"
-        r"IBM Cloud|Alibaba Cloud|Cloudflare|DigitalOcean)\s+",
-        "",
-        label,
-    )
+    rest = VENDOR_WORD.sub("", label)
     return [rest] if len(rest) > 3 and (" " in rest or rest[0].isupper()) else []

@@ -68,5 +68,5 @@ def run(cx: DocumentContext) -> Extraction:
             read_relations(cx, sent, block, sctx)
             if not EXAMPLE.match(sent.text):
                 cx.limits.extend(extract_limits(cx, sent, block, sctx))
-    limits = merge_block_limits(cx.limits, cx.doc.text)
+    limits = merge_block_limits(cx.limits)
     return Extraction(cx.doc, cx.parsed.sections, cx.entities, cx.relations, limits)

@@ -177,7 +177,7 @@ def _supports(cx: DocumentContext, text: str, sent: Sentence, ev: Evidence, ctx:
         if kind is None:
             kind = heading_kind(cx, sent)
         owner = cx.owner_service(subject) or subject
-        for obj in objects(cx, body, body_start, owner, ev, kind):
+        for obj in objects(cx, body, owner, ev, kind):
             cx.relate(subject, "supports", obj, ev)
             if kind and obj in cx.entities and cx.entities[obj].kind == "feature":
                 cx.entities[obj].feature_kind = cx.entities[obj].feature_kind or kind

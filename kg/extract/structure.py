@@ -312,11 +312,10 @@ def _table_row(cx: DocumentContext, block: Block, ctx: Context) -> None:
     cx.block_subject[block.index] = Context(ent.iri, cx.owner_service(ent.iri) or ctx.service)
     if owner != ctx.subject:
         return
-    for column, value, feature_name in row.matrix:
+    for column, value, _ in row.matrix:
         col = cx.link(column, ctx.subject) or cx.feature(ctx.subject, column, ev)
         if col is not None and value:
             cx.relate(col.iri, "supports", ent.iri, ev)
-        del feature_name
 
 
 def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:
@@ -333,7 +332,6 @@ def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:
 def objects(
     cx: DocumentContext,
     body: str,
-    body_start: int,
     owner: str | None,
     ev: Evidence,
     kind: str | None = None,
@@ -351,5 +349,4 @@ def objects(
         ent = cx.link(item, owner) or cx.feature(owner, item, ev, kind=kind)
         if ent is not None:
             out.append(ent.iri)
-    del body_start
     return out

@@ -17,6 +17,11 @@ STOPWORDS = frozenset(
     with would you your yours yourself i'm it's don't can't won't isn't aren't""".split()
 )
 
+# The bound words as notes write them, misspellings included ("maxium", "minumum").
+MAX_WORD = r"max(?:imum|ium|imun)?"
+MIN_WORD = r"min(?:imum|umum|imun)?"
+BOUND_WORD = rf"(?:default|{MAX_WORD}|{MIN_WORD})"
+
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9#+.\-/']*[A-Za-z0-9#+]|[A-Za-z0-9]")
 
 
