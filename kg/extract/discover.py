@@ -13,6 +13,7 @@ from kg.extract.patterns import (
     VENDOR_PREFIX,
     VENDOR_WORD,
 )
+from kg.extract.providers import Providers
 from kg.lexicon import Matcher
 from kg.model import Evidence, ParsedDocument
 from kg.parse.notes import clean_text
@@ -24,11 +25,16 @@ class DiscoveredService:
     label: str
     aliases: tuple[str, ...]
     evidence: Evidence
+    provider: str | None = None  # the provider of the section that introduces it
 
 
-def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[DiscoveredService]:
-    """Services a note introduces that ``matcher`` does not know yet."""
+def discover_services(
+    parsed: ParsedDocument, matcher: Matcher, providers: Providers | None = None
+) -> list[DiscoveredService]:
+    """Services a note introduces that ``matcher`` does not know yet, each of the provider
+    of the section that introduces it."""
     found: dict[str, DiscoveredService] = {}
+    section_provider = providers.read(parsed, matcher)[1] if providers is not None else {}
 
     def consider(name: str, aliases: Iterable[str], ev: Evidence) -> None:
         name = squash(name).strip(" .:-–")
@@ -37,7 +43,9 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
         known = matcher.find(name)
         if known and known[0].start == 0 and known[0].end >= len(name) - 1:
             return
-        found.setdefault(norm_key(name), DiscoveredService(name, tuple(aliases), ev))
+        section = next((s for s in parsed.sections if s.start <= ev.start < s.end), None)
+        provider = section_provider.get(section.index) if section is not None else None
+        found.setdefault(norm_key(name), DiscoveredService(name, tuple(aliases), ev, provider))
 
     for section in parsed.sections:
         if section.title is None or section.heading_start is None:

@@ -103,7 +103,7 @@ def extract_limits(
         lead = lead_term(text)
         if lead is not None:
             lead_end = lead.rest_start
-            if names_a_quantity(lead.term) and not dx.ex.matcher.find(lead.term):
+            if names_a_quantity(lead.term) and not dx.find(lead.term):
                 lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     found: list[LimitFact] = []
     previous_role: str | None = None

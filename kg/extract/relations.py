@@ -205,7 +205,7 @@ def _replicates(cx: DocumentContext, text: str, sent: Sentence, ev: Evidence, ct
     subject = subject_before(cx, sent, sent.start + m.start(), ctx)
     if subject is None:
         return
-    ms = [x for x in cx.ex.matcher.find(target) if cx.owner_service(x.keys[0]) == x.keys[0]]
+    ms = [x for x in cx.find(target) if cx.owner_service(x.keys[0]) == x.keys[0]]
     for x in ms:
         cx.relate(subject, "replicatesTo", x.keys[0], ev)
         target = target.replace(x.text, "").strip()
@@ -336,7 +336,7 @@ def _integrations(
 
 
 def _works_with(cx: DocumentContext, subject: str, text: str, ev: Evidence) -> None:
-    for x in cx.ex.matcher.find(text):
+    for x in cx.find(text):
         key = x.keys[0]
         if key != subject and cx.owner_service(key) == key:
             cx.entity_for_key(key, ev)
