@@ -235,7 +235,7 @@ def _build_generation(
     providers = Providers(lexicon)
     discovered: list[DiscoveredService] = []
     for p in parsed:
-        discovered += discover_services(p, probe, providers)
+        discovered += discover_services(p, probe, providers, common)
     state = content_hash(
         "\n".join(
             [

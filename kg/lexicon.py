@@ -45,6 +45,16 @@ def _match_tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _MATCH_TOKEN.finditer(text)]
 
 
+def _joined_tokens(name: str) -> list[str]:
+    """A name's tokens; one written right after a slash keeps it ("Pub/Sub" -> "Pub", "/Sub"),
+    so the name matches only where the text writes the slash too."""
+    toks = _match_tokens(name)
+    return [
+        ("/" + tok if i and name[toks[i - 1][2] : start].strip() == "/" else tok)
+        for i, (tok, start, _) in enumerate(toks)
+    ]
+
+
 class Matcher:
     """Leftmost-longest matching of names over word tokens.
 
@@ -59,7 +69,7 @@ class Matcher:
         self.names: dict[str, set[str]] = {}  # key -> names added
 
     def add(self, name: str, key: str, *, case_sensitive: bool = False) -> None:
-        toks = [t for t, _, _ in _match_tokens(name)]
+        toks = _joined_tokens(name)
         if not toks:
             return
         self.names.setdefault(key, set()).add(name)
@@ -69,8 +79,8 @@ class Matcher:
         lower = [t.lower() for t in toks]
         variants = {tuple(lower)}
         if len(lower) > 1:
-            variants.add(("".join(lower),))
-        camel = [t.lower() for t, _, _ in _match_tokens(split_camel(name))]
+            variants.add(("".join(t.lstrip("/") for t in lower),))
+        camel = [t.lower() for t in _joined_tokens(split_camel(name))]
         if camel != lower:
             variants.add(tuple(camel))
         for variant in variants:
@@ -125,9 +135,14 @@ class Matcher:
                 best = (j, node.keys, fuzzy)
             if j >= len(toks) or j - i >= 8:
                 continue
-            if j > i and text[toks[j - 1][2] : toks[j][1]].strip(" -"):
-                continue  # names do not span punctuation other than spaces and hyphens
-            for child, is_fuzzy in self._steps(node, toks[j][0], first=j == i):
+            token = toks[j][0]
+            if j > i:
+                gap = text[toks[j - 1][2] : toks[j][1]]
+                if gap.strip() == "/":
+                    token = "/" + token  # "Pub/Sub": only a name written with the slash
+                elif gap.strip(" -"):
+                    continue  # names do not span other punctuation than spaces and hyphens
+            for child, is_fuzzy in self._steps(node, token, first=j == i):
                 stack.append((child, j + 1, fuzzy or is_fuzzy))
         return best
 

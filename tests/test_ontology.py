@@ -215,12 +215,9 @@ def _norm(name: str) -> str:
 
 
 def _strip_vendor(name: str) -> str:
-    return re.sub(
-        r"^(amazon|aws|microsoft azure|azure|microsoft|google cloud|google|gcp)\s+",
-        "",
-        name,
-        flags=re.IGNORECASE,
-    )
+    """As the lexicon's matcher does: AWS names are also written without "Amazon"/"AWS";
+    other providers' catalogs list their bare names as aliases where they are distinctive."""
+    return re.sub(r"^(amazon|aws)\s+", "", name, flags=re.IGNORECASE)
 
 
 def _forms(name: str) -> set[str]:
@@ -388,7 +385,7 @@ def test_ordinary_words_only_count_with_their_capitals(lexicon: Graph) -> None:
 def test_components_are_part_of_declared_services(lexicon: Graph) -> None:
     services = set(_services(lexicon))
     components = list(lexicon.subjects(RDF.type, CKG.Feature))
-    assert 40 <= len(components) <= 60
+    assert len(components) >= 40
     for component in components:
         assert isinstance(component, URIRef)
         assert len(list(lexicon.objects(component, RDFS.label))) == 1, component
@@ -402,11 +399,14 @@ def test_components_are_part_of_declared_services(lexicon: Graph) -> None:
 
 def test_lexicon_covers_services_beyond_the_notes(lexicon: Graph) -> None:
     services = set(_services(lexicon))
-    assert len(services) >= 180
+    by_provider: dict[str, int] = defaultdict(int)
+    for service in services:
+        by_provider[str(lexicon.value(service, CKG.provider)).rsplit("/", 1)[-1]] += 1
+    assert by_provider["aws"] >= 240
+    assert by_provider["azure"] >= 150
     missing = [name for name in REQUIRED_SERVICES if URIRef(service_iri(name)) not in services]
     assert missing == []
     categories = set(lexicon.subjects(RDF.type, CKG.Category))
-    assert len(categories) == 23
     assert categories == set(lexicon.objects(None, CKG.inCategory))
 
 

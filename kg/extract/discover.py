@@ -17,7 +17,7 @@ from kg.extract.providers import Providers
 from kg.lexicon import Matcher
 from kg.model import Evidence, ParsedDocument
 from kg.parse.notes import clean_text
-from kg.text.words import norm_key, squash
+from kg.text.words import is_english, norm_key, squash
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +29,15 @@ class DiscoveredService:
 
 
 def discover_services(
-    parsed: ParsedDocument, matcher: Matcher, providers: Providers | None = None
+    parsed: ParsedDocument,
+    matcher: Matcher,
+    providers: Providers | None = None,
+    common: frozenset[str] = frozenset(),
 ) -> list[DiscoveredService]:
     """Services a note introduces that ``matcher`` does not know yet, each of the provider
-    of the section that introduces it."""
+    of the section that introduces it: a heading with a vendor's name ("AWS Fargate"), a
+    heading a definition sentence calls a service, or a heading that is a coined name
+    ("MEMORYSTORE", "Contoso Ledger": a word that is not ordinary English)."""
     found: dict[str, DiscoveredService] = {}
     section_provider = providers.read(parsed, matcher)[1] if providers is not None else {}
 
@@ -55,6 +60,9 @@ def discover_services(
         if main and VENDOR_PREFIX.match(main):
             if _names_a_product(main, matcher):
                 consider(main, aliases, ev)
+            continue
+        if main and common and _coined_name(main, common, matcher):
+            consider(main.title() if main.isupper() else main, aliases, ev)
             continue
         first = next((s for s in parsed.sentences if section.start <= s.start < section.end), None)
         if main and first is not None:
@@ -85,6 +93,25 @@ def _names_a_product(name: str, matcher: Matcher) -> bool:
         and known[0].end < len(" ".join(rest))
         and rest[-1][0].isupper()
         and rest[-1].lower() not in NOT_PRODUCT_WORDS
+    )
+
+
+def _coined_name(name: str, common: frozenset[str], matcher: Matcher) -> bool:
+    """A product's name rather than a topic's: a title of at most four capitalised words, one
+    of them not an ordinary English word nor part of a known name ("Memorystore", "Contoso
+    Ledger"; not "Partitioning", "BIG PICTURE" or "Kinesis 101"), and not a plural."""
+    words = name.split()
+    if not 1 <= len(words) <= 4 or not all(w[0].isupper() or w[0].isdigit() for w in words):
+        return False
+    if any(w.lower() in NOT_PRODUCT_WORDS for w in words):
+        return False
+    last = words[-1]
+    if last.endswith("s") and last[:-1].isalpha() and not last.isupper():
+        return False
+    known = {w.lower() for m in matcher.find(name) for w in m.text.split()}
+    return any(
+        w.isalpha() and len(w) >= 4 and w.lower() not in known and not is_english(w, common)
+        for w in words
     )
 
 

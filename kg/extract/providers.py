@@ -66,14 +66,16 @@ class Providers:
 
 
 def provider_matcher(lexicon: Lexicon) -> Matcher:
-    """Provider names ("GCP", "Microsoft Azure", "AZ-305") -> provider IRIs. Case-sensitive
-    for short names, so "google it" or "amazon.com" do not count."""
+    """Provider names ("GCP", "Microsoft Azure", "AZ-305") -> provider IRIs, in any case (a
+    file name says "gcp-pubsub-notes")."""
     m = Matcher()
     for entry in lexicon.entries.values():
         if entry.kind != "provider":
             continue
-        for name in (entry.label, *entry.aliases, *entry.case_sensitive):
-            m.add(name, entry.iri, case_sensitive=len(name) <= 6 or name.istitle())
+        for name in (entry.label, *entry.aliases):
+            m.add(name, entry.iri)
+        for name in entry.case_sensitive:
+            m.add(name, entry.iri, case_sensitive=True)
     return m
 
 
