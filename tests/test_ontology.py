@@ -31,6 +31,7 @@ CLASSES = [
     "Topic",
     "Location",
     "Provider",
+    "List",
 ]
 OBJECT_PROPERTIES = [
     "hasFeature",
@@ -44,6 +45,8 @@ OBJECT_PROPERTIES = [
     "unit",
     "partOf",
     "provider",
+    "listOf",
+    "item",
 ]
 DATATYPE_PROPERTIES = [
     "quantity",
@@ -54,6 +57,8 @@ DATATYPE_PROPERTIES = [
     "statedAs",
     "per",
     "featureKind",
+    "lead",
+    "itemKind",
     "usedFor",
     "definition",
     "section",

@@ -146,6 +146,7 @@ class Analysis:
     supported: list[Linked] = field(default_factory=list)
     among: list[Linked] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)  # content stems not used by entity names
+    words: set[str] = field(default_factory=set)  # every content stem, names included
     rule: str | None = None  # the intent rule that decided, None for a general question
 
     def as_dict(self) -> dict[str, object]:
@@ -168,13 +169,9 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
     a.entities = _without_echoes(catalog.link(question))
     a.unknown = catalog.unknown_names(question, a.entities)
     covered = [(e.start, e.end) for e in a.entities]
-    a.terms = {
-        stem(t.lower)
-        for t in tokens(question)
-        if t.lower not in STOPWORDS
-        and t.lower not in QUESTION_WORDS
-        and not any(s <= t.start < e for s, e in covered)
-    }
+    content = [t for t in tokens(question) if t.lower not in STOPWORDS | QUESTION_WORDS]
+    a.terms = {stem(t.lower) for t in content if not any(s <= t.start < e for s, e in covered)}
+    a.words = {stem(t.lower) for t in content}
     low = question.lower()
     # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size.
     unnamed = low

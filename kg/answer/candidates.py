@@ -108,6 +108,11 @@ class GraphCandidates:
             found = self.supported_by(a)
             if found is not None:
                 return found
+        if a.intent == "list" and a.relation in (None, "supports"):
+            # Related things by relation and kind, or a list as the notes enumerate it.
+            options = [self.lists(a, entities), self.enumerated(a, entities, qvec)]
+            found = max((c for c in options if c), key=lambda c: c.confidence, default=None)
+            return found or self.limits(a, entities, qvec)
         if a.intent in ("list", "pricing", "relation"):
             return self.lists(a, entities) or self.limits(a, entities, qvec)
         if a.intent == "limit":
@@ -202,6 +207,65 @@ class GraphCandidates:
         ]
         confidence = max(0.0, min(1.0, w.list_base + score))
         return Candidate(sentence, facts, confidence, queries[pred], [m.span for m in members])
+
+    def enumerated(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
+        """A list the notes enumerate for a named entity (kg.extract.enumerations), the one
+        whose lead, or whose items with their headings, is closest in meaning to the
+        question; its items in the notes' order."""
+        w = self.weights
+        lists: dict[str, list[dict[str, Any]]] = {}
+        queries: dict[str, str] = {}
+        for template in (templates.LISTS, templates.FEATURE_LISTS):
+            query, rows = self.select(template, entities)
+            for r in rows:
+                lists.setdefault(r["list"].value, []).append(r)
+                queries[r["list"].value] = query
+        if not lists:
+            return None
+        order = {iri: i for i, iri in enumerate(entities)}
+        best: tuple[float, str] | None = None
+        keys = list(lists)
+        leads = [_span(lists[k][0], "ls", "le") for k in keys]
+        firsts = [
+            min((_span(r, "start", "end") for r in lists[k]), key=lambda s: s[1]) for k in keys
+        ]
+        lead_sims = self.retriever.similarity(qvec, leads)
+        item_sims = self.retriever.similarity(qvec, firsts)
+        for key, lead_sim, item_sim in zip(keys, lead_sims, item_sims, strict=True):
+            rows = lists[key]
+            lead, kind = rows[0]["lead"].value, rows[0]["kind"].value if "kind" in rows[0] else ""
+            score = w.enum_similarity * max(lead_sim, item_sim)
+            score += w.enum_lead_word * min(stems_overlap(a.terms, f"{lead} {kind}"), 2)
+            if a.head and stems_overlap(set(a.head.split()), f"{lead} {kind}"):
+                score += w.head_in_kind
+            score += (
+                w.entity_order
+                * (len(order) - order.get(rows[0]["entity"].value, 0))
+                / max(1, len(order))
+            )
+            if best is None or score > best[0]:
+                best = (score, key)
+        assert best is not None
+        score, key = best
+        rows = sorted(lists[key], key=lambda r: (r["doc"].value, int(r["start"].value)))
+        owner = rows[0]["owner"].value
+        owner_label = self.catalog.label(owner)
+        items = list(dict.fromkeys(r["item"].value for r in rows))
+        names = [self.catalog.label(i) for i in items]
+        lead = rows[0]["lead"].value
+        sentence = f"{owner_label} — {lead}: {join_names(names)}."
+        facts = [
+            Fact(
+                Term(owner_label, owner),
+                Term(PREDICATE_LABELS["hasFeature"], vocab.CKG + "hasFeature"),
+                Term(self.catalog.label(r["item"].value), r["item"].value),
+                source_of(r),
+            )
+            for r in rows
+        ]
+        confidence = max(0.0, min(1.0, w.enum_base + score))
+        spans = [(r["doc"].value, int(r["start"].value), int(r["end"].value)) for r in rows]
+        return Candidate(sentence, facts, confidence, queries[key], spans)
 
     def supported_by(self, a: Analysis) -> Candidate | None:
         """ "Which FSx flavour supports SMB?": what supports the named thing (or a thing named
@@ -357,6 +421,14 @@ class GraphCandidates:
             sentence = join_names(list(dict.fromkeys(r.subject_label for r in winners))) + "."
         facts = [f for r in winners for f in r.facts()]
         return Candidate(sentence, facts, confidence, query, [r.span for r in winners])
+
+
+def _start(span: Span) -> int:
+    return span[1]
+
+
+def _span(row: dict[str, Any], start: str, end: str) -> Span:
+    return (row["doc"].value, int(row[start].value), int(row[end].value))
 
 
 def merge_unkinded(groups: dict[Group, list[RelatedRow]]) -> None:

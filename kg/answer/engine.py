@@ -16,23 +16,22 @@ Thresholds and weights (``kg.answer.weights``) are listed and calibrated in docs
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from kg.answer.analysis import Analysis, analyse, counted_head, stems_overlap
+from kg.answer.analysis import Analysis, analyse, stems_overlap
 from kg.answer.candidates import Candidate, GraphCandidates
 from kg.answer.catalog import Catalog
-from kg.answer.compose import best_sentence, join_names
+from kg.answer.compose import join_names
+from kg.answer.reader import about, named_entities, read_amounts
 from kg.answer.rows import Span
 from kg.answer.weights import Thresholds, Weights
 from kg.graph.base import GraphStore
 from kg.model import Answer, Hit
 from kg.search.passages import Passage
-from kg.text.quantities import find_quantities
-from kg.text.units import Dimension
+from kg.text.words import squash
 
 
 class Retriever(Protocol):
@@ -113,22 +112,38 @@ class AnswerEngine:
             )
         top = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
         floor = self.thresholds.search_weak if a.entities else self.thresholds.search_none
-        if not hits or top < floor or self._needs_number_but_none(a, hits):
+        if not hits or top < floor:
             return none("weak evidence: no fact and no passage answers it", top)
-        answer = self._search_answer(a, hits, qvec)
-        if candidate is not None and any(self._covers(h, candidate) for h in hits[:3]):
+        if a.intent == "limit" and a.dimension is not None:
+            # An amount is asked: a sentence stating one of that kind about the named thing.
+            reading = read_amounts(a, hits, self.retriever, qvec, self.catalog, self.weights)
+            if reading is None:
+                return none(f"no passage about it states a {a.dimension.value} amount", top)
+            analysis["read"] = {"quantity": reading.quantity.text, "score": reading.score}
+            answer, confidence = squash(reading.sentence.text), min(1.0, reading.score)
+            spans = [(reading.sentence.document, reading.sentence.start, reading.sentence.end)]
+        else:
+            found_sentence = self._search_answer(a, hits, qvec)
+            if found_sentence is None:
+                return none("no passage about what the question names answers it", top)
+            answer, confidence, spans = found_sentence, min(1.0, top), []
+        hybrid = candidate is not None and (
+            any(self._covers(h, candidate) for h in hits[:3])
+            or any(s in candidate.spans for s in spans)
+        )
+        if candidate is not None and hybrid:
             return Answer(
                 question,
                 answer,
                 "hybrid",
-                round(min(1.0, top), 3),
+                round(confidence, 3),
                 tuple(candidate.facts),
                 tuple(hits),
                 candidate.sparql,
                 analysis,
             )
         return Answer(
-            question, answer, "search", round(min(1.0, top), 3), (), tuple(hits), None, analysis
+            question, answer, "search", round(confidence, 3), (), tuple(hits), None, analysis
         )
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
@@ -145,46 +160,34 @@ class AnswerEngine:
                 names += [n for n in (entry.label, *entry.names, e.text) if len(n) >= 2]
         return self.retriever.search(question, k, query_vector=qvec, entities=names or None)
 
-    def _search_answer(self, a: Analysis, hits: list[Hit], qvec: np.ndarray) -> str:
+    def _search_answer(self, a: Analysis, hits: list[Hit], qvec: np.ndarray) -> str | None:
         """The sentence that best answers, from the top passages: closest in meaning, with a
-        nudge for the question's words and for the passage's rank."""
+        nudge for the question's words and for the passage's rank. When the question names a
+        service or feature, only passages about it count (named in the passage, its headings or
+        the sentence's context); None when there is none."""
+        named = named_entities(a)
+        w = self.weights
         best: tuple[float, str] | None = None
         for rank, hit in enumerate(hits[:3]):
+            hit_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, self.catalog)
             for sim, candidate in self.retriever.best_sentences(qvec, hit)[:4]:
-                w = self.weights
+                if not (hit_about or about(candidate.context, named, self.catalog)):
+                    continue
                 score = sim + w.sentence_word * min(stems_overlap(a.terms, candidate.text), 3)
                 score += w.sentence_rank * rank
                 if best is None or score > best[0]:
                     best = (score, candidate.text)
-        sentence = " ".join(best[1].split()) if best else best_sentence(hits[0].text, a.question)
+        if best is None:
+            return None
+        sentence = " ".join(best[1].split())
         if a.intent == "relation" and a.relation == "usedFor":
             # "Which service ...?": name the service the sentence is about.
-            named = {e.iri for e in a.entities}
+            named_iris = {e.iri for e in a.entities}
             for m in self.catalog.matcher.find(sentence):
                 entry = self.catalog.entries.get(m.keys[0])
-                if m.keys[0] not in named and entry is not None and entry.kind == "service":
+                if m.keys[0] not in named_iris and entry is not None and entry.kind == "service":
                     return f"{entry.label}: {sentence}"
         return sentence
-
-    def _needs_number_but_none(self, a: Analysis, hits: list[Hit]) -> bool:
-        """A limit question whose best passages state no amount of the asked dimension, or
-        no count of the thing it counts."""
-        if a.intent != "limit" or a.dimension is None:
-            return False
-        found = [
-            (q, h) for h in hits[:3] for q in find_quantities(h.text) if q.dimension == a.dimension
-        ]
-        if a.counted and a.dimension is Dimension.COUNT:
-            # "450 nodes", or "up to 10,000 of them" in a passage that names what it counts
-            return not any(
-                counted_head(q.noun or "") == a.counted
-                or (
-                    (re.match(r"\s*of\s+(?:them|these|those)\b", h.text[q.end :]) or "|" in h.text)
-                    and stems_overlap({a.counted}, h.text) > 0
-                )
-                for q, h in found
-            )
-        return not found
 
     @staticmethod
     def _covers(hit: Hit, candidate: Candidate) -> bool:

@@ -50,6 +50,10 @@ def limit_score(
     score += w.source_word * min(stems_overlap(a.terms, row.source.text), 3)
     score += w.limit_similarity * max(0.0, sim)
     score += w.own_limit if row.subject == row.entity else 0.0
+    if row.subject != row.entity:
+        # A tier, plan or type: "the Premium tier" asks for Premium's limit, not Standard's.
+        asked = stems_overlap(a.words, row.subject_label) >= len(row.subject_label.split())
+        score += w.subject_named if asked else w.subject_unnamed
     return score + w.linked * linked.get(row.subject, 0.0)
 
 

@@ -119,6 +119,41 @@ SELECT DISTINCT ?subject ?purpose ?with ?p ?text ?start ?end ?doc ?section WHERE
 )
 
 
+_LIST_VARS = "?entity ?owner ?list ?lead ?kind ?item ?p ?text ?start ?end ?doc ?section ?ls ?le"
+_LIST_BODY = (
+    """
+  ?list ckg:lead ?lead ; prov:wasDerivedFrom ?lp .
+  ?lp ckg:startChar ?ls ; ckg:endChar ?le .
+  GRAPH ?p { ?list ckg:item ?item }"""
+    + _SOURCE
+    + """
+  OPTIONAL { ?list ckg:itemKind ?kind }"""
+    + _SECTION
+)
+
+# The lists an entity's notes enumerate (kg.extract.enumerations), and its features' lists.
+LISTS = (
+    _PREFIXES
+    + f"""
+SELECT DISTINCT {_LIST_VARS} WHERE {{
+  ?list ckg:listOf ?entity ."""
+    + _LIST_BODY
+    + """
+  BIND(?entity AS ?owner)
+}"""
+)
+FEATURE_LISTS = (
+    _PREFIXES
+    + f"""
+SELECT DISTINCT {_LIST_VARS} WHERE {{
+  ?entity ckg:hasFeature ?owner .
+  ?list ckg:listOf ?owner ."""
+    + _LIST_BODY
+    + """
+}"""
+)
+
+
 def shown(template: str, entities: list[str]) -> str:
     """A template with its entities bound by a VALUES block: the query that runs, and the one
     the answer reports. The IRIs come from the catalog; any that could break out of ``<>`` is

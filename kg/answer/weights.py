@@ -36,6 +36,8 @@ class Weights:
     source_word: float = 0.06  # each question word in the source sentence (up to 3)
     limit_similarity: float = 0.45  # times the cosine of question and source sentence
     own_limit: float = 0.05  # the limit is the linked entity's own, not a feature's
+    subject_named: float = 0.35  # a feature's limit, and the question names that feature
+    subject_unnamed: float = -0.10  # a feature's limit, and the question does not name it
     linked: float = 0.05  # times how exactly the question names the limit's subject
     limit_margin: float = 0.30  # times the lead over the next limit (up to 0.5)
     # lists: does this group of related things answer the question?
@@ -55,6 +57,10 @@ class Weights:
     named_feature: float = 0.20  # the group belongs to a feature the question names
     group_size: float = 0.02  # each member (up to 5)
     named_members: float = 0.25  # a generic feature list narrowed to the members named
+    # lists the notes enumerate: a lead and its items (kg.extract.enumerations)
+    enum_base: float = 0.20  # the confidence an enumerated list starts from
+    enum_similarity: float = 0.80  # times the cosine of the question and the lead (or items)
+    enum_lead_word: float = 0.15  # each question word in the lead or its kind (up to 2)
     # "which service is used to ...": the purpose that answers
     used_base: float = 0.20
     purpose_word: float = 0.25  # each question word in the purpose (up to 2)
@@ -66,6 +72,13 @@ class Weights:
     compare_word: float = 0.10  # each question word in the compared quantity (up to 2)
     compare_none: float = 0.50  # "none of them" answers this sure
     supported_by: float = 0.90  # an exact "what supports X" relation
+    # reading an amount from a sentence (kg.answer.reader)
+    reader_similarity: float = 0.60  # times the cosine of question and sentence
+    reader_fit: float = 0.25  # times how well its amount is of the kind asked (0, 0.5 or 1)
+    reader_word: float = 0.05  # each question word in the sentence and its headings (up to 3)
+    reader_bound: float = 0.10  # the sentence has the bound asked ("by default", "up to")
+    reader_named: float = 0.10  # the sentence itself names the thing asked about
+    reader_rank: float = -0.03  # each rank of its passage below the first
     # the sentence a search answer quotes
     sentence_word: float = 0.03  # each question word in the sentence (up to 3)
     sentence_rank: float = -0.05  # each rank of its passage below the first

@@ -31,6 +31,7 @@ from kg.text.words import STOPWORDS, norm_key, singular, squash
 
 if TYPE_CHECKING:
     from kg.extract.document import Extractor
+    from kg.extract.enumerations import Enumeration
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Extraction:
     relations: list[Relation]
     limits: list[LimitFact]
     provider: str | None = None  # the cloud the whole document is about, if one
+    enumerations: list[Enumeration] = field(default_factory=list)
 
     def section_title(self, ev: Evidence) -> str | None:
         for s in self.sections:
@@ -152,9 +154,12 @@ class DocumentContext:
         return out
 
     def _ordinary(self, m: Mention) -> bool:
-        """A name made of ordinary words only ("Connect", "cloud storage"), without a vendor."""
+        """Too weak a name to mean another provider's service here: ordinary words ("Connect",
+        "cloud storage") or one bare word ("AAD", "CLI", "WAF"), without a provider's name."""
+        if self.ex.providers.names.find(m.text):
+            return False  # "AWS WAF", "Azure AD"
         words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.text)]
-        return bool(words) and all(w in self.ex.common or w in STOPWORDS for w in words)
+        return len(words) <= 1 or all(w in self.ex.common or w in STOPWORDS for w in words)
 
     def of_other_provider(self, iri: str) -> bool:
         """Whether an entity belongs to another provider than the current section's."""

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from kg import vocab
 from kg.extract.context import DocumentContext, Extraction
 from kg.extract.discover import DiscoveredService, vendorless
+from kg.extract.enumerations import read_enumerations
 from kg.extract.limits import extract_limits, merge_block_limits
 from kg.extract.patterns import (
     EXAMPLE,
@@ -76,4 +77,7 @@ def run(cx: DocumentContext) -> Extraction:
             if not EXAMPLE.match(sent.text):
                 cx.limits.extend(extract_limits(cx, sent, block, sctx))
     limits = merge_block_limits(cx.limits)
-    return Extraction(cx.doc, cx.parsed.sections, cx.entities, cx.relations, limits, cx.provider)
+    enumerations = read_enumerations(cx)
+    return Extraction(
+        cx.doc, cx.parsed.sections, cx.entities, cx.relations, limits, cx.provider, enumerations
+    )

@@ -10,8 +10,10 @@ about no single cloud takes the provider its own text clearly names.
 
 A mention of a service is read in the light of its section's provider: where a name could
 denote services of several providers, the section's wins; and a name of another provider's
-service that is only ordinary words ("Connect", "cloud storage") is not a mention at all
-there, while a distinctive one ("SQS", "AWS Lambda") still is.
+service that is only ordinary words ("Connect", "cloud storage") or one bare word ("AAD" in
+AWS notes is additional authenticated data, "CLI" any command line) is not a mention at all
+there, while one with its provider's name ("vs AWS SQS", "Azure AD") or a distinctive
+multi-word name ("Simple Queue Service") still is.
 """
 
 from __future__ import annotations

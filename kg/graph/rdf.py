@@ -140,6 +140,17 @@ def document_quads(x: Extraction) -> list[ox.Quad]:
         if minted[iri] > 1:  # two amounts of one quantity in one sentence ("1 year or 3 years")
             iri = f"{iri}-{minted[iri]}"
         _limit(out, limit, ox.NamedNode(iri), passage(limit.evidence))
+    for enum in x.enumerations:
+        node = ox.NamedNode(f"{vocab.ID}list/{vocab.slug(doc.id)}/{enum.evidence.start}")
+        g = passage(enum.evidence)
+        out.add(node, RDF_TYPE, ckg("List"), g)
+        out.add(node, ckg("listOf"), ox.NamedNode(enum.owner), g)
+        out.add(node, ckg("lead"), ox.Literal(enum.lead), g)
+        if enum.kind:
+            out.add(node, ckg("itemKind"), ox.Literal(enum.kind), g)
+        out.add(node, DERIVED, g, g)
+        for item, ev in enum.items:
+            out.add(node, ckg("item"), ox.NamedNode(item), passage(ev))
     return out.quads
 
 

@@ -1,0 +1,138 @@
+"""Reading an answer out of passages when the graph has none: the sentence that states an
+amount of the asked kind about the thing the question names, and whether a passage is about
+that thing at all.
+
+A quantitative question ("how long", "how big", "how many", "how much") names an entity and
+asks for a dimension (seconds, bytes, a count of something, dollars). When no limit in the
+graph fits, the best passages' sentences are read: each sentence that states a quantity of
+that dimension (counting the thing asked, for a count), in a passage about the entity, is a
+candidate, scored by its meaning's closeness to the question, the question's words in it, and
+the bound asked ("by default", "at most"). The sentence is the answer and its span the
+citation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from kg.answer.analysis import Analysis, counted_head, stems_overlap
+from kg.answer.catalog import Catalog
+from kg.answer.weights import Weights
+from kg.model import Hit
+from kg.search.passages import Passage
+from kg.text.quantities import find_quantities
+from kg.text.units import Dimension, Quantity
+from kg.text.words import MAX_WORD, MIN_WORD
+
+_RELATED = {
+    Dimension.COUNT: {Dimension.COUNT_PER_SECOND},
+    Dimension.COUNT_PER_SECOND: {Dimension.COUNT},
+    Dimension.BITS_PER_SECOND: {Dimension.BYTES_PER_SECOND},
+    Dimension.BYTES_PER_SECOND: {Dimension.BITS_PER_SECOND},
+}
+_BOUND_CUES = {
+    "default": re.compile(r"\bdefaults?\b|\bby default\b", re.I),
+    "max": re.compile(rf"\b{MAX_WORD}\b|\bup\s*to\b|\blimit\b|\bat most\b|\bcap\b", re.I),
+    "min": re.compile(rf"\b{MIN_WORD}\b|\bat least\b", re.I),
+}
+_ENTITY_KINDS = ("service", "feature")
+SENTENCES_PER_PASSAGE = 6
+PASSAGES_READ = 5
+
+
+class Sentences(Protocol):
+    def best_sentences(self, query_vector: np.ndarray, hit: Hit) -> list[tuple[float, Passage]]:
+        """The sentences of a hit, most similar first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A sentence that answers, the amount in it that fits, and how well it answers."""
+
+    sentence: Passage
+    quantity: Quantity
+    score: float
+    similarity: float
+
+
+def named_entities(a: Analysis) -> list[str]:
+    """The services and features a question names, most specific first."""
+    return [e.iri for e in a.entities if e.kind in _ENTITY_KINDS]
+
+
+def about(text: str, iris: Iterable[str], catalog: Catalog) -> bool:
+    """Whether a text (a passage with its headings) names one of these entities, or the
+    service a named feature belongs to together with the feature's own words."""
+    for iri in iris:
+        entry = catalog.entries.get(iri)
+        if entry is None:
+            continue
+        if any(_names(name).search(text) for name in {entry.label, *entry.names}):
+            return True
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _names(name: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in re.findall(r"[A-Za-z0-9]+", name)]
+    return re.compile(r"(?<![A-Za-z0-9])" + r"[\s/_-]*".join(words) + r"(?![A-Za-z0-9])", re.I)
+
+
+def fits(q: Quantity, a: Analysis, sentence: str) -> float:
+    """How well an amount is of the kind asked: 1 for the dimension (counting the thing a
+    count question counts), 0.5 for a related dimension, 0 otherwise."""
+    if a.dimension is None:
+        return 0.0
+    if q.dimension is a.dimension:
+        fit = 1.0
+    elif q.dimension in _RELATED.get(a.dimension, ()):
+        fit = 0.5
+    else:
+        return 0.0
+    if a.counted and q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
+        head = counted_head(q.noun or "")
+        if head != a.counted and not stems_overlap({a.counted}, sentence):
+            return 0.0  # "How many grants ..." is not answered by "5 keys"
+    return fit
+
+
+def read_amounts(
+    a: Analysis,
+    hits: Sequence[Hit],
+    sentences: Sentences,
+    qvec: np.ndarray,
+    catalog: Catalog,
+    w: Weights,
+) -> Reading | None:
+    """The best sentence of the top passages that states an amount of the asked kind about
+    the entity the question names (see the module docstring)."""
+    named = named_entities(a)
+    best: Reading | None = None
+    for rank, hit in enumerate(hits[:PASSAGES_READ]):
+        passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
+        for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
+            in_sentence = not named or about(sent.text, named, catalog)
+            if not (in_sentence or passage_about or about(sent.context, named, catalog)):
+                continue
+            amounts = [(fits(q, a, sent.text), q) for q in find_quantities(sent.text)]
+            amounts = [(f, q) for f, q in amounts if f > 0]
+            if not amounts:
+                continue
+            fit, quantity = max(amounts, key=lambda t: t[0])
+            score = w.reader_similarity * sim + w.reader_fit * fit
+            score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
+            if a.bound and _BOUND_CUES[a.bound].search(sent.text):
+                score += w.reader_bound
+            if named and in_sentence:
+                score += w.reader_named
+            score += w.reader_rank * rank
+            if best is None or score > best.score:
+                best = Reading(sent, quantity, score, sim)
+    return best

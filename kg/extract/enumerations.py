@@ -1,0 +1,220 @@
+"""Enumerations: a lead and the items it introduces, read from the document's structure.
+
+However a note words it, a list is a lead plus items:
+
+* list items under the line that introduces them ("Routing methods (six):", "There are three
+  types:", "Types of queues:"), or under a list item they are nested in, or under the heading
+  of their section when nothing else introduces them;
+* an inline list after a colon ("Engines: MySQL, PostgreSQL, SQL Server");
+* a table's first column (its rows' names), or its header when the columns are the things
+  compared ("| | Basic | Standard | Premium |").
+
+Each becomes one ``Enumeration``: the entity it belongs to (the subject of its lead, else of
+its section), the lead as written, the kind of thing the lead names when it names one, and
+the items, each a feature (or a known service) with the span it was read from. An item's name
+is what it starts with, up to a colon, a dash, a parenthesis or the end of its first clause;
+a list whose items are sentences rather than names is no enumeration. Answering matches a
+question to the leads by meaning (``kg.answer``), so nothing here depends on the lead's words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kg.extract.context import Context, DocumentContext, Entity
+from kg.model import Block, BlockKind, Evidence, Section
+from kg.text.phrases import kind_of, lead_term, looks_like_name_list, split_list
+from kg.text.words import squash
+
+MAX_ITEM_WORDS = 6
+_ITEM_END = re.compile(r"\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])")
+_LEAD_COUNT = re.compile(r"\s*\((?:\w+|\d+)\)\s*$")  # "Routing methods (six)"
+_ITEMS = (BlockKind.BULLET, BlockKind.NUMBERED)
+
+
+@dataclass
+class Enumeration:
+    owner: str  # the entity the list belongs to
+    lead: str  # the lead as written, without its colon
+    kind: str | None  # the kind of thing the lead names ("routing policy"), if it names one
+    evidence: Evidence  # where the lead is: a block, or the section's heading
+    items: list[tuple[str, Evidence]] = field(default_factory=list)  # entity IRIs, in order
+
+
+def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
+    """Every enumeration of the document, in reading order."""
+    out: list[Enumeration] = []
+    groups: dict[tuple[int, int | None, int], list[Block]] = {}
+    for block in cx.parsed.blocks:
+        if block.kind in _ITEMS:
+            groups.setdefault((block.section, block.intro, block.depth), []).append(block)
+    for (section, intro, _), items in groups.items():
+        cx.section = section
+        found = _item_list(cx, cx.parsed.sections[section], intro, items)
+        if found is not None:
+            out.append(found)
+    for block in cx.parsed.blocks:
+        cx.section = block.section
+        if block.kind in (*_ITEMS, BlockKind.PARAGRAPH):
+            out += _inline_lists(cx, block)
+    out += _table_lists(cx)
+    out.sort(key=lambda e: e.evidence.start)
+    return out
+
+
+def item_name(text: str) -> str | None:
+    """ "Latency — routes to the lowest-latency region" -> "Latency"; a sentence -> None."""
+    lead = lead_term(text)
+    name = lead.term if lead is not None else _ITEM_END.split(text.strip(), maxsplit=1)[0]
+    name = squash(name).strip(" .,;:*`")
+    if not name or len(name.split()) > MAX_ITEM_WORDS:
+        return None
+    return name
+
+
+def _subject(cx: DocumentContext, block: Block | None, section: int) -> str | None:
+    ctx = cx.block_subject.get(block.index) if block is not None else None
+    if block is not None:
+        ctx = cx.previous_in_block.get(block.index, ctx)
+    ctx = ctx or cx.section_subject.get(section, Context(None, None))
+    return ctx.subject
+
+
+def _item_list(
+    cx: DocumentContext, section: Section, intro: int | None, items: list[Block]
+) -> Enumeration | None:
+    # An item that is itself a lead with its list ("Storage types: SSD and HDD") is a list of
+    # its own (read by _inline_lists), not an item of this one.
+    items = [b for b in items if not _leads_a_list(cx.text[b.start : b.end])]
+    names = [item_name(cx.text[b.start : b.end]) for b in items]
+    kept = [(n, b) for n, b in zip(names, items, strict=True) if n is not None]
+    if len(kept) < 2 or 3 * len(kept) < 2 * len(items):
+        return None
+    if not looks_like_name_list([n for n, _ in kept]):
+        return None
+    if intro is not None:
+        lead_block = cx.parsed.blocks[intro]
+        raw = cx.text[lead_block.start : lead_block.end]
+        lead_text = lead_block_lead(raw)
+        evidence = Evidence(lead_block.start, lead_block.end)
+        owner = _subject(cx, lead_block, section.index)
+    elif section.title and section.heading_start is not None:
+        lead_text = section.title
+        evidence = Evidence(section.heading_start, section.heading_end or section.heading_start)
+        owner = _subject(cx, None, section.index)
+    else:
+        return None
+    if owner is None or not lead_text:
+        return None
+    return _enumeration(cx, owner, lead_text, evidence, [(n, b.start, b.end) for n, b in kept])
+
+
+def _leads_a_list(text: str) -> bool:
+    colon = text.find(": ")
+    if colon <= 0:
+        return False
+    items = split_list(text[colon + 2 :])
+    return len(items) >= 2 and looks_like_name_list([i for i, _, _ in items])
+
+
+def lead_block_lead(raw: str) -> str:
+    """The lead a block gives a list: its own text without the colon, or its label."""
+    text = squash(raw).rstrip(":").strip()
+    lead = lead_term(raw)
+    if lead is not None and not raw.rstrip().endswith(":"):
+        text = lead.term  # "• Kinesis Streams: ..." nests a list under "Kinesis Streams"
+    return _LEAD_COUNT.sub("", text) or text
+
+
+def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
+    """ "Engines: MySQL, PostgreSQL, SQL Server", "There are three types: A, B and C"."""
+    out: list[Enumeration] = []
+    if cx.is_category_line(block):
+        return out  # "Compute: ec2, lambda" files services under a category (kg.extract.structure)
+    for sent in cx.sentences_by_block.get(block.index, []):
+        text = cx.text[sent.start : sent.end]
+        colon = text.find(": ")
+        if colon <= 0 or colon > 80:
+            continue
+        lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
+        items = split_list(text[colon + 2 :])
+        if len(items) < 2 or not looks_like_name_list([i for i, _, _ in items]):
+            continue
+        base = sent.start + colon + 2
+        named = [(n, base + s, base + e) for i, s, e in items if (n := item_name(i)) is not None]
+        # The list belongs to what its lead names, else to what the block is about: not to a
+        # service that opens the sentence as one of the items ("CloudFront, Route 53, VPC").
+        lead_entity = cx.link(lead_text, None, allow_new=False)
+        owner = Context(lead_entity.iri, None) if lead_entity else cx.block_subject.get(block.index)
+        if owner is None or owner.subject is None or len(named) < 2:
+            continue
+        found = _enumeration(
+            cx, owner.subject, lead_text, Evidence(sent.start, sent.end), named, whole=sent
+        )
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _table_lists(cx: DocumentContext) -> list[Enumeration]:
+    """A table's row names, and its columns when they are the things compared."""
+    out = []
+    headers = [b for b in cx.parsed.blocks if b.kind is BlockKind.TABLE_HEADER]
+    for header in headers:
+        cx.section = header.section
+        rows = [b for b in cx.parsed.blocks if b.table == header.index and b.index in cx.rows]
+        section = cx.parsed.sections[header.section]
+        owner = _subject(cx, None, header.section)
+        if owner is None or not rows:
+            continue
+        title = section.title or ""
+        first = header.cells[0].text if header.cells else ""
+        names = [(cx.rows[r.index].name, r.start, r.end) for r in rows]
+        named = [(n, s, e) for n, s, e in names if n]
+        if cx.rows[rows[0].index].columns_are_entities and len(header.cells) > 2:
+            columns = [(c.text, c.start, c.end) for c in header.cells[1:] if c.text]
+            found = _enumeration(
+                cx, owner, title or first, Evidence(header.start, header.end), columns
+            )
+            if found is not None:
+                out.append(found)
+        elif len(named) >= 2:
+            lead_text = f"{title} {first}".strip() if first and first.lower() != "" else title
+            found = _enumeration(
+                cx,
+                owner,
+                lead_text or first,
+                Evidence(header.start, header.end),
+                named,
+            )
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _enumeration(
+    cx: DocumentContext,
+    owner: str,
+    lead_text: str,
+    evidence: Evidence,
+    names: list[tuple[str, int, int]],
+    *,
+    whole: object = None,
+) -> Enumeration | None:
+    lead_text = squash(lead_text)
+    if len(lead_text) < 3:
+        return None  # a table without a title or a header to name what it lists
+    kind = kind_of(lead_text)
+    found = Enumeration(owner, lead_text, kind, evidence)
+    for name, start, end in names:
+        ev = Evidence(start, end) if whole is None else evidence
+        linked = cx.link(name, owner, allow_new=False)
+        ent: Entity | None = linked
+        if linked is not None and linked.kind == "service":
+            linked.cite(ev)  # "Handlers: Azure Functions, Event Hubs": services, not features
+        else:
+            ent = cx.feature(owner, name, ev, kind=kind)
+        if ent is not None and ent.iri != owner and ent.iri not in {i for i, _ in found.items}:
+            found.items.append((ent.iri, ev))
+    return found if len(found.items) >= 2 else None
