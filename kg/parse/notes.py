@@ -127,8 +127,12 @@ class _Builder:
         return len(self.sections)
 
     def close_section(self, end: int) -> None:
-        if self.open_title is None and not self.open_has_content and self.open_start == end:
-            return
+        if (
+            self.open_title is None
+            and not self.open_has_content
+            and not self.doc.text[self.open_start : end].strip()
+        ):
+            return  # nothing before the first heading (or only front matter, blanked)
         heading = self.open_heading
         self.sections.append(
             Section(
