@@ -408,6 +408,7 @@ def test_notion_page_properties_are_metadata_not_notes(tmp_path: Path):
     )
     p = read_file(page).parsed
     assert p.document.metadata["tags"] == "az-204, messaging"
+    assert p.document.metadata["title"] == "Event Grid"
     assert [b.text for b in p.blocks] == [
         "Push-based event routing.",
         "retry + dead-letter",

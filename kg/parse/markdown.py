@@ -104,12 +104,12 @@ def read_markdown(path: Path, doc_id: str) -> Reading:
 
 
 def notion_properties(text: str) -> tuple[dict[str, str], tuple[int, int] | None]:
-    """The property lines right under the title of a Notion page ("Created: ...",
-    "Tags: a, b") and their span, or nothing when the page has none."""
-    m = re.match(r"\A\s*# [^\n]*\n\n", text)
+    """The title and the property lines right under it on a Notion page ("Created: ...",
+    "Tags: a, b"), and the span of those lines; nothing when the page has no properties."""
+    m = re.match(r"\A\s*# ([^\n]*)\n\n", text)
     if not m:
         return {}, None
-    props: dict[str, str] = {}
+    props: dict[str, str] = {"title": m.group(1).strip()}
     pos = m.end()
     for line in text[pos:].split("\n"):
         p = _PROPERTY.match(line)
@@ -117,6 +117,6 @@ def notion_properties(text: str) -> tuple[dict[str, str], tuple[int, int] | None
             break
         props[p.group(1)] = p.group(2).strip()
         pos += len(line) + 1
-    if not props or (pos < len(text) and text[pos - 1 : pos + 1].strip()):
+    if len(props) < 2 or (pos < len(text) and text[pos - 1 : pos + 1].strip()):
         return {}, None  # properties end with a blank line, or they are not properties
     return props, (m.end(), pos)

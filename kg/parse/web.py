@@ -80,18 +80,27 @@ def _dropped(tag: Tag) -> bool:
     return role in _DROP_ROLES or hidden or bool(_HIDDEN_STYLE.search(str(tag.get("style") or "")))
 
 
-def xpath(tag: Tag) -> str:
-    """The element's XPath from the root: an index only where same-named siblings exist."""
+def xpath(tag: Tag, cache: dict[int, dict[int, str]] | None = None) -> str:
+    """The element's XPath from the root: an index only where same-named siblings exist.
+    ``cache`` keeps each parent's steps, so a page with many siblings costs linear time."""
+    cache = {} if cache is None else cache
     steps = []
     node: Tag | None = tag
     while node is not None and node.name != "[document]":
         parent = node.parent
-        step = node.name
-        if parent is not None:
-            same = [c for c in parent.children if isinstance(c, Tag) and c.name == node.name]
-            if len(same) > 1:
-                step += f"[{next(i for i, c in enumerate(same, 1) if c is node)}]"
-        steps.append(step)
+        if parent is None:
+            steps.append(node.name)
+            break
+        if id(parent) not in cache:
+            children = [c for c in parent.children if isinstance(c, Tag)]
+            totals = Counter(c.name for c in children)
+            seen: Counter[str] = Counter()
+            named = {}
+            for c in children:
+                seen[c.name] += 1
+                named[id(c)] = f"{c.name}[{seen[c.name]}]" if totals[c.name] > 1 else c.name
+            cache[id(parent)] = named
+        steps.append(cache[id(parent)][id(node)])
         node = parent
     return "/" + "/".join(reversed(steps))
 
@@ -176,11 +185,15 @@ class _Walker:
         self.buffer: list[str] = []
         self.where: Tag | None = None  # the block the buffered text belongs to
         self.container: Tag | None = None  # the innermost block element being walked
+        self.paths: dict[int, dict[int, str]] = {}  # xpath steps, by parent
+
+    def xpath(self, tag: Tag) -> str:
+        return xpath(tag, self.paths)
 
     def flush(self) -> None:
         text = "".join(self.buffer)
         if text.strip():
-            self.layout.paragraph(text, xpath(self.where) if self.where else None)
+            self.layout.paragraph(text, self.xpath(self.where) if self.where else None)
         self.buffer, self.where = [], None
 
     def walk(self, node: Tag) -> None:
@@ -207,7 +220,7 @@ class _Walker:
             self.table(tag)
         elif name == "pre":
             self.flush()
-            self.layout.code(tag.get_text(), xpath(tag))
+            self.layout.code(tag.get_text(), self.xpath(tag))
         elif name == "br":
             self.buffer.append("\n")
         elif name == "hr":
@@ -229,7 +242,7 @@ class _Walker:
             if li.find_parent(["ul", "ol"]) is not tag:
                 continue
             self.layout.item(
-                _text(li, skip=("ul", "ol")), numbered=numbered, depth=depth, locator=xpath(li)
+                _text(li, skip=("ul", "ol")), numbered=numbered, depth=depth, locator=self.xpath(li)
             )
             for sub in li.find_all(["ul", "ol"]):
                 if sub.find_parent("li") is li:
@@ -258,7 +271,7 @@ class _Walker:
                 cells.append(TableCell(_text(c)))
                 cells += [TableCell("")] * (_span(c) - 1)
             if any(c.text.strip() for c in cells):
-                kept.append((cells, xpath(tr)))
+                kept.append((cells, self.xpath(tr)))
         if kept:
             self.layout.table(kept[0][0], [r for r, _ in kept[1:]], [p for _, p in kept])
 
