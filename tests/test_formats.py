@@ -487,7 +487,8 @@ def same_table_in_every_format(folder: Path) -> list[Path]:
 
 
 def test_a_spreadsheet_row_is_extracted_exactly_as_a_markdown_table_row(tmp_path: Path):
-    from kg.extract.document import Extractor, discover_services
+    from kg.extract.discover import discover_services
+    from kg.extract.document import Extractor
     from kg.lexicon import Lexicon
 
     lexicon = Lexicon.load()
