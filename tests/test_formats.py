@@ -68,6 +68,16 @@ def test_csv_rows_are_table_rows_with_cells_at_their_place_in_the_file(tmp_path:
     assert reading.notices == ()
 
 
+def test_a_blank_row_ends_a_table_only_when_a_header_follows(tmp_path: Path):
+    path = tmp_path / "two-tables.csv"
+    path.write_text(
+        "Item,Value\nMax nodes,20\n\nMin nodes,1\n\nTier,Max capacity (TiB)\nZonal,100\n"
+    )
+    p = read_file(path).parsed
+    assert kinds(p) == ["table_header", "table_row", "table_row", "table_header", "table_row"]
+    assert [b.table for b in p.blocks] == [None, 0, 0, None, 3]
+
+
 def test_csv_delimiter_is_sniffed_and_tsv_reads_tabs(tmp_path: Path):
     semi = tmp_path / "eu.csv"
     semi.write_text("Service;Quota;Value\nAmazon SQS;message size;256 KiB\n")

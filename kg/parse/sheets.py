@@ -1,9 +1,10 @@
 """Spreadsheets -> tables: CSV and TSV (the standard ``csv`` module) and XLSX (openpyxl).
 
-Both share one reading of the grid. Rows apart by a blank row are separate tables. In each,
-rows with at most one filled cell before the first row with two or more are notes (a title,
-a remark) and become paragraphs; that first wider row is the header, naming the columns,
-and every row after it is a TABLE_ROW with its cells, as a row of a Markdown table is.
+Both share one reading of the grid. Rows with at most one filled cell before the first row
+with two or more are notes (a title, a remark) and become paragraphs; that first wider row
+is the header, naming the columns, and every row after it is a TABLE_ROW with its cells, as
+a row of a Markdown table is. After a blank row, a row as wide as the table above goes on
+with it unless it reads as a header (short labels, no digits), which starts a new table.
 
 ``Document.text`` of a CSV or TSV file is the file itself: cells and rows point at their
 characters (inside the quotes of a quoted cell), and carry their spreadsheet reference
@@ -71,15 +72,22 @@ def roles(grid: Sequence[Sequence[str]]) -> list[Role]:
         elif header is not None:
             out.append(Role("row", header))
         elif filled >= 2:
-            lone = i + 1 >= len(grid) or not any(c.strip() for c in grid[i + 1])
-            if lone and last_header is not None and len(grid[last_header]) >= filled:
-                out.append(Role("row", last_header))  # one row left over after a blank row
+            if last_header is not None and _continues(grid[last_header], row):
+                out.append(Role("row", last_header))  # a stray blank row inside a table
+                header = last_header
             else:
                 out.append(Role("header"))
                 header = last_header = i
         else:
             out.append(Role("note"))
     return out
+
+
+def _continues(header: Sequence[str], row: Sequence[str]) -> bool:
+    """Whether a row after a blank row goes on with the table above rather than heading a new
+    one: it is no wider, and does not read as a header (short labels without digits)."""
+    labels = all(not re.search(r"\d", c) and len(c.split()) <= 5 for c in row if c.strip())
+    return len(row) <= len(header) and not labels
 
 
 def ragged(grid: Sequence[Sequence[str]], kinds: Sequence[Role]) -> list[int]:
