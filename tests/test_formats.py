@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from kg.model import BlockKind, ParsedDocument
-from kg.parse import ParseError, choose, format_of, read_file
+from kg.parse import ParseError, choose, format_of, place, read_file
 from kg.parse.notes import clean_text
 
 
@@ -181,6 +181,10 @@ def test_xlsx_sheets_are_sections_and_rows_carry_their_cell_references(tmp_path:
     assert lustre.cells[1].ref == "'FSx for Lustre'!B2"
     assert_cells_point_at_their_text(p)
     assert any("'lookup' is hidden" in n for n in reading.notices)
+    # A citation of a span names its place: the cell, or the row it lies in.
+    value = lustre.cells[1]
+    assert place(p, value.start, value.end) == "'FSx for Lustre'!B2"
+    assert place(p, lustre.start, lustre.end) == "'FSx for Lustre'!A2:B2"
 
 
 def test_broken_xlsx_gives_a_reason(tmp_path: Path):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.model import ParsedDocument
 from kg.parse.notes import ParseError, Reading, parse_document, read_document
 
 
@@ -171,6 +172,20 @@ def read_file(path: Path, doc_id: str | None = None) -> Reading:
     return fmt.reader(path, doc_id or path.name)
 
 
+def place(parsed: ParsedDocument, start: int, end: int) -> str | None:
+    """Where the span ``[start, end)`` of ``Document.text`` is in the original file: the
+    cell's reference when it lies in one cell ("'FSx'!B7"), else the locator of the first
+    block it overlaps ("/html/body/ul/li[3]", "paragraph 12"); None for Markdown and text,
+    whose offsets are the place."""
+    for block in parsed.blocks:
+        if block.start < end and start < block.end:
+            for cell in block.cells:
+                if cell.ref and cell.start <= start and end <= cell.end:
+                    return cell.ref
+            return block.locator
+    return None
+
+
 def choose(files: Sequence[Path], root: Path) -> tuple[list[Path], list[str]]:
     """Of the files found under ``root``: those to read, and a "path: reason" line for each
     one left out. Hidden files and folders (``.obsidian/``, ``.git/``) get one line each;
@@ -210,6 +225,7 @@ __all__ = [
     "Reading",
     "choose",
     "format_of",
+    "place",
     "read_file",
     "skip_reason",
 ]
