@@ -342,6 +342,44 @@ def test_docx_headings_by_style_lists_and_tables(tmp_path: Path):
     assert_cells_point_at_their_text(p)
 
 
+def list_of_format(d: "docx.document.Document", fmt: str) -> str:
+    """The id of a list in the document's numbering whose first level is numbered ``fmt``."""
+    numbering = d.part.numbering_part.element
+    for num in numbering.xpath("w:num"):
+        abstract = num.xpath("w:abstractNumId/@w:val")[0]
+        found = numbering.xpath(
+            f"w:abstractNum[@w:abstractNumId='{abstract}']/w:lvl[@w:ilvl='0']/w:numFmt/@w:val"
+        )
+        if found and found[0] == fmt:
+            return str(num.xpath("@w:numId")[0])
+    raise LookupError(fmt)
+
+
+def test_docx_list_items_by_numbering_as_google_docs_writes_them(tmp_path: Path):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    bullets, numbers = list_of_format(d, "bullet"), list_of_format(d, "decimal")
+    for text, num, level in (("first", bullets, 0), ("nested", bullets, 1), ("step", numbers, 0)):
+        paragraph = d.add_paragraph(text)
+        paragraph._p.get_or_add_pPr().append(
+            parse_xml(
+                f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/>'
+                "</w:numPr>"
+            )
+        )
+    path = tmp_path / "gdoc.docx"
+    d.save(str(path))
+    p = read_file(path).parsed
+    assert [(b.kind.value, b.text) for b in p.blocks] == [
+        ("bullet", "first"),
+        ("bullet", "nested"),
+        ("numbered", "step"),
+    ]
+    assert p.blocks[1].depth > p.blocks[0].depth
+
+
 def test_docx_with_no_text_and_a_damaged_docx_give_reasons(tmp_path: Path):
     empty = tmp_path / "empty.docx"
     d = docx.Document()
