@@ -54,15 +54,24 @@ def warn(message: str) -> None:
 def build(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Notes files or folders (.md, .txt); default: the bundled corpus."),
+        typer.Argument(
+            help="Notes files or folders (Markdown, text, CSV/TSV, XLSX, HTML, DOCX; see "
+            "--formats); default: the bundled corpus."
+        ),
     ] = None,
     data: DataOpt = None,
     force: Annotated[bool, typer.Option(help="Rebuild even when nothing changed.")] = False,
     graph_only: Annotated[
         bool, typer.Option("--graph-only", help="Skip the search index (no model needed).")
     ] = False,
+    formats: Annotated[
+        bool, typer.Option("--formats", help="List the formats the build reads, and exit.")
+    ] = False,
 ) -> None:
     """Build the graph and search index from notes, incrementally and atomically."""
+    if formats:
+        show_formats()
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from kg.build import BuildError
@@ -87,6 +96,10 @@ def build(
             raise fail(str(exc)) from None
     for message in report.warnings:
         warn(message)
+    if report.skipped:
+        warn(f"{len(report.skipped)} not read:")
+        for line in report.skipped:
+            typer.echo(f"  {line}", err=True)
     if report.up_to_date:
         typer.echo(f"up to date: {report.documents} documents unchanged ({report.seconds:.2f} s)")
     else:
@@ -101,6 +114,21 @@ def build(
         warn(f"{len(report.violations)} SHACL violations:")
         for v in report.violations[:20]:
             typer.echo(f"  {v}", err=True)
+
+
+def show_formats() -> None:
+    """What ``kg build`` reads, by format, and what it leaves out."""
+    from kg.parse import FORMATS, NOT_READ
+
+    for fmt in FORMATS:
+        typer.echo(f"{fmt.name:<9} {' '.join(fmt.suffixes):<20} {fmt.reads}")
+    typer.echo("\nnot read (listed with the reason in the build summary):")
+    reasons: dict[str, list[str]] = {}
+    for suffix, reason in NOT_READ.items():
+        reasons.setdefault(reason, []).append(suffix)
+    for reason, suffixes in reasons.items():
+        typer.echo(f"  {' '.join(suffixes)}: {reason}")
+    typer.echo("  hidden files and folders (.obsidian/, .git/), any other suffix")
 
 
 @app.command()
@@ -118,7 +146,7 @@ def serve(
     settings = settings_from(data=data)
     if settings.graph_store == "oxigraph" and DataDir(settings.data).current() is None:
         typer.echo(f"no build in {settings.data}: building {settings.corpus} first", err=True)
-        build(paths=None, data=settings.data, force=False, graph_only=False)
+        build(paths=None, data=settings.data, force=False, graph_only=False, formats=False)
     run(create_app(settings), host, port)
 
 

@@ -34,7 +34,7 @@ from kg.graph.rdf import (
 )
 from kg.lexicon import LEXICON_DIR, Lexicon, common_english_words
 from kg.model import Document, ParsedDocument, content_hash
-from kg.parse.notes import NOTE_SUFFIXES, ParseError, parse_document, read_document
+from kg.parse import ParseError, choose, format_of, read_file, skip_reason
 from kg.settings import ONTOLOGY_DIR, Settings
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ class BuildReport:
     encoded: int = 0  # passages embedded this time
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # "path: reason" for each file not read
     violations: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,21 +101,21 @@ class NoteFile:
 
 
 def collect_notes(paths: Iterable[Path]) -> tuple[list[NoteFile], list[str]]:
-    """Notes files under ``paths`` (files or folders, recursively), and warnings for the rest."""
+    """Notes files under ``paths`` (files or folders, recursively), and a "path: reason"
+    line for every file or folder given or found that will not be read."""
     found: list[NoteFile] = []
     warnings: list[str] = []
     for path in paths:
         if not path.exists():
             warnings.append(f"{path}: no such file or folder")
         elif path.is_dir():
-            files = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in NOTE_SUFFIXES
-            )
+            files, skipped = choose(sorted(p for p in path.rglob("*") if p.is_file()), path)
+            warnings += skipped
             if not files:
-                warnings.append(f"{path}: no .md or .txt notes in this folder")
+                warnings.append(f"{path}: no notes in this folder (see kg build --formats)")
             found += [NoteFile(p, p.relative_to(path).as_posix()) for p in files]
-        elif path.suffix.lower() not in NOTE_SUFFIXES:
-            warnings.append(f"{path}: not a notes file (.md, .markdown or .txt)")
+        elif format_of(path) is None:
+            warnings.append(f"{path}: {skip_reason(path)}")
         else:
             found.append(NoteFile(path, path.name))
     seen: dict[str, NoteFile] = {}
@@ -126,16 +127,23 @@ def collect_notes(paths: Iterable[Path]) -> tuple[list[NoteFile], list[str]]:
     return list(seen.values()), warnings
 
 
-def read_notes(notes: Sequence[NoteFile]) -> tuple[list[Document], list[str]]:
-    docs, warnings = [], []
+def read_notes(notes: Sequence[NoteFile]) -> tuple[list[ParsedDocument], list[str], list[str]]:
+    """Each file read by the reader for its format: the parsed documents, a "path: reason"
+    line for each file that could not be read, and the readers' notices."""
+    parsed: list[ParsedDocument] = []
+    failed: list[str] = []
+    notices: list[str] = []
     for note in notes:
         try:
-            docs.append(read_document(note.path, note.doc_id))
+            reading = read_file(note.path, note.doc_id)
         except ParseError as exc:
-            warnings.append(str(exc))
+            failed.append(str(exc))
         except OSError as exc:
-            warnings.append(f"{note.path}: cannot read ({exc.strerror or exc})")
-    return docs, warnings
+            failed.append(f"{note.path}: cannot read ({exc.strerror or exc})")
+        else:
+            parsed.append(reading.parsed)
+            notices += reading.notices
+    return parsed, failed, notices
 
 
 def _lexicon_hash() -> str:
@@ -162,11 +170,12 @@ def build(
     """
     started = time.perf_counter()
     report = BuildReport()
-    notes, report.warnings = collect_notes(paths or [settings.corpus])
-    docs, read_warnings = read_notes(notes)
-    report.warnings += read_warnings
+    notes, report.skipped = collect_notes(paths or [settings.corpus])
+    parsed, failed, report.warnings = read_notes(notes)
+    report.skipped += failed
+    docs = [p.document for p in parsed]
     if not docs:
-        raise BuildError("nothing to build: " + ("; ".join(report.warnings) or "no notes given"))
+        raise BuildError("nothing to build: " + ("; ".join(report.skipped) or "no notes given"))
     data = DataDir(settings.data)
     with data.lock():
         key = _build_key(docs, settings)
@@ -179,7 +188,7 @@ def build(
             report.seconds = time.perf_counter() - started
             return report
         gen = data.new_generation()
-        _build_generation(settings, data, gen, docs, report, progress, search, embedder, force)
+        _build_generation(settings, data, gen, parsed, report, progress, search, embedder, force)
         manifest = {
             "build_key": key,
             "extractor_version": EXTRACTOR_VERSION,
@@ -197,8 +206,16 @@ def build(
 
 def _build_key(docs: Sequence[Document], settings: Settings) -> str:
     parts = [EXTRACTOR_VERSION, _lexicon_hash(), settings.embedder, settings.vector_store]
-    parts += sorted(f"{d.id}:{d.sha256}" for d in docs)
+    parts += sorted(f"{d.id}:{_fingerprint(d)}" for d in docs)
     return content_hash("\n".join(parts))
+
+
+def _fingerprint(doc: Document) -> str:
+    """A document's text hash, with its metadata when it has any: the properties of a DOCX,
+    XLSX or HTML file are not in its text."""
+    if not doc.metadata:
+        return doc.sha256
+    return content_hash(doc.sha256 + json.dumps(sorted(doc.metadata.items())))
 
 
 _KEPT_COUNTS = (
@@ -221,7 +238,7 @@ def _build_generation(
     settings: Settings,
     data: DataDir,
     gen: Path,
-    docs: Sequence[Document],
+    parsed: Sequence[ParsedDocument],
     report: BuildReport,
     progress: Progress | None,
     search: bool,
@@ -230,7 +247,6 @@ def _build_generation(
 ) -> None:
     lexicon = Lexicon.load()
     common = common_english_words()
-    parsed = [parse_document(d) for d in docs]
     probe = lexicon.matcher(common)
     providers = Providers(lexicon)
     discovered: list[DiscoveredService] = []
@@ -262,9 +278,9 @@ def _build_generation(
     shared = {
         vocab.ONTOLOGY_GRAPH: ontology_quads(),
         vocab.LEXICON_GRAPH: lexicon_quads(lexicon, mentioned),
-        vocab.BUILD_GRAPH: build_quads(gen.name, len(docs)),
+        vocab.BUILD_GRAPH: build_quads(gen.name, len(parsed)),
     }
-    report.documents = len(docs)
+    report.documents = len(parsed)
     if settings.graph_store == "oxigraph":
         store = OxigraphStore(gen / "graph")
         try:
@@ -372,7 +388,7 @@ def _document(
 ) -> tuple[str, list[ox.Quad], dict[str, Any], bool]:
     """A document's quads, from the cache when its text, the lexicon, the services discovered
     across the notes and the extraction code are unchanged (all folded into its key)."""
-    key = content_hash(f"{state}\n{parsed.document.id}\n{parsed.document.sha256}")
+    key = content_hash(f"{state}\n{parsed.document.id}\n{_fingerprint(parsed.document)}")
     nq, meta = cache / f"{key}.nq", cache / f"{key}.json"
     if nq.exists() and meta.exists():
         try:

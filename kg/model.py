@@ -15,13 +15,20 @@ def content_hash(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A notes file as read: ``id`` is its name relative to the folder it was found in."""
+    """A notes file as read: ``id`` is its name relative to the folder it was found in.
+
+    ``text`` is what offsets point into: the file's own text for Markdown, plain text, CSV
+    and TSV; for HTML, DOCX and XLSX the readable text the reader extracted (as Markdown),
+    with each block's ``locator`` naming its place in the original (docs/formats.md).
+    ``metadata`` holds what the file says about itself (front matter, document properties):
+    ``title``, ``tags``, ``aliases`` and ``provider`` (``aws``, ``azure``, ``google-cloud``).
+    """
 
     id: str
     path: str
     text: str
-    format: str  # "markdown" | "text"
-    metadata: Mapping[str, str] = field(default_factory=dict)  # front matter: title, provider
+    format: str  # "markdown" | "text" | "csv" | "tsv" | "xlsx" | "html" | "docx"
+    metadata: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def sha256(self) -> str:
@@ -60,6 +67,7 @@ class Cell:
     text: str
     start: int
     end: int
+    ref: str | None = None  # the cell in the original file: "B7" (CSV), "'FSx'!B7" (XLSX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,10 @@ class Block:
     cells: tuple[Cell, ...] = ()  # when the source marks cells: pipes, or two-space gaps
     intro: int | None = None
     lead: int | None = None
+    # Where the block is in the original file when ``Document.text`` is extracted from it:
+    # an XPath (HTML), "paragraph 12" or "table 2, row 3" (DOCX), "Sheet!A3:C3" (XLSX),
+    # "line 7" (CSV). None for Markdown and plain text, whose offsets are the place.
+    locator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

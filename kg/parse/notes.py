@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,21 +50,45 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+[\"“‘(\[]?[A-Z0-9$
 
 
 class ParseError(ValueError):
-    """A notes file that cannot be read as text."""
+    """A notes file that cannot be read: the message names the file and says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A file as read: its parse, and what the reader had to say about it (ragged rows,
+    hidden sheets, a page without headings), for the build summary."""
+
+    parsed: ParsedDocument
+    notices: tuple[str, ...] = ()
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    """The text of a file: UTF-8 (a BOM allowed), or UTF-16 with its BOM, newlines as ``\n``;
+    raises ParseError for a binary, non-UTF-8 or empty file."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{path}: damaged UTF-16 text (byte {exc.start})") from None
+    elif b"\x00" in raw[:8192]:
+        raise ParseError(f"{path}: binary file, not text notes")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ParseError(
+                f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                "save it as UTF-8 (Excel: 'CSV UTF-8')"
+            ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ParseError(f"{path}: empty file")
+    return text
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
     """Read a notes file; raises ParseError for empty, binary or non-UTF-8 files."""
-    raw = path.read_bytes()
-    if b"\x00" in raw[:8192]:
-        raise ParseError(f"{path}: binary file, not text notes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ParseError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise ParseError(f"{path}: empty file")
+    text = decode_text(path.read_bytes(), path)
     fmt = NOTE_SUFFIXES.get(path.suffix.lower(), "text")
     return Document(id=doc_id or path.name, path=str(path), text=text, format=fmt)
 
@@ -102,8 +127,12 @@ class _Builder:
         return len(self.sections)
 
     def close_section(self, end: int) -> None:
-        if self.open_title is None and not self.open_has_content and self.open_start == end:
-            return
+        if (
+            self.open_title is None
+            and not self.open_has_content
+            and not self.doc.text[self.open_start : end].strip()
+        ):
+            return  # nothing before the first heading (or only front matter, blanked)
         heading = self.open_heading
         self.sections.append(
             Section(
@@ -160,11 +189,58 @@ class _Builder:
         return index
 
 
-def parse_document(doc: Document) -> ParsedDocument:
-    """Parse a document into sections, blocks and sentences (see the module docstring)."""
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?:.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_QUOTE_MARKERS = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
+_TAG_LINE = re.compile(r"^\s*</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>\s*$")  # "<aside>", Notion
+_TASK_BOX = re.compile(r"^(\s*[-*+]\s+)(\[[ xX]\])(?=\s)")
+_OBSIDIAN_COMMENT = re.compile(r"%%.*?%%")
+_CALLOUT = re.compile(r"^\s*\[!([\w-]+)\][+-]?[ \t]*")  # Obsidian "> [!tip] Title"
+
+
+def front_matter_end(text: str) -> int:
+    """Where a Markdown file's YAML front matter (``---`` ... ``---`` at the top) ends; 0
+    when it has none."""
+    m = _FRONT_MATTER.match(text)
+    return m.end() if m else 0
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def mask_markdown(text: str, hide: Sequence[tuple[int, int]] = ()) -> str:
+    """The same text, offsets unchanged, with what is markup rather than content blanked:
+    front matter, blockquote markers (so a quoted list reads as a list), lines that are one
+    HTML tag, task-list boxes, Obsidian ``%%comments%%``, and the ``hide`` spans."""
+    end = front_matter_end(text)
+    if end:
+        text = _blank(text, 0, end)
+    for start, stop in hide:
+        text = _blank(text, start, stop)
+    out, fenced = [], False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced:
+            line = _QUOTE_MARKERS.sub(lambda m: " " * len(m.group()), line)
+            if _TAG_LINE.match(line):
+                line = " " * len(line)
+            line = _TASK_BOX.sub(lambda m: m.group(1) + "   ", line)
+            line = _OBSIDIAN_COMMENT.sub(lambda m: " " * len(m.group()), line)
+        out.append(line)
+    return "\n".join(out)
+
+
+def parse_document(doc: Document, hide: Sequence[tuple[int, int]] = ()) -> ParsedDocument:
+    """Parse a document into sections, blocks and sentences (see the module docstring).
+
+    Markdown is parsed with its markup blanked out (``mask_markdown``; ``hide`` adds spans
+    to blank, such as Notion's property lines): offsets still point into ``doc.text``.
+    """
     markdown = doc.format == "markdown"
-    lines = _split_lines(doc.text)
-    b = _Builder(doc)
+    source = replace(doc, text=mask_markdown(doc.text, hide)) if markdown else doc
+    lines = _split_lines(source.text)
+    b = _Builder(source)
     i, blank_run = 0, 0
     while i < len(lines):
         line = lines[i]
@@ -190,8 +266,8 @@ def parse_document(doc: Document) -> ParsedDocument:
         blank_run = 0
         i = run_end
     b.close_section(len(doc.text))
-    blocks = _link_lists(b.blocks)
-    sentences = tuple(s for block in blocks for s in split_sentences(doc.text, block))
+    blocks = link_lists(b.blocks)
+    sentences = tuple(s for block in blocks for s in split_sentences(source.text, block))
     return ParsedDocument(doc, tuple(b.sections), tuple(blocks), sentences)
 
 
@@ -305,7 +381,13 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
         line = run[i]
         heading = _MD_HEADING.match(line.raw)
         bold = _MD_BOLD_LINE.match(line.raw) if markdown else None
-        if heading or bold:
+        callout = _CALLOUT.match(line.raw) if markdown else None
+        if callout:
+            # The callout's title, if it has one, is a paragraph of its own; its body follows.
+            if line.raw[callout.end() :].strip():
+                b.add(BlockKind.PARAGRAPH, line.start + callout.end(), line.end)
+            i += 1
+        elif heading or bold:
             title = heading.group(2) if heading else bold.group(1)  # type: ignore[union-attr]
             level = len(heading.group(1)) if heading else 6
             b.heading(title, level, line.start, line.end, markdown=True)
@@ -363,7 +445,7 @@ def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
             break
         if _PROMPT.match(nxt.raw):
             break
-        if _MD_HEADING.match(nxt.raw):
+        if _MD_HEADING.match(nxt.raw) or _CALLOUT.match(nxt.raw):
             break
         if nxt.indent <= line.indent and nxt.stripped[0].isupper():
             break
@@ -378,6 +460,8 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
     while j < len(run):
         nxt = run[j]
         if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or _MD_HEADING.match(nxt.raw):
+            break
+        if markdown and _CALLOUT.match(nxt.raw):
             break
         if "|" in nxt.raw and j + 1 < len(run) and _PIPE_SEP.match(run[j + 1].raw):
             break
@@ -435,7 +519,12 @@ def _spaced_cells(line: _Line) -> tuple[Cell, ...]:
 def _pipe_cells(line: _Line) -> tuple[Cell, ...]:
     raw = line.raw
     cells = []
-    bounds = [k for k, ch in enumerate(raw) if ch == "|" and (k == 0 or raw[k - 1] != "\\")]
+    links = [m.span() for m in _WIKILINK.finditer(raw)]  # "[[AWS Shield|Shield Advanced]]"
+    bounds = [
+        k
+        for k, ch in enumerate(raw)
+        if ch == "|" and (k == 0 or raw[k - 1] != "\\") and not any(s < k < e for s, e in links)
+    ]
     if not bounds or raw[: bounds[0]].strip():
         bounds = [-1, *bounds]
     if raw[bounds[-1] + 1 :].strip():
@@ -460,7 +549,7 @@ def _pipe_table(b: _Builder, run: list[_Line], i: int) -> int:
     return j
 
 
-def _link_lists(blocks: list[Block]) -> list[Block]:
+def link_lists(blocks: list[Block]) -> list[Block]:
     """Point list items and tables at the line that introduces them, paragraphs at their label.
 
     An item's intro is the block before the list when that block ends with ``:``
@@ -558,12 +647,24 @@ def _trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_WIKILINK = re.compile(r"(!?)\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\\?\|([^\[\]]*))?\]\]")
 _INLINE_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 
 
+def _wikilink_text(m: re.Match[str]) -> str:
+    """What Obsidian shows for a wikilink, in place: "[[Page|alias]]" -> the alias,
+    "[[Page#Heading]]" -> the page, an embed "![[image.png]]" -> nothing."""
+    if m.group(1):
+        return " " * len(m.group())
+    start, end = m.span(4) if m.group(4) is not None and m.group(4).strip() else m.span(2)
+    base = m.start()
+    return " " * (start - base) + m.group()[start - base : end - base] + " " * (m.end() - end)
+
+
 def clean_text(text: str) -> str:
     """The same string with Markdown markup blanked out, so offsets still line up."""
+    text = _WIKILINK.sub(_wikilink_text, text)
     text = _LINK.sub(
         lambda m: " " + m.group(1) + " " * (len(m.group(0)) - len(m.group(1)) - 1), text
     )
