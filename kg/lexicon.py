@@ -126,13 +126,20 @@ class Matcher:
             if exact:
                 best = (i + length, exact, False)
                 break
-        # Depth-first walk of the trie; a step may be exact, singular, or (first word) fuzzy.
-        stack: list[tuple[_Node, int, bool]] = [(self._root, i, False)]
+        # Depth-first walk of the trie; a step may be exact (rank 0), an inflection (1: a
+        # plural, a possessive) or, on the first word, fuzzy (2). The longest name wins; among
+        # names of that length the closest forms, and names as close as each other all count
+        # ("Secrets Manager" is AWS's exactly and Google's "Secret Manager" inflected).
+        found: dict[str, int] = {}
+        found_end = 0
+        stack: list[tuple[_Node, int, int]] = [(self._root, i, 0)]
         while stack:
-            node, j, fuzzy = stack.pop()
-            longer = best is None or j > best[0] or (j == best[0] and best[2] and not fuzzy)
-            if node.keys and j > i and longer:
-                best = (j, node.keys, fuzzy)
+            node, j, rank = stack.pop()
+            if node.keys and j > i and (j > found_end or j == found_end):
+                if j > found_end:
+                    found, found_end = {}, j
+                for key in node.keys:
+                    found[key] = min(rank, found.get(key, rank))
             if j >= len(toks) or j - i >= 8:
                 continue
             token = toks[j][0]
@@ -142,16 +149,24 @@ class Matcher:
                     token = "/" + token  # "Pub/Sub": only a name written with the slash
                 elif gap.strip(" -"):
                     continue  # names do not span other punctuation than spaces and hyphens
-            for child, is_fuzzy in self._steps(node, token, first=j == i):
-                stack.append((child, j + 1, fuzzy or is_fuzzy))
-        return best
+            for child, step in self._steps(node, token, first=j == i):
+                stack.append((child, j + 1, max(rank, step)))
+        if not found or (best is not None and best[0] >= found_end):
+            return best  # a case-sensitive name ("Config") as long as any other
+        closest = min(found.values())
+        if closest < 2:
+            found = {k: r for k, r in found.items() if r < 2}  # a real name beats a typo's
+        keys = sorted(found, key=lambda k: found[k])
+        return found_end, keys, closest == 2
 
-    def _steps(self, node: _Node, token: str, *, first: bool) -> list[tuple[_Node, bool]]:
+    def _steps(self, node: _Node, token: str, *, first: bool) -> list[tuple[_Node, int]]:
+        """The children a token steps to, each with its rank: 0 exact, 1 an inflection (a
+        plural, a possessive), 2 within one typo."""
         low = token.lower()
         found = []
-        for form in dict.fromkeys((low, singular(low), low.removesuffix("'s"))):
+        for rank, form in enumerate(dict.fromkeys((low, singular(low), low.removesuffix("'s")))):
             if form in node.children:
-                found.append((node.children[form], False))
+                found.append((node.children[form], min(rank, 1)))
         if found or len(low) < 5 or low in self._common or not low.isalpha():
             return found
         if first:
@@ -162,7 +177,7 @@ class Matcher:
             candidates = {c for c in node.children if abs(len(c) - len(low)) <= 1}
         for cand in candidates:
             if cand in node.children and edit_distance(low, cand, 1) <= 1:
-                found.append((node.children[cand], True))
+                found.append((node.children[cand], 2))
         return found
 
 
