@@ -32,8 +32,12 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_collection: str = "cloudkg_passages"
 
-    embedder: Literal["minilm", "fake"] = "minilm"
-    torch_threads: int = Field(1, ge=1, description="threads per encode; see docs/performance.md")
+    embedder: Literal["minilm", "minilm-torch", "fake"] = Field(
+        "minilm", description="minilm (int8, ONNX Runtime), minilm-torch or fake (tests)"
+    )
+    torch_threads: int = Field(
+        1, ge=1, description="cores per encode, torch or ONNX; see docs/performance.md"
+    )
 
     update_token: SecretStr | None = None
     sparql_timeout: float = Field(30.0, gt=0)

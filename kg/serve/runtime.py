@@ -92,7 +92,9 @@ class Runtime:
         if self._embedder is None:
             from kg.search.embedder import make_embedder
 
-            self._embedder = make_embedder(self.settings.embedder, self.settings.torch_threads)
+            self._embedder = make_embedder(
+                self.settings.embedder, self.settings.torch_threads, cache=self.data.cache
+            )
         return self._embedder
 
     def fresh_engine(self) -> AnswerEngine | None:
