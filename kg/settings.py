@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+MAX_QUESTION_CHARS = 2000  # the default of Settings.max_question_chars
 
 
 class Settings(BaseSettings):
@@ -44,4 +45,8 @@ class Settings(BaseSettings):
     sparql_max_rows: int = Field(10_000, ge=1)
     sparql_workers: int = Field(2, ge=1)
 
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(
+        MAX_QUESTION_CHARS,
+        ge=1,
+        description="longest question or search query, everywhere: API, chat, tools, CLI",
+    )
