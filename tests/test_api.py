@@ -136,3 +136,18 @@ def test_a_new_build_is_picked_up_without_a_restart(tmp_path):
         time.sleep(0.6)  # the runtime checks for a new build at most twice a second
         body = c.post("/ask", json=q).json()
         assert body["route"] in ("graph", "hybrid") and "1 MB" in body["answer"]
+
+
+def test_one_question_limit_from_settings_for_ask_search_chat_and_tools(corpus_graph: Built):
+    settings = corpus_graph.settings.model_copy(update={"max_question_chars": 40})
+    question = "How large can a message in Amazon SQS be, at most?"  # 50 characters
+    with TestClient(create_app(settings, runtime=Runtime(settings))) as c:
+        r = c.post("/ask", json={"question": question})
+        assert r.status_code == 413 and "the limit is 40" in r.json()["detail"]
+        assert c.get("/search", params={"q": question}).status_code == 413
+        chat = {"model": "cloudkg", "messages": [{"role": "user", "content": question}]}
+        r = c.post("/v1/chat/completions", json=chat)
+        assert r.status_code == 400 and "the limit is 40" in r.text
+        r = c.post("/v1/tools/ask", json={"question": question})
+        assert r.status_code == 422 and "the limit is 40" in r.text
+        assert c.post("/ask", json={"question": question[:40]}).status_code == 200
