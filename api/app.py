@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(sparql.router)
     app.include_router(chat.router)
     app.router.routes.append(mcp_http.route("/mcp"))
+    app.add_middleware(sparql.SparqlFastPath)
     _error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

@@ -162,9 +162,13 @@ def ask(
 
     from kg.serve.runtime import NotReadyError, Runtime
 
+    settings = settings_from(data=data)
     if not question.strip():
         raise fail("the question is empty", 2)
-    runtime = Runtime(settings_from(data=data))
+    limit = settings.max_question_chars  # the limit /ask and the tools apply
+    if len(question) > limit:
+        raise fail(f"the question is too long: {len(question)} characters; the limit is {limit}", 2)
+    runtime = Runtime(settings)
     try:
         answer = runtime.engine().ask(question, k)
     except NotReadyError as exc:

@@ -9,8 +9,6 @@ from pydantic import BaseModel, Field
 
 from kg.model import Answer, Hit
 
-MAX_QUESTION_CHARS = 2000
-
 
 class AskRequest(BaseModel):
     question: str = Field(..., description="The question, in plain English.")

@@ -1,8 +1,9 @@
 """The baseline /ask is measured against: plain dense retrieval, served the same way.
 
-Same embedding model and thread count as cloudkg, a FAISS exact (flat) index over the same
-passages, the top passage as the answer; a FastAPI app on one uvicorn worker, like
-``kg serve``. No graph, no BM25, no analysis.
+The same model run the plain way (torch through sentence-transformers, ``minilm-torch``) with
+cloudkg's thread count, a FAISS exact (flat) index over the same stored vectors, the top
+passage as the answer; a FastAPI app on one uvicorn worker, like ``kg serve``. No graph, no
+BM25, no analysis.
 
     python -m bench.baseline --data data --port 8100
 """
@@ -32,17 +33,19 @@ class Question(BaseModel):
     k: int = 5
 
 
-def create_baseline_app(data: Path, embedder_name: str = "minilm", threads: int = 1) -> FastAPI:
+def create_baseline_app(
+    data: Path, embedder_name: str = "minilm-torch", threads: int = 1
+) -> FastAPI:
     gen = DataDir(data).current()
     if gen is None:
         raise SystemExit(f"no build in {data}")
-    store = FaissStore(gen / VECTORS_DIR, 384 if embedder_name == "minilm" else 64)
+    store = FaissStore(gen / VECTORS_DIR, 64 if embedder_name == "fake" else 384)
     ids = store.ids()
     vectors = store.vectors(ids).astype(np.float32)
     texts = [p["text"] for p in store.get(ids)]
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
-    embedder = make_embedder(embedder_name, threads)
+    embedder = make_embedder(embedder_name, threads, cache=DataDir(data).cache)
     app = FastAPI()
 
     def answer(question: str, k: int) -> dict[str, Any]:
@@ -74,9 +77,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data"))
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--embedder", default="minilm-torch")
     args = parser.parse_args()
     settings = Settings(data=args.data)
-    app = create_baseline_app(args.data, settings.embedder, settings.torch_threads)
+    app = create_baseline_app(args.data, args.embedder, settings.torch_threads)
     run(app, "127.0.0.1", args.port, access_log=False)
 
 

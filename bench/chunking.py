@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--questions", type=Path, required=True, help="JSONL question set")
     ap.add_argument("--corpus", type=Path, nargs="*", default=[DEFAULT_CORPUS])
     ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--embedder", default="minilm", choices=["minilm", "fake"])
+    ap.add_argument("--embedder", default="minilm", choices=["minilm", "minilm-torch", "fake"])
     ap.add_argument("--cache", type=Path, help="embedding cache folder (default: a temporary one)")
     ap.add_argument("--strategies", nargs="*", default=list(STRATEGIES))
     ap.add_argument("--verbose", action="store_true", help="print the rank of every question")
@@ -100,9 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     questions = [json.loads(x) for x in args.questions.read_text("utf-8").splitlines() if x.strip()]
     docs = load_corpus(args.corpus)
-    embedder = make_embedder(args.embedder)
     tmp = tempfile.TemporaryDirectory()
-    cache = EmbeddingCache(args.cache or Path(tmp.name), embedder.model_id)
+    folder = args.cache or Path(tmp.name)
+    embedder = make_embedder(args.embedder, cache=folder)  # the ONNX model is kept there too
+    cache = EmbeddingCache(folder, embedder.model_id)
     qvecs = embedder.encode([q["question"] for q in questions])
 
     rows = []

@@ -362,7 +362,7 @@ def _index(
 
     # A build is a batch job: it may use every core (serving keeps torch_threads).
     threads = max(settings.torch_threads, os.cpu_count() or 1)
-    embedder = embedder or make_embedder(settings.embedder, threads, lazy=True)
+    embedder = embedder or make_embedder(settings.embedder, threads, lazy=True, cache=data.cache)
     counts = build_search_index(
         settings=settings,
         data=data,

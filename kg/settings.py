@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ONTOLOGY_DIR = PROJECT_ROOT / "ontology"
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+MAX_QUESTION_CHARS = 2000  # the default of Settings.max_question_chars
 
 
 class Settings(BaseSettings):
@@ -32,12 +33,20 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_collection: str = "cloudkg_passages"
 
-    embedder: Literal["minilm", "fake"] = "minilm"
-    torch_threads: int = Field(1, ge=1, description="threads per encode; see docs/performance.md")
+    embedder: Literal["minilm", "minilm-torch", "fake"] = Field(
+        "minilm", description="minilm (int8, ONNX Runtime), minilm-torch or fake (tests)"
+    )
+    torch_threads: int = Field(
+        1, ge=1, description="cores per encode, torch or ONNX; see docs/performance.md"
+    )
 
     update_token: SecretStr | None = None
     sparql_timeout: float = Field(30.0, gt=0)
     sparql_max_rows: int = Field(10_000, ge=1)
     sparql_workers: int = Field(2, ge=1)
 
-    max_question_chars: int = 2000
+    max_question_chars: int = Field(
+        MAX_QUESTION_CHARS,
+        ge=1,
+        description="longest question or search query, everywhere: API, chat, tools, CLI",
+    )

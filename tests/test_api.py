@@ -136,3 +136,50 @@ def test_a_new_build_is_picked_up_without_a_restart(tmp_path):
         time.sleep(0.6)  # the runtime checks for a new build at most twice a second
         body = c.post("/ask", json=q).json()
         assert body["route"] in ("graph", "hybrid") and "1 MB" in body["answer"]
+
+
+def test_one_question_limit_from_settings_for_ask_search_chat_and_tools(corpus_graph: Built):
+    settings = corpus_graph.settings.model_copy(update={"max_question_chars": 40})
+    question = "How large can a message in Amazon SQS be, at most?"  # 50 characters
+    with TestClient(create_app(settings, runtime=Runtime(settings))) as c:
+        r = c.post("/ask", json={"question": question})
+        assert r.status_code == 413 and "the limit is 40" in r.json()["detail"]
+        assert c.get("/search", params={"q": question}).status_code == 413
+        chat = {"model": "cloudkg", "messages": [{"role": "user", "content": question}]}
+        r = c.post("/v1/chat/completions", json=chat)
+        assert r.status_code == 400 and "the limit is 40" in r.text
+        r = c.post("/v1/tools/ask", json={"question": question})
+        assert r.status_code == 422 and "the limit is 40" in r.text
+        assert c.post("/ask", json={"question": question[:40]}).status_code == 200
+
+
+def test_sparql_fast_path_answers_as_the_fastapi_route_does(corpus_graph: Built):
+    from api.routes.sparql import SparqlFastPath
+
+    settings = corpus_graph.settings
+    fast = create_app(settings, runtime=Runtime(settings))
+    routed = create_app(settings, runtime=Runtime(settings))
+    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not SparqlFastPath]
+    assert len(fast.user_middleware) == len(routed.user_middleware) + 1
+    query = (
+        "SELECT ?label WHERE { ?s <http://www.w3.org/2004/02/skos/core#altLabel> ?label } LIMIT 3"
+    )
+    requests = [
+        ("GET", {"params": {"query": query}, "headers": {"Accept": "text/csv"}}),
+        ("POST", {"data": {"query": query}}),
+        ("POST", {"content": "SELEC", "headers": {"Content-Type": "application/sparql-query"}}),
+        ("GET", {"headers": {"Accept": "text/turtle"}}),  # the service description
+        ("OPTIONS", {}),
+    ]
+    with TestClient(fast) as a, TestClient(routed) as b:
+        for method, kwargs in requests:
+            ours, theirs = (
+                a.request(method, "/sparql", **kwargs),
+                b.request(method, "/sparql", **kwargs),
+            )
+            assert ours.status_code == theirs.status_code, (method, kwargs)
+            assert ours.content == theirs.content
+            drop = {"server-timing", "content-length"}
+            assert {k: v for k, v in ours.headers.items() if k not in drop} == {
+                k: v for k, v in theirs.headers.items() if k not in drop
+            }

@@ -158,3 +158,15 @@ def test_every_command_has_help_and_is_in_the_readme():
         code, out, _ = kg(name, "--help")
         assert code == 0 and "Usage" in out
         assert f"kg {name}" in readme, f"README does not mention `kg {name}`"
+
+
+def test_ask_refuses_what_the_api_refuses_before_opening_anything(tmp_path, monkeypatch):
+    empty = str(tmp_path / "no-build")  # nothing is opened: the checks come first
+    code, _, err = kg("ask", "x" * 5000, "--data", empty)
+    assert code == 2 and "too long: 5000 characters; the limit is 2000" in err
+    code, _, err = kg("ask", "   ", "--data", empty)
+    assert code == 2 and "empty" in err
+    monkeypatch.setenv("KG_MAX_QUESTION_CHARS", "20")
+    code, _, err = kg("ask", "How large can an SQS message be?", "--data", empty)
+    assert code == 2 and "the limit is 20" in err
+    assert not (tmp_path / "no-build").exists()

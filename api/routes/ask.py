@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from api.deps import EngineDep, RuntimeDep, run_engine
-from api.schemas import MAX_QUESTION_CHARS, AskRequest, AskResponse, ErrorResponse, answer_out
+from api.deps import EngineDep, RuntimeDep, SettingsDep, run_engine
+from api.schemas import AskRequest, AskResponse, ErrorResponse, answer_out
 
 router = APIRouter(tags=["question answering"])
 
@@ -18,25 +18,28 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
-def check_text(text: str, what: str = "question") -> str:
-    """Reject empty and overlong input with a clear message (400 / 413)."""
+def check_text(text: str, limit: int, what: str = "question") -> str:
+    """Reject empty input and input over ``limit`` characters (``max_question_chars``) with a
+    clear message (400 / 413)."""
     if not text or not text.strip():
         raise HTTPException(status_code=400, detail={"error": f"the {what} is empty"})
-    if len(text) > MAX_QUESTION_CHARS:
+    if len(text) > limit:
         raise HTTPException(
             status_code=413,
             detail={
                 "error": f"the {what} is too long",
-                "detail": f"{len(text)} characters; the limit is {MAX_QUESTION_CHARS}",
+                "detail": f"{len(text)} characters; the limit is {limit}",
             },
         )
     return text
 
 
 @router.post("/ask", response_model=AskResponse, responses=_ERRORS)
-async def ask_post(body: AskRequest, runtime: RuntimeDep, engine: EngineDep) -> AskResponse:
+async def ask_post(
+    body: AskRequest, runtime: RuntimeDep, engine: EngineDep, settings: SettingsDep
+) -> AskResponse:
     """Answer a question; `route` says where the answer came from ("none": not covered)."""
-    question = check_text(body.question)
+    question = check_text(body.question, settings.max_question_chars)
     answer = await run_engine(runtime, engine.ask, question, body.k)
     return answer_out(answer)
 
@@ -45,10 +48,11 @@ async def ask_post(body: AskRequest, runtime: RuntimeDep, engine: EngineDep) -> 
 async def ask_get(
     runtime: RuntimeDep,
     engine: EngineDep,
+    settings: SettingsDep,
     q: Annotated[str, Query(description="The question.")],
     k: Annotated[int, Query(ge=1, le=50, description="Passages returned as context.")] = 5,
 ) -> AskResponse:
     """The same as POST /ask, for links and quick tests."""
-    question = check_text(q)
+    question = check_text(q, settings.max_question_chars)
     answer = await run_engine(runtime, engine.ask, question, k)
     return answer_out(answer)

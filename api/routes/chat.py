@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import EngineDep, RuntimeDep, SettingsDep, run_engine
-from api.schemas import MAX_QUESTION_CHARS, answer_out
+from api.schemas import answer_out
 from kg.chat.resolve import Conversation, Reply
 from kg.serve.runtime import Runtime
 from kg.serve.tools import Toolbox, ToolError, openai_tools
@@ -191,14 +191,14 @@ def _unknown_model(model: str) -> OpenAIError:
 
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
-    body: ChatCompletionRequest, runtime: RuntimeDep, engine: EngineDep
+    body: ChatCompletionRequest, runtime: RuntimeDep, engine: EngineDep, settings: SettingsDep
 ) -> dict[str, Any] | StreamingResponse:
     """Answer the last user message, earlier turns as context, grounded in the notes with
     numbered citations. The full /ask payload and how a follow-up was resolved are in the
     `cloudkg` field (streamed: in the last chunk)."""
     if body.model != MODEL:
         raise _unknown_model(body.model)
-    questions = _questions(body.messages)
+    questions = _questions(body.messages, settings.max_question_chars)
     conversation = Conversation(engine, k=body.k)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -232,8 +232,9 @@ async def chat_completions(
     }
 
 
-def _questions(messages: list[ChatMessage]) -> list[str]:
-    """The user turns, oldest first; the last message must be a user question."""
+def _questions(messages: list[ChatMessage], limit: int) -> list[str]:
+    """The user turns, oldest first; the last message must be a user question of at most
+    ``limit`` characters."""
     if not messages:
         raise OpenAIError(
             400, "`messages` is empty: send at least one user message.", param="messages"
@@ -254,14 +255,14 @@ def _questions(messages: list[ChatMessage]) -> list[str]:
             param=f"messages.{len(messages) - 1}.content",
             code="invalid_value",
         )
-    if len(text) > MAX_QUESTION_CHARS:
+    if len(text) > limit:
         raise OpenAIError(
             400,
-            f"The last user message is {len(text)} characters; the limit is {MAX_QUESTION_CHARS}.",
+            f"The last user message is {len(text)} characters; the limit is {limit}.",
             param=f"messages.{len(messages) - 1}.content",
             code="string_above_max_length",
         )
-    return [m.text[:MAX_QUESTION_CHARS] for m in messages if m.role == "user" and m.text.strip()]
+    return [m.text[:limit] for m in messages if m.role == "user" and m.text.strip()]
 
 
 async def _stream(

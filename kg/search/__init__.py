@@ -1,7 +1,8 @@
 """Passage search: chunking, embedders, embedding cache, vector stores, BM25 and fusion.
 
 Backends load lazily: importing this package pulls in numpy only; torch, FAISS and
-qdrant-client are imported when an embedder or store that needs them is created.
+qdrant-client (and onnxruntime) are imported when an embedder or store that needs them is
+created.
 """
 
 from kg.search.bm25 import BM25, tokenize
@@ -11,6 +12,7 @@ from kg.search.embedder import (
     FakeEmbedder,
     LazyEmbedder,
     MiniLMEmbedder,
+    OnnxMiniLMEmbedder,
     make_embedder,
 )
 from kg.search.fusion import Fused, fuse
@@ -36,6 +38,7 @@ __all__ = [
     "IndexReport",
     "LazyEmbedder",
     "MiniLMEmbedder",
+    "OnnxMiniLMEmbedder",
     "Passage",
     "QdrantStore",
     "SearchIndex",

@@ -331,7 +331,9 @@ def build_search_index(
     Returns counts: ``passages`` held, ``encoded`` (not found in the cache), ``added``,
     ``removed`` (relative to the live build).
     """
-    embedder = embedder or make_embedder(settings.embedder, settings.torch_threads, lazy=True)
+    embedder = embedder or make_embedder(
+        settings.embedder, settings.torch_threads, lazy=True, cache=data.cache
+    )
     passages = chunk_all(parsed)
     with EmbeddingCache(data.cache, embedder.model_id) as cache:
         if settings.vector_store == "faiss":

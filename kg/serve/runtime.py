@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
 from kg.datadir import DataDir
@@ -92,7 +90,9 @@ class Runtime:
         if self._embedder is None:
             from kg.search.embedder import make_embedder
 
-            self._embedder = make_embedder(self.settings.embedder, self.settings.torch_threads)
+            self._embedder = make_embedder(
+                self.settings.embedder, self.settings.torch_threads, cache=self.data.cache
+            )
         return self._embedder
 
     def fresh_engine(self) -> AnswerEngine | None:
@@ -185,7 +185,6 @@ class Runtime:
         return f"{passages}+{sentences}"
 
     def _open(self, build_id: str) -> _Loaded:
-        from kg.graph.sparql import SparqlStore
         from kg.search.retriever import Retriever
 
         try:
@@ -195,7 +194,10 @@ class Runtime:
         except GraphStoreError as exc:
             raise NotReadyError("graph", str(exc)) from exc
         try:
-            if isinstance(store, SparqlStore):
+            if self.settings.graph_store == "sparql":  # httpx is imported for remote stores only
+                from kg.graph.sparql import SparqlStore
+
+                assert isinstance(store, SparqlStore)
                 store.check_union_default_graph()  # the union is the default graph, as embedded
             else:
                 store.ping()
@@ -237,6 +239,8 @@ class Runtime:
             return NotReadyError("graph", str(exc))
         if self.settings.vector_store == "qdrant" and _is_qdrant_error(exc):
             return NotReadyError("vectors", explain(exc))
+        import httpx  # here, not at the top: a `kg ask` that fails nothing never imports it
+
         if isinstance(exc, httpx.HTTPError):
             # The SPARQL store wraps its own errors, so bare httpx errors come from Qdrant.
             return NotReadyError("vectors", explain(exc))
@@ -326,6 +330,8 @@ def explain(exc: BaseException) -> str:
     source = getattr(exc, "source", None)  # qdrant-client's ResponseHandlingException
     if isinstance(source, BaseException):
         exc = source
+    import httpx
+
     if isinstance(exc, httpx.RequestError):
         try:
             where = f" ({exc.request.url})"

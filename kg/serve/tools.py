@@ -37,7 +37,6 @@ __all__ = [
     "openai_tools",
 ]
 
-MAX_TEXT = 2000  # characters of a question or search query, as /ask
 MAX_QUERY = 100_000  # characters of a SPARQL query
 
 
@@ -62,15 +61,18 @@ class AskArgs(_Args):
     question: str = Field(
         ...,
         min_length=1,
-        max_length=MAX_TEXT,
-        description="A question about the notes, in plain English.",
+        description="A question about the notes, in plain English (at most "
+        "max_question_chars characters, 2,000 by default).",
     )
     k: int = Field(5, ge=1, le=50, description="How many passages to return as context.")
 
 
 class SearchArgs(_Args):
     query: str = Field(
-        ..., min_length=1, max_length=MAX_TEXT, description="What to look for, in plain words."
+        ...,
+        min_length=1,
+        description="What to look for, in plain words (at most max_question_chars characters, "
+        "2,000 by default).",
     )
     k: int = Field(5, ge=1, le=50, description="How many passages to return.")
 
@@ -194,6 +196,15 @@ class Toolbox:
             raise ToolError(
                 f"invalid arguments for {name}: {problems}", status=422, code="invalid_arguments"
             ) from None
+        text = getattr(args, "question", None) or getattr(args, "query", None)
+        if name in ("ask", "search") and text and len(text) > self.settings.max_question_chars:
+            field = "question" if name == "ask" else "query"
+            raise ToolError(
+                f"invalid arguments for {name}: {field}: {len(text)} characters; the limit is "
+                f"{self.settings.max_question_chars}",
+                status=422,
+                code="invalid_arguments",
+            )
         method: Callable[..., dict[str, Any]] = getattr(self, name)
         try:
             return method(**args.model_dump())

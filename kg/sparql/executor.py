@@ -287,6 +287,7 @@ class LocalExecutor(QueryExecutor):
         self._closed = False
         self._stamp: tuple[int, int, int] | None = None
         self._graph: str | None = None
+        self._current = data.root / "CURRENT"  # stat'ed on every query: joined once
 
     # Pool.
 
@@ -375,7 +376,7 @@ class LocalExecutor(QueryExecutor):
     def _live_graph(self, *, required: bool = True) -> str | None:
         """The live generation's graph folder; re-read only when DATA/CURRENT changed."""
         try:
-            st = (self.data.root / "CURRENT").stat()
+            st = self._current.stat()
             stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         except FileNotFoundError:
             stamp = None
