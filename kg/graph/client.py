@@ -56,6 +56,7 @@ Auth = Literal["auto", "basic", "digest"]
 FORM = "application/x-www-form-urlencoded"
 N_TRIPLES = "application/n-triples"
 _SD_SERVICE = "http://www.w3.org/ns/sparql-service-description#Service"
+EMPTY_GRAPH = "urn:x-cloudkg:empty-default-graph"
 
 
 # -- what cloudkg knows about particular servers ---------------------------------------------
@@ -73,8 +74,10 @@ class Server:
     timeout_parameter: str | None = None  # a query parameter that stops the query on the server
     timeout_unit: float = 1.0  # the parameter's unit, in seconds
     system_graphs: tuple[str, ...] = ()  # the server's own graphs, hidden from every query
+    pragmas: str = ""  # put before every query
     graph_listing: str = "GRAPH ?g { }"  # the pattern whose ?g are the stored named graphs
     nul_in_literals: bool = True  # False: a U+0000 would silently cut a literal short
+    json_bnode_prefix: bytes = b""  # what it puts before blank node labels in SPARQL JSON
 
 
 VIRTUOSO = Server(
@@ -84,8 +87,12 @@ VIRTUOSO = Server(
     graph_store=(r"/sparql(-auth)?/?$", r"/sparql-graph-crud\1"),
     timeout_parameter="timeout",  # milliseconds; the answer is then marked S1TAT and refused
     timeout_unit=0.001,
+    # DESCRIBE as a Concise Bounded Description over the union, as Oxigraph answers it (by
+    # default Virtuoso describes nothing in a union default graph).
+    pragmas='define sql:describe-mode "CBD" ',
     graph_listing="GRAPH ?g { ?s ?p ?o }",  # it knows a graph by its triples: "{ }" finds none
     nul_in_literals=False,  # its strings end at U+0000
+    json_bnode_prefix=b"nodeID://",  # {"type": "bnode", "value": "nodeID://b10004"}
     # The rest of its graphs (the service description, WebDAV) are named after the host it
     # believes it runs on, and are found when the client starts (``_virtuoso_graphs``).
     system_graphs=(
@@ -361,11 +368,12 @@ class SparqlClient:
         return tuple(found)
 
     def prologue(self) -> str:
-        """What goes before every query: Virtuoso's pragmas hiding its system graphs, on the
-        query's first line so that the line numbers of the server's messages stay right."""
-        return "".join(
+        """What goes before every query: the server's pragmas and those hiding its system
+        graphs, on the query's first line so that the line numbers of its messages stay right."""
+        server = self.server
+        return server.pragmas + "".join(
             f"define input:default-graph-exclude <{g}> define input:named-graph-exclude <{g}> "
-            for g in self.server.system_graphs
+            for g in server.system_graphs
         )
 
     # Queries and updates.
@@ -378,6 +386,11 @@ class SparqlClient:
         while the body is read inside the block are mapped as well (``ServerTimeout`` ...)."""
         server = self.server
         form = [("query", self.prologue() + text), *params]
+        names = {name for name, _ in params}
+        if "named-graph-uri" in names and "default-graph-uri" not in names:
+            # The protocol's dataset: named graphs alone leave the default graph empty, which
+            # Virtuoso would read as the union. A graph nobody stores says it everywhere.
+            form.append(("default-graph-uri", EMPTY_GRAPH))
         if server.timeout_parameter and not _has_param(self.query_url, server.timeout_parameter):
             form.append((server.timeout_parameter, f"{self.timeout / server.timeout_unit:g}"))
         with self._post(self.query_url, form, headers={"Accept": accept}) as response:
@@ -392,10 +405,11 @@ class SparqlClient:
 
     def fetch(
         self, text: str, *, accept: str, params: Sequence[tuple[str, str]] = ()
-    ) -> httpx.Response:
-        """A query's whole answer, refusing one the server cut at its own row limit."""
+    ) -> tuple[httpx.Response, bytes]:
+        """A query's whole answer (the response and its body, read through ``chunks``),
+        refusing one the server cut at its own row limit."""
         with self.query(text, accept=accept, params=params) as response:
-            response.read()
+            body = b"".join(self.chunks(response))
         cap = row_cap(response)
         if cap is not None:
             raise ServerError(
@@ -404,7 +418,17 @@ class SparqlClient:
                 url=self.query_url,
                 status=response.status_code,
             )
-        return response
+        return response, body
+
+    def chunks(self, response: httpx.Response) -> Iterator[bytes]:
+        """The body of an answer as it arrives, in SPARQL 1.1 terms: Virtuoso's blank nodes in
+        SPARQL JSON (``nodeID://b10004``, which no parser takes) become plain labels."""
+        chunks = response.iter_bytes()
+        prefix = self.server.json_bnode_prefix
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if prefix and media in ("application/sparql-results+json", "application/json"):
+            return _bnode_labels(chunks, prefix)
+        return chunks
 
     def update(self, text: str) -> None:
         """POST an update to ``update_url``."""
@@ -412,7 +436,7 @@ class SparqlClient:
         with self._post(url, [("update", text)], stream=False):
             pass
 
-    def check_terms(self, terms: Iterable[ox.NamedNode | ox.BlankNode | ox.Literal]) -> None:
+    def check_terms(self, terms: Iterable[object]) -> None:
         """Raise ValueError for a term the server would store or match wrongly."""
         if self.server.nul_in_literals:
             return
@@ -562,6 +586,28 @@ def _status_error(url: str, response: httpx.Response) -> ServerError:
     message = f"the SPARQL server at {url} answered {status}" + (f": {detail}" if detail else "")
     kind = RequestRejected if response.status_code == 400 else ServerError
     return kind(message, url=url, status=response.status_code, detail=detail)
+
+
+def _bnode_labels(chunks: Iterable[bytes], prefix: bytes) -> Iterator[bytes]:
+    """SPARQL JSON chunks with ``prefix`` removed from blank node values, also where a value
+    is split between two chunks (the last ``window`` bytes wait for the next chunk)."""
+    pattern = re.compile(
+        rb'("type"[ \t]{0,4}:[ \t]{0,4}"bnode"[ \t]{0,4},[ \t]{0,4}"value"[ \t]{0,4}:[ \t]{0,4}")'
+        + re.escape(prefix)
+    )
+    window = 64 + len(prefix)  # longer than any match
+    carry = b""
+    for chunk in chunks:
+        buffer = carry + chunk
+        pieces, done = [], 0
+        for match in pattern.finditer(buffer):
+            pieces += [buffer[done : match.start()], match.group(1)]
+            done = match.end()
+        keep = max(done, len(buffer) - window)
+        pieces.append(buffer[done:keep])
+        carry = buffer[keep:]
+        yield b"".join(pieces)
+    yield pattern.sub(rb"\1", carry)
 
 
 def row_cap(response: httpx.Response) -> int | None:

@@ -119,10 +119,10 @@ class SparqlStore(GraphStore):
         params += [("named-graph-uri", g) for g in named_graphs or ()]
         accept = {"results": RESULTS_JSON, "graph": N_TRIPLES}.get(scan.kind or "", _ACCEPT_ANY)
         try:
-            response = self.client.fetch(sparql, accept=accept, params=params)
+            response, body = self.client.fetch(sparql, accept=accept, params=params)
         except RequestRejected as exc:
             raise SyntaxError(exc.detail or str(exc)) from None
-        return self._result(response, scan.kind)
+        return self._result(response, body, scan.kind)
 
     def update(self, sparql: str) -> None:
         try:
@@ -193,7 +193,7 @@ class SparqlStore(GraphStore):
         except RequestRejected as exc:
             raise SyntaxError(exc.detail or str(exc)) from None
 
-    def _result(self, response: httpx.Response, kind: str | None) -> QueryResult:
+    def _result(self, response: httpx.Response, body: bytes, kind: str | None) -> QueryResult:
         """Parse an answer by its content type; the query form settles the ambiguous ones
         (``text/plain``, ``application/json``) and a missing one."""
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -202,9 +202,9 @@ class SparqlStore(GraphStore):
         try:
             if kind == "graph" or (kind is None and results is None and graph is not None):
                 triples = ox.Store()
-                triples.load(response.content, graph or ox.RdfFormat.N_TRIPLES)
+                triples.load(body, graph or ox.RdfFormat.N_TRIPLES)
                 return triples.query("CONSTRUCT WHERE { ?s ?p ?o }")
-            return ox.parse_query_results(response.content, results or ox.QueryResultsFormat.JSON)
+            return ox.parse_query_results(body, results or ox.QueryResultsFormat.JSON)
         except (SyntaxError, ValueError) as exc:
             raise GraphStoreError(
                 f"unreadable answer ({media or 'no content type'}) from {response.url}: {exc}"

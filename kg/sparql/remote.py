@@ -180,7 +180,7 @@ class RemoteExecutor(QueryExecutor):
         graph = ox.RdfFormat.from_media_type(media) if media else None
         # application/json and application/xml name both kinds: the query's form decides.
         if results is not None and (graph is None or expected != "graph"):
-            parsed = ox.parse_query_results(_Body.of(response, deadline), results)
+            parsed = ox.parse_query_results(self._body(response, deadline), results)
             fmt = request.results_format
             if isinstance(parsed, ox.QueryBoolean):
                 if fmt is None:
@@ -194,13 +194,16 @@ class RemoteExecutor(QueryExecutor):
             fmt = request.graph_format
             if fmt is None:
                 raise NotAcceptable(f"CONSTRUCT answers are RDF graphs; {_ACCEPT_GRAPHS}")
-            triples = (quad.triple for quad in ox.parse(_Body.of(response, deadline), graph))
+            triples = (quad.triple for quad in ox.parse(self._body(response, deadline), graph))
             body, _, truncated = serialize_triples(triples, fmt, self.max_rows, OUTPUT_PREFIXES)
             return body, fmt, "graph", truncated
         raise GraphUnavailable(
             f"the SPARQL server at {self.query_url} answered in an unexpected format "
             f"({media or 'no content type'})"
         )
+
+    def _body(self, response: httpx.Response, deadline: float) -> IO[bytes]:
+        return cast("IO[bytes]", _Body(self.client.chunks(response), deadline))
 
     # Updates.
 
@@ -280,19 +283,15 @@ def query_dataset(text: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | 
 
 
 class _Body:
-    """A streamed response body as a binary file for pyoxigraph's parsers.
+    """Chunks of a streamed answer as a binary file for pyoxigraph's parsers.
 
     Raises ``_Expired`` once ``deadline`` (``time.monotonic()``) has passed between chunks.
     """
 
-    def __init__(self, response: httpx.Response, deadline: float) -> None:
-        self._chunks = response.iter_bytes()
+    def __init__(self, chunks: Iterator[bytes], deadline: float) -> None:
+        self._chunks = chunks
         self._buffer = memoryview(b"")
         self._deadline = deadline
-
-    @classmethod
-    def of(cls, response: httpx.Response, deadline: float) -> IO[bytes]:
-        return cast("IO[bytes]", cls(response, deadline))
 
     def read(self, size: int = -1) -> bytes:
         while not self._buffer:
