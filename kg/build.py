@@ -329,10 +329,8 @@ def _write_remote(
         for graph, quads in shared.items():
             store.replace_graph(graph, quads)
         _count(store, report)
-    except GraphStoreError as exc:  # one line naming the server and what it said
+    except (GraphStoreError, SyntaxError) as exc:  # one line: the server, its status and words
         raise BuildError(str(exc)) from None
-    except SyntaxError as exc:  # the server could not parse an update the build sent
-        raise BuildError(f"{store.update_url} refused an update: {exc}") from None
     finally:
         store.close()
     copy = OxigraphStore()

@@ -161,9 +161,13 @@ class SparqlServer:
 
 
 class OxigraphServer(SparqlServer):
-    """``oxigraph serve`` with the union default graph."""
+    """``oxigraph serve`` with the union default graph (``union=False``: without it)."""
 
     name = "oxigraph"
+
+    def __init__(self, folder: Path, *, union: bool = True) -> None:
+        super().__init__(folder)
+        self.union = union
 
     @property
     def query_url(self) -> str:
@@ -178,7 +182,8 @@ class OxigraphServer(SparqlServer):
         assert binary is not None
         return [
             *(binary, "serve", "--location", str(self.folder / "data")),
-            *("--bind", f"127.0.0.1:{self.port}", "--union-default-graph"),
+            *("--bind", f"127.0.0.1:{self.port}"),
+            *(["--union-default-graph"] if self.union else []),
         ]
 
 

@@ -38,10 +38,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
 from kg import vocab
 from kg.build import build
+from kg.graph.base import GraphStoreError
 from kg.graph.sparql import SparqlStore
 from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
@@ -50,7 +53,14 @@ from kg.sparql.errors import Forbidden, GraphUnavailable, MalformedQuery, QueryT
 from kg.sparql.remote import RemoteExecutor
 
 from .conftest import FIXTURES, http_server, recording_server
-from .servers import SERVER_NAMES, SparqlServer, available, free_port, make_server
+from .servers import (
+    SERVER_NAMES,
+    OxigraphServer,
+    SparqlServer,
+    available,
+    free_port,
+    make_server,
+)
 from .test_sparql import (
     ALL_FILLER,
     COMMENTS,
@@ -822,6 +832,56 @@ def test_rebuilds_into_the_server_are_idempotent(
     assert store.documents() == {nebula: note_hash(notes / "nebula-queue.md")}
     assert graph_quads(store) == embedded_quads(notes, tmp_path / "embedded-3")
     store.close()
+
+
+def kg_build(settings: Settings, *args: str) -> tuple[int, str, str]:
+    """``kg build`` with ``settings`` as the environment gives them."""
+    env = {f"KG_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None}
+    for secret in ("sparql_store_password", "sparql_store_token"):
+        value = getattr(settings, secret)
+        if value is not None:
+            env[f"KG_{secret.upper()}"] = value.get_secret_value()
+    result = CliRunner().invoke(cli, ["build", "--graph-only", *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@server
+def test_kg_build_refuses_a_default_graph_that_is_not_the_union(tmp_path: Path) -> None:
+    """Checked before writing, with the message ``kg serve`` gives, not zero counts."""
+    missing = available("oxigraph")
+    if missing:
+        pytest.skip(missing)
+    plain = OxigraphServer(tmp_path / "plain", union=False)
+    plain.start()
+    try:
+        settings = remote_settings(plain, tmp_path / "data")
+        code, out, err = kg_build(settings, str(FIXTURES / "fargate.md"))
+        assert code == 1 and out == ""
+        store = plain.store()
+        with pytest.raises(GraphStoreError) as serve_says:
+            store.check_union_default_graph(probe=True)
+        assert err.strip() == f"error: {serve_says.value}"
+        assert "start Oxigraph with --union-default-graph" in err
+        assert store.count() == 0  # nothing was written
+        store.close()
+    finally:
+        plain.stop()
+
+
+@server
+def test_kg_build_into_a_server_that_refuses_says_so_in_one_line(
+    scratch_server: SparqlServer, tmp_path: Path
+) -> None:
+    """Updates sent where the server does not take them (its query endpoint; on Virtuoso the
+    anonymous /sparql without the update grant): one line naming the server, no traceback."""
+    settings = remote_settings(
+        scratch_server, tmp_path / "data", sparql_update_url=scratch_server.query_url
+    )
+    code, out, err = kg_build(settings, str(FIXTURES / "fargate.md"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: the SPARQL server at {scratch_server.query_url} answered ")
+    assert len(err.strip().splitlines()) == 1 and len(err) < 500
+    assert "Traceback" not in err and "INSERT DATA" not in err
 
 
 def note_hash(path: Path) -> str:

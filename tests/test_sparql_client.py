@@ -319,6 +319,35 @@ def test_a_partial_answer_is_a_timeout_and_a_cut_one_an_error() -> None:
     cut.close()
 
 
+def test_virtuoso_blank_nodes_in_sparql_json_are_read() -> None:
+    """Virtuoso writes ``"value": "nodeID://b10004"``, which no SPARQL JSON parser takes;
+    wherever the chunks of the answer are cut, the labels come out plain."""
+    answer = (
+        b'{ "head": { "link": [], "vars": ["o", "l"] },\n  "results": { "bindings": [\n'
+        b'    { "o": { "type": "bnode", "value": "nodeID://b10004" }\t, '
+        b'"l": { "type": "literal", "value": "\\"nodeID://x\\" stays" }},\n'
+        b'    { "o": { "type": "bnode", "value": "nodeID://b10005" }\t, '
+        b'"l": { "type": "literal", "value": "y" }} ] } }'
+    )
+    c = client(virtuoso_handler([]))
+    for size in (1, 7, 40, len(answer)):
+        pieces = [answer[i : i + size] for i in range(0, len(answer), size)]
+        response = httpx.Response(
+            200,
+            content=iter(pieces),
+            headers={"Content-Type": "application/sparql-results+json"},
+        )
+        body = b"".join(c.chunks(response))
+        solutions = ox.parse_query_results(body, ox.QueryResultsFormat.JSON)
+        assert isinstance(solutions, ox.QuerySolutions)
+        found = [(row["o"], row["l"]) for row in solutions]
+        assert found == [
+            (ox.BlankNode("b10004"), ox.Literal('"nodeID://x" stays')),
+            (ox.BlankNode("b10005"), ox.Literal("y")),
+        ], size
+    c.close()
+
+
 def test_summary() -> None:
     assert summary("Virtuoso 37000 Error SP030: syntax\n\nSPARQL query:\nSELEC ?x") == (
         "Virtuoso 37000 Error SP030: syntax"

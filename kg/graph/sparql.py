@@ -121,14 +121,14 @@ class SparqlStore(GraphStore):
         try:
             response, body = self.client.fetch(sparql, accept=accept, params=params)
         except RequestRejected as exc:
-            raise SyntaxError(exc.detail or str(exc)) from None
+            raise SyntaxError(str(exc)) from None
         return self._result(response, body, scan.kind)
 
     def update(self, sparql: str) -> None:
         try:
             self.client.update(sparql)
         except RequestRejected as exc:
-            raise SyntaxError(exc.detail or str(exc)) from None
+            raise SyntaxError(str(exc)) from None
 
     def replace_document(self, doc_iri: str, quads: Iterable[ox.Quad]) -> None:
         self._replace(self.graphs_of(doc_iri), quads)
@@ -191,7 +191,7 @@ class SparqlStore(GraphStore):
                 quads, before=[f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs]
             )
         except RequestRejected as exc:
-            raise SyntaxError(exc.detail or str(exc)) from None
+            raise SyntaxError(str(exc)) from None
 
     def _result(self, response: httpx.Response, body: bytes, kind: str | None) -> QueryResult:
         """Parse an answer by its content type; the query form settles the ambiguous ones
