@@ -45,6 +45,19 @@ def virtuoso_ini() -> Path:
     return Path(os.environ.get("KG_TEST_VIRTUOSO_INI", VIRTUOSO_INI))
 
 
+def skip_unless_available(name: str) -> None:
+    """Skip the test when the server cannot run here, unless ``KG_REQUIRE_SERVERS`` names it
+    (CI does: there a missing server is a failure, not a skip)."""
+    import pytest
+
+    missing = available(name)
+    if missing is None:
+        return
+    if name in os.environ.get("KG_REQUIRE_SERVERS", "").split(","):
+        pytest.fail(f"{name} is required here (KG_REQUIRE_SERVERS): {missing}")
+    pytest.skip(missing)
+
+
 def available(name: str) -> str | None:
     """None when the server ``name`` can be started here, else why not."""
     if name == "oxigraph":

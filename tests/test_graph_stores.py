@@ -29,9 +29,9 @@ from .servers import (
     SERVER_NAMES,
     OxigraphServer,
     SparqlServer,
-    available,
     free_port,
     make_server,
+    skip_unless_available,
 )
 
 N = ox.NamedNode
@@ -105,9 +105,7 @@ def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sparql
 
 
 def running(name: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparqlServer]:
-    missing = available(name)
-    if missing:
-        pytest.skip(missing)
+    skip_unless_available(name)
     server = make_server(name, tmp_path_factory.mktemp(f"{name}-server"))
     server.start()
     try:
@@ -468,8 +466,7 @@ def test_a_default_graph_that_is_not_the_union_is_refused_before_writing(
     tmp_path: Path,
 ) -> None:
     """``oxigraph serve`` without --union-default-graph, empty: the probe finds it out."""
-    if available("oxigraph"):
-        pytest.skip(available("oxigraph"))
+    skip_unless_available("oxigraph")
     server = OxigraphServer(tmp_path / "plain", union=False)
     server.start()
     store = server.store()

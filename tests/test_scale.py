@@ -57,9 +57,9 @@ from .servers import (
     SERVER_NAMES,
     OxigraphServer,
     SparqlServer,
-    available,
     free_port,
     make_server,
+    skip_unless_available,
 )
 from .test_sparql import (
     ALL_FILLER,
@@ -83,9 +83,7 @@ SERVERS = [pytest.param(name, marks=server) for name in SERVER_NAMES]
 
 
 def start_server(tmp_path_factory: pytest.TempPathFactory, kind: str, name: str) -> SparqlServer:
-    missing = available(kind)
-    if missing:
-        pytest.skip(missing)
+    skip_unless_available(kind)
     started = make_server(kind, tmp_path_factory.mktemp(f"{kind}-{name}"))
     started.start()
     return started
@@ -848,9 +846,7 @@ def kg_build(settings: Settings, *args: str) -> tuple[int, str, str]:
 @server
 def test_kg_build_refuses_a_default_graph_that_is_not_the_union(tmp_path: Path) -> None:
     """Checked before writing, with the message ``kg serve`` gives, not zero counts."""
-    missing = available("oxigraph")
-    if missing:
-        pytest.skip(missing)
+    skip_unless_available("oxigraph")
     plain = OxigraphServer(tmp_path / "plain", union=False)
     plain.start()
     try:
