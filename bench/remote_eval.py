@@ -127,8 +127,10 @@ def ask_all(url: str, questions: list[str]) -> list[dict[str, Any]]:
         return [client.post(f"{url}/ask", json={"question": q}).json() for q in questions]
 
 
-# Asked once before the timed rounds, and in the outage test: not among the dev questions.
-WARM_UP = "How long can an Amazon Glacier retrieval take?"
+# Neither is among the dev questions. The engine keeps the graph answers of a build, so the
+# outage question must be one the replica has not been asked: else it is answered from memory.
+WARM_UP = "How many Elastic IP addresses can an AWS account have per region?"
+OUTAGE_QUESTION = "How long can an Amazon Glacier retrieval take?"
 
 
 def latency(url: str, questions: list[str], rounds: int = 3) -> dict[str, float]:
@@ -259,7 +261,7 @@ def remote_run(
             result["differences_from_embedded"] = differences(
                 answers[0], context["embedded_answers"]
             )
-            result["outage"] = outage(one, server, WARM_UP)
+            result["outage"] = outage(one, server, OUTAGE_QUESTION)
     finally:
         server.stop()
     return result
