@@ -309,11 +309,20 @@ def _write_remote(
     """Write into a SPARQL server, document by document: a document whose extraction key
     (text, lexicon, discovered services, extraction code) the server already holds is left
     alone unless ``force``; a changed one is replaced (its graphs dropped first, so nothing is
-    duplicated); one that is gone is removed. Validation runs on an in-memory copy."""
-    from kg.graph.stores import open_graph_store
+    duplicated); one that is gone is removed. Validation runs on an in-memory copy.
 
-    store = open_graph_store(settings, read_only=False)
+    Before writing, the server's default graph must be the union of its graphs, as ``kg
+    serve`` requires: else the counts would be zeros and the answers empty. Any failure of the
+    server is a one-line ``BuildError``."""
+    from kg.graph.base import GraphStoreError
+    from kg.graph.sparql import SparqlStore
+
     try:
+        store = SparqlStore.from_settings(settings)
+    except GraphStoreError as exc:
+        raise BuildError(str(exc)) from None
+    try:
+        store.check_union_default_graph(probe=True)
         held = {
             r["doc"].value: r["key"].value
             for r in store.select(
@@ -336,6 +345,8 @@ def _write_remote(
         for graph, quads in shared.items():
             store.replace_graph(graph, quads)
         _count(store, report)
+    except (GraphStoreError, SyntaxError) as exc:  # one line: the server, its status and words
+        raise BuildError(str(exc)) from None
     finally:
         store.close()
     copy = OxigraphStore()

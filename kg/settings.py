@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     sparql_store_user: str | None = None
     sparql_store_password: SecretStr | None = None
     sparql_store_token: SecretStr | None = None
+    sparql_store_auth: Literal["auto", "basic", "digest"] = Field(
+        "auto", description="auto: the scheme the server asks for (Digest or Basic), when it asks"
+    )
+    sparql_server: Literal["auto", "virtuoso", "oxigraph", "fuseki", "generic"] = Field(
+        "auto", description="the kind of SPARQL server; auto: from its Server header"
+    )
 
     vector_store: Literal["faiss", "qdrant"] = "faiss"
     qdrant_url: str | None = None

@@ -1,5 +1,6 @@
-"""Scaling out: the graph in a real ``oxigraph serve``, vectors in Qdrant's local mode, and
-stateless API replicas (the fake embedder throughout; the dev-set comparison with the real
+"""Scaling out: the graph in a real SPARQL server (``oxigraph serve --union-default-graph`` and
+Virtuoso 7, every server test run against each), vectors in Qdrant's local mode, and stateless
+API replicas (the fake embedder throughout; the dev-set comparison with the real
 model is ``bench/remote_eval.py``).
 
 * ``/sparql`` over the remote server answers exactly what the embedded endpoint answers, with
@@ -27,6 +28,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
@@ -36,10 +38,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import app as cli
 from kg import vocab
 from kg.build import build
+from kg.graph.base import GraphStoreError
 from kg.graph.sparql import SparqlStore
 from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
@@ -48,7 +53,14 @@ from kg.sparql.errors import Forbidden, GraphUnavailable, MalformedQuery, QueryT
 from kg.sparql.remote import RemoteExecutor
 
 from .conftest import FIXTURES, http_server, recording_server
-from .test_graph_stores import OxigraphServer, free_port, oxigraph_binary
+from .servers import (
+    SERVER_NAMES,
+    OxigraphServer,
+    SparqlServer,
+    free_port,
+    make_server,
+    skip_unless_available,
+)
 from .test_sparql import (
     ALL_FILLER,
     COMMENTS,
@@ -67,17 +79,18 @@ TOKEN = "remote-t0ken"
 server = pytest.mark.server
 
 
-def start_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> OxigraphServer:
-    binary = oxigraph_binary()
-    if binary is None:
-        pytest.skip("no `oxigraph` server binary (pip install oxigraph)")
-    oxigraph = OxigraphServer(binary, tmp_path_factory.mktemp(name) / "data")
-    oxigraph.start()
-    return oxigraph
+SERVERS = [pytest.param(name, marks=server) for name in SERVER_NAMES]
 
 
-def drop(oxigraph: OxigraphServer, update: str) -> None:
-    store = oxigraph.store()
+def start_server(tmp_path_factory: pytest.TempPathFactory, kind: str, name: str) -> SparqlServer:
+    skip_unless_available(kind)
+    started = make_server(kind, tmp_path_factory.mktemp(f"{kind}-{name}"))
+    started.start()
+    return started
+
+
+def drop(sparql: SparqlServer, update: str) -> None:
+    store = sparql.store()
     try:
         store.update(update)
     finally:
@@ -85,24 +98,23 @@ def drop(oxigraph: OxigraphServer, update: str) -> None:
 
 
 @contextlib.contextmanager
-def running(oxigraph: OxigraphServer) -> Iterator[OxigraphServer]:
+def running(sparql: SparqlServer) -> Iterator[SparqlServer]:
     try:
-        yield oxigraph
+        yield sparql
     finally:
-        oxigraph.stop()
+        sparql.stop()
 
 
-def remote_settings(oxigraph: OxigraphServer | str, data: Path, **overrides: Any) -> Settings:
-    url = oxigraph if isinstance(oxigraph, str) else oxigraph.url
-    values: dict[str, Any] = {
-        "data": data,
-        "graph_store": "sparql",
-        "sparql_query_url": f"{url}/query",
-        "sparql_update_url": f"{url}/update",
-        "sparql_timeout": 5.0,
-        "sparql_max_rows": MAX_ROWS,
-        "embedder": "fake",
-    }
+def remote_settings(sparql: SparqlServer | str, data: Path, **overrides: Any) -> Settings:
+    """A build's settings over ``sparql`` (or over a bare URL where no server runs)."""
+    if isinstance(sparql, str):
+        urls = {"sparql_query_url": f"{sparql}/query", "sparql_update_url": f"{sparql}/update"}
+        values: dict[str, Any] = {"graph_store": "sparql", **urls}
+    else:
+        values = sparql.settings_values()
+    values.update(
+        {"data": data, "sparql_timeout": 5.0, "sparql_max_rows": MAX_ROWS, "embedder": "fake"}
+    )
     values.update(overrides)
     return Settings(**values)
 
@@ -110,24 +122,30 @@ def remote_settings(oxigraph: OxigraphServer | str, data: Path, **overrides: Any
 # == /sparql over a remote server ============================================================
 
 
-@pytest.fixture(scope="module")
-def sparql_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+@pytest.fixture(scope="module", params=SERVERS)
+def sparql_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparqlServer]:
     """A server holding the sample graph of tests/test_sparql.py."""
-    with running(start_server(tmp_path_factory, "sparql-server")) as oxigraph:
-        nquads = ox.serialize(sample_quads(), format=ox.RdfFormat.N_QUADS)
-        r = httpx.post(
-            f"{oxigraph.url}/store",
-            content=nquads,
-            headers={"Content-Type": "application/n-quads"},
-            timeout=10,
-        )
-        assert r.is_success, r.text
-        yield oxigraph
+    with running(start_server(tmp_path_factory, request.param, "sparql")) as sparql:
+        quads = sample_quads()
+        if request.param == "virtuoso":  # it has no default graph of its own to write into
+            default = ox.NamedNode("http://example.com/default-graph")
+            quads = [
+                ox.Quad(q.subject, q.predicate, q.object, default)
+                if isinstance(q.graph_name, ox.DefaultGraph)
+                else q
+                for q in quads
+            ]
+        store = sparql.store()
+        store.client.insert(quads)
+        store.close()
+        yield sparql
 
 
 @pytest.fixture(scope="module")
 def remote(
-    sparql_server: OxigraphServer, tmp_path_factory: pytest.TempPathFactory
+    sparql_server: SparqlServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[TestClient]:
     root = tmp_path_factory.mktemp("remote-endpoint")
     app = create_app(remote_settings(sparql_server, root, update_token=SecretStr(TOKEN)))
@@ -256,13 +274,14 @@ def test_errors_are_the_same_as_embedded(remote: TestClient, embedded: TestClien
         ours = embedded.get("/sparql", params={"query": query, **params}, headers=headers)
         assert theirs.status_code == ours.status_code, (query, theirs.text, ours.text)
         assert theirs.json()["error"] == ours.json()["error"], query
-    malformed = get(remote, "SELECT ?x WHERE { ?x ").json()
-    assert malformed["error"] == "malformed_query" and malformed["line"] == 1
+    malformed = get(remote, "SELECT ?x\nWHERE { ?x ?y ?z }\nLIMT 1").json()
+    assert malformed["error"] == "malformed_query" and malformed["line"] == 3
+    assert "\n" not in malformed["message"]
 
 
 @server
 def test_updates_go_to_the_server_with_the_token(
-    remote: TestClient, sparql_server: OxigraphServer
+    remote: TestClient, sparql_server: SparqlServer
 ) -> None:
     graph = "http://example.com/updated"
     update = (
@@ -302,7 +321,7 @@ def test_no_request_leaves_through_the_remote_server(remote: TestClient) -> None
 
 
 @server
-def test_run_query_from_python(sparql_server: OxigraphServer, tmp_path: Path) -> None:
+def test_run_query_from_python(sparql_server: SparqlServer, tmp_path: Path) -> None:
     settings = remote_settings(sparql_server, tmp_path)
     result = run_query(settings, PREFIXES + SERVICES, format="csv")
     assert result.media_type == "text/csv; charset=utf-8" and not result.truncated
@@ -365,7 +384,7 @@ class _Trickle(http.server.BaseHTTPRequestHandler):
 @server
 def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
     with http_server(_Trickle) as url:
-        executor = RemoteExecutor(f"{url}/query", timeout=0.6)
+        executor = RemoteExecutor(f"{url}/query", timeout=0.6, server="generic")
         started = time.monotonic()
         with pytest.raises(QueryTimeout, match=r"0\.6 s limit"):
             executor.query(QueryRequest("SELECT ?s WHERE { ?s ?p ?o }"))
@@ -373,10 +392,10 @@ def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
         executor.close()
 
 
-# -- the HTTP the remote executor sends (fake transport) -------------------------------------
+# -- the forwarder over the client (fake transport; the client's HTTP: test_sparql_client.py) --
 
 
-def test_requests_follow_the_protocol() -> None:
+def test_the_forwarder_reformats_what_the_client_fetches() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -393,11 +412,10 @@ def test_requests_follow_the_protocol() -> None:
         )
 
     executor = RemoteExecutor(
-        "http://sparql.test/ds/query?timeout=9&key=k",  # the URL's own parameters are kept
+        "http://sparql.test/ds/query",
         "http://sparql.test/ds/update",
-        timeout=7,
         token="t0k",
-        timeout_parameter="timeout",
+        server="generic",
         transport=httpx.MockTransport(handler),
     )
     answer = executor.query(QueryRequest("ASK {}", "csv"))
@@ -408,39 +426,82 @@ def test_requests_follow_the_protocol() -> None:
         )
     )
     assert graph.body == b"<http://a> <http://p> <http://o> .\n" and graph.kind == "graph"
+    dataset = executor.query(QueryRequest("ASK FROM <http://g3> FROM NAMED <http://g4> {}"))
+    assert dataset.kind == "boolean"
     assert executor.update("DROP ALL") == "remote"
-    ask, construct, update = seen
-    assert ask.method == "POST" and ask.headers["Content-Type"] == "application/sparql-query"
-    assert ask.headers["Accept"].startswith("application/sparql-results+json")
-    assert ask.headers["Authorization"] == "Bearer t0k" and ask.content == b"ASK {}"
-    assert ask.url.params.get_list("timeout") == ["7"]  # the limit replaces the URL's own
-    assert ask.url.params["key"] == construct.url.params["key"] == "k"
+    ask, construct, _, update = seen
+    form = [httpx.QueryParams(r.content.decode()) for r in seen]
+    assert form[0]["query"] == "ASK {}" and ask.headers["Authorization"] == "Bearer t0k"
     assert construct.headers["Accept"].startswith("application/n-triples")
-    assert construct.url.params.get_list("default-graph-uri") == ["http://g1"]
-    assert construct.url.params.get_list("named-graph-uri") == ["http://g2"]
-    assert update.headers["Content-Type"] == "application/sparql-update"
+    assert form[1].get_list("default-graph-uri") == ["http://g1"]
+    assert form[1].get_list("named-graph-uri") == ["http://g2"]
+    assert form[2].get_list("default-graph-uri") == ["http://g3"]  # the query's own FROM
+    assert form[2].get_list("named-graph-uri") == ["http://g4"]
+    assert form[3]["update"] == "DROP ALL" and update.url.path == "/ds/update"
     executor.close()
 
 
+def test_virtuoso_answers_cut_short_are_marked() -> None:
+    """A partial answer (its time limit) is a timeout; one cut at its ResultSetMaxRows is
+    passed on marked truncated, as the endpoint's own cap is."""
+    partial = {"X-SQL-State": "S1TAT"}
+    for headers, outcome in (({"X-SPARQL-MaxRows": "2"}, "truncated"), (partial, "timeout")):
+
+        def handler(request: httpx.Request, extra: dict[str, str] = headers) -> httpx.Response:
+            bindings = [{"s": {"type": "uri", "value": f"http://s{i}"}} for i in range(2)]
+            body = json.dumps({"head": {"vars": ["s"]}, "results": {"bindings": bindings}})
+            content_type = {"Content-Type": "application/sparql-results+json"}
+            return httpx.Response(200, text=body, headers={**content_type, **extra})
+
+        executor = RemoteExecutor(
+            "http://v.test/sparql", server="generic", transport=httpx.MockTransport(handler)
+        )
+        if outcome == "timeout":
+            with pytest.raises(QueryTimeout, match="it stopped it"):
+                executor.query(QueryRequest("SELECT ?s WHERE { ?s ?p ?o }"))
+        else:
+            result = executor.query(QueryRequest("SELECT ?s WHERE { ?s ?p ?o }"))
+            assert result.truncated and len(json.loads(result.body)["results"]["bindings"]) == 2
+        executor.close()
+
+
 @pytest.mark.parametrize(
-    ("status", "error", "match"),
+    ("status", "text", "error", "match", "position"),
     [
-        (400, MalformedQuery, "Parse error: line 1"),
-        (500, GraphUnavailable, "answered 500 Internal Server Error: Parse error"),
-        (503, GraphUnavailable, "answered 503"),
-        (401, GraphUnavailable, "answered 401"),
-        (404, GraphUnavailable, "answered 404"),
+        (400, "Parse error: error at 1:7", MalformedQuery, "Parse error: error at 1:7", (1, 7)),
+        (
+            400,
+            "Virtuoso 37000 Error SP030: SPARQL compiler, line 3: syntax error at 'SELEC'"
+            "\n\nSPARQL query:\nSELEC ?x",
+            MalformedQuery,
+            "line 3: syntax error at 'SELEC'$",
+            (3, None),
+        ),
+        (500, "Parse error", GraphUnavailable, "answered 500 Internal Server Error: Parse", None),
+        (503, "", GraphUnavailable, "answered 503", None),
+        (401, "", GraphUnavailable, "answered 401", None),
+        (404, "", GraphUnavailable, "answered 404", None),
     ],
 )
-def test_the_servers_errors(status: int, error: type[Exception], match: str) -> None:
-    answer = httpx.Response(status, text="Parse error: line 1, column 7")
+def test_the_servers_errors(
+    status: int,
+    text: str,
+    error: type[Exception],
+    match: str,
+    position: tuple[int, int | None] | None,
+) -> None:
+    answer = httpx.Response(status, text=text)
     executor = RemoteExecutor(
         "http://sparql.test/query",
         "http://sparql.test/update",
+        server="generic",
         transport=httpx.MockTransport(lambda request: answer),
     )
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=match) as caught:
         executor.query(QueryRequest("SELECT * WHERE { }"))
+    if position is not None:
+        assert isinstance(caught.value, MalformedQuery)
+        assert (caught.value.line, caught.value.column) == position
     with pytest.raises(error, match=match):
         executor.update("DROP ALL")
     executor.close()
@@ -453,6 +514,7 @@ def test_an_unreadable_answer_is_graph_unavailable() -> None:
     ]:
         executor = RemoteExecutor(
             "http://sparql.test/query",
+            server="generic",
             transport=httpx.MockTransport(
                 lambda request, c=content_type, b=body: httpx.Response(
                     200, content=b, headers={"Content-Type": c}
@@ -475,17 +537,17 @@ def test_without_an_update_url_updates_are_forbidden() -> None:
 # == the answering API over remote stores ====================================================
 
 
-@pytest.fixture(scope="module")
-def graph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+@pytest.fixture(scope="module", params=SERVERS)
+def graph_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparqlServer]:
     """The server a build writes into and the outage tests stop and start."""
-    with running(start_server(tmp_path_factory, "graph-server")) as oxigraph:
-        yield oxigraph
+    with running(start_server(tmp_path_factory, request.param, "graph")) as sparql:
+        yield sparql
 
 
 @pytest.fixture(scope="module")
-def remote_build(
-    graph_server: OxigraphServer, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
+def remote_build(graph_server: SparqlServer, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The bundled notes built into the server and a Qdrant folder; the settings of a replica
     (its own empty data folder, no update URL) are derived from these."""
     root = tmp_path_factory.mktemp("remote-build")
@@ -516,13 +578,13 @@ def runtime_of(client: TestClient) -> Runtime:
 
 
 @contextlib.contextmanager
-def stopped(oxigraph: OxigraphServer) -> Iterator[None]:
+def stopped(sparql: SparqlServer) -> Iterator[None]:
     """The server stopped for the block, and started again (same port and data) after it."""
-    oxigraph.stop()
+    sparql.stop()
     try:
         yield
     finally:
-        oxigraph.start()
+        sparql.start()
 
 
 QUESTIONS = [
@@ -553,7 +615,7 @@ def test_a_replica_over_remote_stores_answers(remote_build: Settings, tmp_path: 
 
 @server
 def test_graph_outage_and_recovery(
-    remote_build: Settings, graph_server: OxigraphServer, tmp_path: Path
+    remote_build: Settings, graph_server: SparqlServer, tmp_path: Path
 ) -> None:
     with serving(replica(remote_build, tmp_path / "replica")) as c:
         assert c.post("/ask", json={"question": QUESTIONS[0]}).status_code == 200
@@ -580,7 +642,7 @@ def test_graph_outage_and_recovery(
 
 @server
 def test_a_replica_started_while_the_graph_is_down(
-    remote_build: Settings, graph_server: OxigraphServer, tmp_path: Path
+    remote_build: Settings, graph_server: SparqlServer, tmp_path: Path
 ) -> None:
     with stopped(graph_server), serving(replica(remote_build, tmp_path / "r")) as c:
         started = time.monotonic()
@@ -669,10 +731,12 @@ def test_failures_are_named_by_backend(tmp_path: Path) -> None:
 # == rebuilds into the remote store ==========================================================
 
 
-@pytest.fixture(scope="module")
-def scratch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
-    with running(start_server(tmp_path_factory, "scratch-server")) as oxigraph:
-        yield oxigraph
+@pytest.fixture(scope="module", params=SERVERS)
+def scratch_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SparqlServer]:
+    with running(start_server(tmp_path_factory, request.param, "scratch")) as sparql:
+        yield sparql
 
 
 def quads_of(store: SparqlStore, prefix: str) -> set[tuple[str, str, str, str]]:
@@ -691,9 +755,23 @@ def graph_quads(store: Any) -> set[str]:
         "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
         f"FILTER(?g != <{vocab.BUILD_GRAPH}>) }}"
     )
-    dataset = ox.Dataset(ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows)
+    dataset = ox.Dataset(ox.Quad(r["s"], r["p"], by_value(r["o"]), r["g"]) for r in rows)
     dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
     return {str(q) for q in dataset}
+
+
+NUMBERS = {vocab.XSD + "decimal", vocab.XSD + "integer"}
+
+
+def by_value(term: Any) -> Any:
+    """Numbers in one canonical form: Virtuoso keeps a number's value, not its spelling
+    (``"70"^^xsd:decimal`` comes back as ``"70"^^xsd:integer``, ``"1.50"`` as ``"1.5"``)."""
+    if not isinstance(term, ox.Literal) or term.datatype.value not in NUMBERS:
+        return term
+    value = Decimal(term.value).normalize()
+    if value == value.to_integral_value():
+        return ox.Literal(str(int(value)), datatype=ox.NamedNode(vocab.XSD + "integer"))
+    return ox.Literal(format(value, "f"), datatype=ox.NamedNode(vocab.XSD + "decimal"))
 
 
 def embedded_quads(notes: Path, data: Path) -> set[str]:
@@ -709,14 +787,14 @@ def embedded_quads(notes: Path, data: Path) -> set[str]:
 
 @server
 def test_rebuilds_into_the_server_are_idempotent(
-    scratch_server: OxigraphServer, tmp_path: Path
+    scratch_server: SparqlServer, tmp_path: Path
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
     for name in ("fargate.md", "nebula-queue.md"):
         shutil.copy(FIXTURES / name, notes)
+    scratch_server.wipe()
     store = scratch_server.store()
-    store.update("DROP ALL")
     settings = remote_settings(scratch_server, tmp_path / "a")
     fargate, nebula = vocab.document_iri("fargate.md"), vocab.document_iri("nebula-queue.md")
 
@@ -754,6 +832,54 @@ def test_rebuilds_into_the_server_are_idempotent(
     store.close()
 
 
+def kg_build(settings: Settings, *args: str) -> tuple[int, str, str]:
+    """``kg build`` with ``settings`` as the environment gives them."""
+    env = {f"KG_{k.upper()}": str(v) for k, v in settings.model_dump().items() if v is not None}
+    for secret in ("sparql_store_password", "sparql_store_token"):
+        value = getattr(settings, secret)
+        if value is not None:
+            env[f"KG_{secret.upper()}"] = value.get_secret_value()
+    result = CliRunner().invoke(cli, ["build", "--graph-only", *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@server
+def test_kg_build_refuses_a_default_graph_that_is_not_the_union(tmp_path: Path) -> None:
+    """Checked before writing, with the message ``kg serve`` gives, not zero counts."""
+    skip_unless_available("oxigraph")
+    plain = OxigraphServer(tmp_path / "plain", union=False)
+    plain.start()
+    try:
+        settings = remote_settings(plain, tmp_path / "data")
+        code, out, err = kg_build(settings, str(FIXTURES / "fargate.md"))
+        assert code == 1 and out == ""
+        store = plain.store()
+        with pytest.raises(GraphStoreError) as serve_says:
+            store.check_union_default_graph(probe=True)
+        assert err.strip() == f"error: {serve_says.value}"
+        assert "start Oxigraph with --union-default-graph" in err
+        assert store.count() == 0  # nothing was written
+        store.close()
+    finally:
+        plain.stop()
+
+
+@server
+def test_kg_build_into_a_server_that_refuses_says_so_in_one_line(
+    scratch_server: SparqlServer, tmp_path: Path
+) -> None:
+    """Updates sent where the server does not take them (its query endpoint; on Virtuoso the
+    anonymous /sparql without the update grant): one line naming the server, no traceback."""
+    settings = remote_settings(
+        scratch_server, tmp_path / "data", sparql_update_url=scratch_server.query_url
+    )
+    code, out, err = kg_build(settings, str(FIXTURES / "fargate.md"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: the SPARQL server at {scratch_server.query_url} answered ")
+    assert len(err.strip().splitlines()) == 1 and len(err) < 500
+    assert "Traceback" not in err and "INSERT DATA" not in err
+
+
 def note_hash(path: Path) -> str:
     from kg.parse.notes import read_document
 
@@ -762,7 +888,7 @@ def note_hash(path: Path) -> str:
 
 @server
 def test_a_note_whose_extraction_changed_is_replaced(
-    scratch_server: OxigraphServer, tmp_path: Path
+    scratch_server: SparqlServer, tmp_path: Path
 ) -> None:
     """Adding the Nebula Queue note makes "Amazon Nebula Queue" a known service, which changes
     what is extracted from an unchanged note that mentions it."""
@@ -770,8 +896,8 @@ def test_a_note_whose_extraction_changed_is_replaced(
     notes.mkdir()
     mention = "\nFargate tasks can publish events to Amazon Nebula Queue.\n"
     (notes / "fargate.md").write_text((FIXTURES / "fargate.md").read_text("utf-8") + mention)
+    scratch_server.wipe()
     store = scratch_server.store()
-    store.update("DROP ALL")
     settings = remote_settings(scratch_server, tmp_path / "a")
     build(settings, [notes], search=False)
     shutil.copy(FIXTURES / "nebula-queue.md", notes)
@@ -850,12 +976,12 @@ def rounded(value: Any) -> Any:
 
 @server
 def test_a_new_remote_build_is_picked_up_without_a_restart(
-    scratch_server: OxigraphServer, tmp_path: Path
+    scratch_server: SparqlServer, tmp_path: Path
 ) -> None:
     notes = tmp_path / "notes"
     notes.mkdir()
     shutil.copy(FIXTURES / "fargate.md", notes)
-    drop(scratch_server, "DROP ALL")
+    scratch_server.wipe()
     builder = remote_settings(
         scratch_server, tmp_path / "builder", vector_store="qdrant", qdrant_url=str(tmp_path / "q")
     )

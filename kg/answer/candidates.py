@@ -85,7 +85,10 @@ class GraphCandidates:
             cached = self._cache.get(key)
         if cached is None:
             query = templates.shown(template, list(entities)) if entities else template
-            cached = (query, self.store.select(query))
+            # One order whatever the store: a SPARQL server returns rows in its own order
+            # (Virtuoso's differs from Oxigraph's), and ties downstream keep the row order.
+            rows = sorted(self.store.select(query), key=_row_key)
+            cached = (query, rows)
             with self._lock:
                 if len(self._cache) > 4096:
                     self._cache.clear()
@@ -475,3 +478,9 @@ class _Places:
             (doc, section, start - gap) in self.ends or (doc, section, end + gap) in self.starts
             for gap in range(4)
         )
+
+
+def _row_key(row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A row's variables and the lexical forms of their values (Virtuoso keeps a number's
+    value, not its datatype: ``"70"^^xsd:decimal`` comes back as an integer)."""
+    return tuple(sorted((name, term.value) for name, term in row.items()))

@@ -274,15 +274,8 @@ class Runtime:
                 from kg.graph.sparql import SparqlStore
 
                 limit = min(PROBE_TIMEOUT, self.settings.sparql_timeout)
-                password = self.settings.sparql_store_password
-                token = self.settings.sparql_store_token
-                self._probe = SparqlStore(
-                    self.settings.sparql_query_url,
-                    user=self.settings.sparql_store_user,
-                    password=password.get_secret_value() if password else None,
-                    token=token.get_secret_value() if token else None,
-                    timeout=limit,
-                    connect_timeout=limit,
+                self._probe = SparqlStore.from_settings(
+                    self.settings, timeout=limit, connect_timeout=limit
                 )
             return _outcome(self._probe.ping)
         return _outcome(engine.store.ping) if engine is not None else None

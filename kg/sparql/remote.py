@@ -1,45 +1,55 @@
 """The /sparql endpoint over a remote SPARQL 1.1 server (``KG_GRAPH_STORE=sparql``).
 
 ``RemoteExecutor`` forwards queries to ``KG_SPARQL_QUERY_URL`` and updates to
-``KG_SPARQL_UPDATE_URL`` under the same rules as the embedded executor, so a client cannot tell
-the two apart:
+``KG_SPARQL_UPDATE_URL`` through the same client as the graph store (``kg.graph.client``:
+form-encoded POSTs, authentication, the server's quirks, one-line errors), under the same rules
+as the embedded executor, so a client cannot tell the two apart:
 
 * **SERVICE and LOAD** are refused by the same screen (``check_allowed``) before anything is
-  sent: most servers federate by default (Oxigraph's server does).
+  sent: most servers federate by default (Oxigraph's server and Virtuoso do).
 * **Formats and the row cap.** SELECT and ASK answers are fetched as SPARQL JSON, CONSTRUCT and
   DESCRIBE answers as N-Triples, and streamed through pyoxigraph's parsers into the endpoint's
   own writers (``kg.sparql.worker.serialize_solutions`` / ``serialize_triples``): the client
   gets any format of ``kg.sparql.formats`` with the same cap, headers and JSON flag as from the
   embedded store. Parsing stops at row ``max_rows + 1`` and the connection is dropped, so a huge
-  answer is never read whole.
+  answer is never read whole. An answer the server itself cut (Virtuoso's ``ResultSetMaxRows``)
+  is marked truncated too.
 * **The time limit** (``KG_SPARQL_TIMEOUT``) is the HTTP timeout: connecting may take
   ``connect_timeout``, the answer must start within the limit, and the body is read against a
   deadline checked after every chunk (a server trickling bytes is cut off at most one read
-  timeout after the deadline). Passing it does not stop the query on the server: the SPARQL
-  protocol has no cancel. Servers that take a time limit as a parameter get it with
-  ``timeout_parameter`` (Fuseki and RDF4J/GraphDB read ``timeout=<seconds>``; Oxigraph has none),
-  or from the URL's own query string (``.../query?timeout=30``), which is kept.
+  timeout after the deadline). Servers that take a time limit with the request get it (Virtuoso
+  and Fuseki read ``timeout``), so they stop the query too; Oxigraph has no such parameter.
 * **Datasets.** ``default-graph-uri`` / ``named-graph-uri`` are forwarded as given; without them
   the server's default graph answers, which must be the union of all graphs
   (``oxigraph serve --union-default-graph``; docs/scaling.md). A query's own ``FROM`` /
   ``FROM NAMED`` are sent as those parameters too, because Oxigraph's union option would
   otherwise override them (``query_dataset``).
-* **Errors** keep the endpoint's codes: the server's 400 is ``MalformedQuery`` with its message;
-  a server that is down, refuses, or answers another error status is ``GraphUnavailable`` (503)
-  naming the URL; a time limit that passes is ``QueryTimeout`` (503).
+* **Errors** keep the endpoint's codes: the server's 400 is ``MalformedQuery`` with its message
+  (and the line and column it names); a server that is down, refuses, or answers another error
+  status is ``GraphUnavailable`` (503) naming the URL; a time limit that passes is
+  ``QueryTimeout`` (503).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterator
-from typing import IO, cast
+from typing import IO, Any, cast
 
 import httpx
 import pyoxigraph as ox
 
-from kg.graph.sparql import server_client, server_credentials
+from kg.graph.base import GraphStoreError
+from kg.graph.client import (
+    RequestRejected,
+    ServerError,
+    ServerTimeout,
+    SparqlClient,
+    client_options,
+    row_cap,
+)
 from kg.settings import Settings
 from kg.sparql.errors import (
     BadRequest,
@@ -68,6 +78,9 @@ ACCEPT = {
 }
 ACCEPT_ANY = f"{ACCEPT['results']}, {ACCEPT['graph']}"
 UPDATED = "remote"  # what ``update`` returns: the server holds no generations
+# Where a server's message names the place of an error: Oxigraph "error at 3:7", Virtuoso
+# "SPARQL compiler, line 3:", Fuseki "at line 3, column 7".
+_POSITION = re.compile(r"\berror at (\d+):(\d+)|\bline (\d+)(?:, column (\d+))?")
 
 
 class _Expired(Exception):
@@ -77,8 +90,9 @@ class _Expired(Exception):
 class RemoteExecutor(QueryExecutor):
     """Queries and updates forwarded to a SPARQL 1.1 server with the endpoint's limits.
 
-    Without ``update_url`` updates are refused (403). ``transport`` replaces the HTTP transport
-    (tests use ``httpx.MockTransport``).
+    Without ``update_url`` updates are refused (403). Keyword arguments other than
+    ``max_rows`` go to ``SparqlClient`` (credentials, ``auth``, ``server``, timeouts, and
+    ``transport``, which tests replace with ``httpx.MockTransport``).
     """
 
     def __init__(
@@ -86,36 +100,31 @@ class RemoteExecutor(QueryExecutor):
         query_url: str,
         update_url: str | None = None,
         *,
-        timeout: float = 30.0,
         max_rows: int = 10_000,
-        connect_timeout: float = 3.0,
-        user: str | None = None,
-        password: str | None = None,
-        token: str | None = None,
-        timeout_parameter: str | None = None,
-        transport: httpx.BaseTransport | None = None,
+        **client: Any,
     ) -> None:
-        self.query_url = query_url
-        self.update_url = update_url
-        self.timeout = timeout
         self.max_rows = max_rows
-        self.connect_timeout = min(connect_timeout, timeout)
-        self.timeout_parameter = timeout_parameter
-        self._client = server_client(
-            user, password, token, timeout, self.connect_timeout, transport
-        )
+        self.client = SparqlClient(query_url, update_url, **client)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteExecutor:
-        if not settings.sparql_query_url:
-            raise ValueError("KG_GRAPH_STORE=sparql needs KG_SPARQL_QUERY_URL")
-        return cls(
-            settings.sparql_query_url,
-            settings.sparql_update_url,
-            timeout=settings.sparql_timeout,
-            max_rows=settings.sparql_max_rows,
-            **server_credentials(settings),
-        )
+        try:
+            query_url, update_url, options = client_options(settings)
+        except GraphStoreError as exc:
+            raise ValueError(str(exc)) from None
+        return cls(query_url, update_url, max_rows=settings.sparql_max_rows, **options)
+
+    @property
+    def query_url(self) -> str:
+        return self.client.query_url
+
+    @property
+    def update_url(self) -> str | None:
+        return self.client.update_url
+
+    @property
+    def timeout(self) -> float:
+        return self.client.timeout
 
     def __repr__(self) -> str:
         return f"RemoteExecutor({self.query_url!r}, {self.update_url!r})"
@@ -145,17 +154,15 @@ class RemoteExecutor(QueryExecutor):
         deadline = started + self.timeout
         accept = ACCEPT.get(found.kind or "", ACCEPT_ANY)
         with (
-            self._failures(self.query_url, "query"),
-            self._send(
-                self.query_url, request.query, "application/sparql-query", accept, params
-            ) as response,
+            self._failures("query"),
+            self.client.query(request.query, accept=accept, params=params) as response,
         ):
             body, fmt, kind, truncated = self._serialise(response, request, found.kind, deadline)
         return QueryResult(
             body=body,
             format=BY_NAME[fmt],
             kind=kind,
-            truncated=truncated,
+            truncated=truncated or row_cap(response) is not None,
             max_rows=self.max_rows,
             elapsed=time.monotonic() - started,
         )
@@ -173,7 +180,7 @@ class RemoteExecutor(QueryExecutor):
         graph = ox.RdfFormat.from_media_type(media) if media else None
         # application/json and application/xml name both kinds: the query's form decides.
         if results is not None and (graph is None or expected != "graph"):
-            parsed = ox.parse_query_results(_Body.of(response, deadline), results)
+            parsed = ox.parse_query_results(self._body(response, deadline), results)
             fmt = request.results_format
             if isinstance(parsed, ox.QueryBoolean):
                 if fmt is None:
@@ -187,13 +194,16 @@ class RemoteExecutor(QueryExecutor):
             fmt = request.graph_format
             if fmt is None:
                 raise NotAcceptable(f"CONSTRUCT answers are RDF graphs; {_ACCEPT_GRAPHS}")
-            triples = (quad.triple for quad in ox.parse(_Body.of(response, deadline), graph))
+            triples = (quad.triple for quad in ox.parse(self._body(response, deadline), graph))
             body, _, truncated = serialize_triples(triples, fmt, self.max_rows, OUTPUT_PREFIXES)
             return body, fmt, "graph", truncated
         raise GraphUnavailable(
             f"the SPARQL server at {self.query_url} answered in an unexpected format "
             f"({media or 'no content type'})"
         )
+
+    def _body(self, response: httpx.Response, deadline: float) -> IO[bytes]:
+        return cast("IO[bytes]", _Body(self.client.chunks(response), deadline))
 
     # Updates.
 
@@ -204,80 +214,51 @@ class RemoteExecutor(QueryExecutor):
             raise Forbidden(
                 f"the graph store at {self.query_url} is read-only here: set KG_SPARQL_UPDATE_URL"
             )
-        with (
-            self._failures(self.update_url, "update"),
-            self._send(self.update_url, update, "application/sparql-update", None, []),
-        ):
-            pass
+        with self._failures("update"):
+            self.client.update(update)
         return UPDATED
 
-    # HTTP.
-
     @contextlib.contextmanager
-    def _send(
-        self,
-        url: str,
-        text: str,
-        content_type: str,
-        accept: str | None,
-        params: list[tuple[str, str]],
-    ) -> Iterator[httpx.Response]:
-        """POST ``text``; yields the streamed response once its status is a success."""
-        if self.timeout_parameter:
-            params = [*params, (self.timeout_parameter, f"{self.timeout:g}")]
-        # httpx would replace the URL's own query string with ``params``: merge them instead.
-        target = httpx.URL(url)
-        if params:
-            target = target.copy_merge_params(tuple(params))
-        headers = {"Content-Type": content_type}
-        if accept:
-            headers["Accept"] = accept
-        with self._client.stream(
-            "POST", target, content=text.encode("utf-8"), headers=headers
-        ) as response:
-            if response.is_error:
-                response.read()
-                detail = _message(response)
-                if response.status_code == 400:
-                    raise MalformedQuery.from_parser(
-                        detail or f"the SPARQL server at {url} answered 400"
-                    )
-                raise GraphUnavailable(
-                    f"the SPARQL server at {url} answered {response.status_code} "
-                    f"{response.reason_phrase}" + (f": {detail}" if detail else "")
-                )
-            yield response
-
-    @contextlib.contextmanager
-    def _failures(self, url: str, what: str) -> Iterator[None]:
-        """Network failures and timeouts as the endpoint's errors."""
+    def _failures(self, what: str) -> Iterator[None]:
+        """The client's failures as the endpoint's errors."""
         try:
             yield
         except _Expired:
-            raise self._timeout(url, what) from None
-        except httpx.ConnectTimeout:
-            raise GraphUnavailable(
-                f"the SPARQL server at {url} did not accept a connection within "
-                f"{self.connect_timeout:g} s"
-            ) from None
-        except httpx.TimeoutException:
-            raise self._timeout(url, what) from None
-        except httpx.HTTPError as exc:
-            raise GraphUnavailable(f"cannot reach the SPARQL server at {url}: {exc}") from None
+            raise self._timeout(what, stopped=False) from None
+        except ServerTimeout as exc:
+            raise self._timeout(what, stopped=exc.stopped) from None
+        except RequestRejected as exc:
+            raise malformed(exc.detail or str(exc)) from None
+        except ServerError as exc:
+            raise GraphUnavailable(str(exc)) from None
         except (SyntaxError, ValueError) as exc:  # pyoxigraph could not read the answer
             raise GraphUnavailable(
-                f"unreadable answer from the SPARQL server at {url}: {exc}"
+                f"unreadable answer from the SPARQL server at {self.query_url}: {exc}"
             ) from exc
 
-    def _timeout(self, url: str, what: str) -> QueryTimeout:
-        outcome = "may still be running it" if what == "query" else "may still apply it"
+    def _timeout(self, what: str, *, stopped: bool) -> QueryTimeout:
+        url = self.query_url if what == "query" else self.update_url
+        if stopped:
+            outcome = "stopped it"
+        else:
+            outcome = "may still be running it" if what == "query" else "may still apply it"
         return QueryTimeout(
             f"the {what} ran longer than the {self.timeout:g} s limit: the SPARQL server at {url} "
             f"did not answer in time (it {outcome})"
         )
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()
+
+
+def malformed(message: str) -> MalformedQuery:
+    """The server's parse error, with the line and column it names (Virtuoso names a line
+    only: the column is then None)."""
+    m = _POSITION.search(message)
+    if m is None:
+        return MalformedQuery(message)
+    column = m.group(2) or m.group(4)
+    return MalformedQuery(message, int(m.group(1) or m.group(3)), int(column) if column else None)
 
 
 def query_dataset(text: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
@@ -302,19 +283,15 @@ def query_dataset(text: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | 
 
 
 class _Body:
-    """A streamed response body as a binary file for pyoxigraph's parsers.
+    """Chunks of a streamed answer as a binary file for pyoxigraph's parsers.
 
     Raises ``_Expired`` once ``deadline`` (``time.monotonic()``) has passed between chunks.
     """
 
-    def __init__(self, response: httpx.Response, deadline: float) -> None:
-        self._chunks = response.iter_bytes()
+    def __init__(self, chunks: Iterator[bytes], deadline: float) -> None:
+        self._chunks = chunks
         self._buffer = memoryview(b"")
         self._deadline = deadline
-
-    @classmethod
-    def of(cls, response: httpx.Response, deadline: float) -> IO[bytes]:
-        return cast("IO[bytes]", cls(response, deadline))
 
     def read(self, size: int = -1) -> bytes:
         while not self._buffer:
@@ -332,12 +309,3 @@ class _Body:
 
     def readable(self) -> bool:
         return True
-
-
-def _message(response: httpx.Response, limit: int = 1_000) -> str:
-    """The server's error text, short enough for a message."""
-    try:
-        text = response.text.strip()
-    except (UnicodeDecodeError, LookupError):
-        return ""
-    return text if len(text) <= limit else text[:limit] + " ..."
