@@ -41,3 +41,9 @@ class Settings(BaseSettings):
     sparql_workers: int = Field(2, ge=1)
 
     max_question_chars: int = 2000
+
+    public_base: str | None = Field(
+        None,
+        description="the public URL of this server (e.g. https://kg.example.org/); "
+        "pages link resource IRIs there. Default: the host and root path of each request",
+    )

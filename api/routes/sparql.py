@@ -1,18 +1,28 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint. The protocol lives in ``kg.sparql``; this
-route only turns a Starlette request into ``HttpRequest`` and the answer back."""
+route only turns a Starlette request into ``HttpRequest`` and the answer back.
+
+A browser gets the query page (``api/templates/sparql.html``) instead of raw results: without
+a query, the editor; with ``GET /sparql?query=...`` (a shared link, the ask page's "open in
+the query page"), the editor with the query run on the server and its results, or its error,
+on the page, so it works without JavaScript too. "A browser" is a request whose ``Accept``
+prefers ``text/html`` over every result format, or ``format=html``; SPARQL clients never send
+that, so they keep getting results."""
 
 from __future__ import annotations
 
+import json
 import threading
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from kg.sparql import HttpRequest, SparqlEndpoint, open_endpoint
+import kg.sparql.formats as formats
+from api.web import render, site_of
+from kg.sparql import HttpRequest, HttpResponse, SparqlEndpoint, open_endpoint
 
-PAGE = Path(__file__).resolve().parent.parent / "static" / "sparql.html"
+# What the page asks the endpoint for when it runs a query itself (as its script does).
+PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+PAGE_CHOICES = (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS, formats.HTML)  # HTML last
 
 router = APIRouter(tags=["sparql"])
 _opening = threading.Lock()
@@ -48,11 +58,6 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-@cache
-def _page() -> bytes:
-    return PAGE.read_bytes()
-
-
 _DESCRIPTION = (
     "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
     "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
@@ -61,16 +66,110 @@ _DESCRIPTION = (
 
 
 async def sparql(request: Request, endpoint: EndpointDep) -> Response:
+    params = request.query_params.multi_items()
     http = HttpRequest(
         method=request.method,
-        params=request.query_params.multi_items(),
+        params=params,
         headers=request.headers,
         body=await request.body(),
         endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
     )
+    if _wants_page(request, params):
+        page_params = [(k, v) for k, v in params if k not in formats.FORMAT_PARAMETERS]
+        headers = {**request.headers, "accept": PAGE_ACCEPT}
+        answer = await endpoint.handle_async(
+            HttpRequest("GET", page_params, headers, b"", http.endpoint)
+        )
+        return _page(request, answer, dict(page_params).get("query", ""))
     answer = await endpoint.handle_async(http)
-    body = _page() if answer.page else answer.body
-    return Response(body, answer.status, answer.headers, answer.media_type)
+    if answer.page:
+        return _page(request, None, "")
+    return Response(answer.body, answer.status, answer.headers, answer.media_type)
+
+
+def _wants_page(request: Request, params: list[tuple[str, str]]) -> bool:
+    """A browser's GET with a query: ``format=html``, or an ``Accept`` that prefers HTML."""
+    if request.method != "GET" or sum(k == "query" for k, _ in params) != 1:
+        return False
+    values = [v for k, v in params if k in formats.FORMAT_PARAMETERS]
+    named = formats.from_parameters(values, formats.ALL_FORMATS) if values else None
+    if named is not None:
+        return named is formats.HTML
+    return formats.negotiate(request.headers.get("accept"), PAGE_CHOICES) is formats.HTML
+
+
+_DOWNLOADS = {
+    "results": (("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json"), ("XML", "xml")),
+    "graph": (("Turtle", "ttl"), ("N-Triples", "nt"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdfxml")),
+}
+
+
+def _page(request: Request, answer: HttpResponse | None, query: str) -> Response:
+    """The query page; with ``answer``, the query's results (or error) shown on it."""
+    site = site_of(request, request.app.state.kg.settings)
+    context: dict[str, Any] = {
+        "query": query,
+        "result": None,
+        "summary": "",
+        "error": "",
+        "error_at": None,
+        "notice": "",
+        "downloads": [],
+    }
+    status = 200
+    headers = dict(answer.headers) if answer else {}
+    if answer is not None:
+        status = answer.status
+        context.update(_shown(answer))
+        kind = "graph" if context["result"] and context["result"]["kind"] == "graph" else "results"
+        if status == 200:
+            context["downloads"] = [
+                (label, site.url("/sparql", query=query, format=token))
+                for label, token in _DOWNLOADS[kind]
+            ]
+    page = render("sparql.html", site, status, **context)
+    for name in ("Access-Control-Allow-Origin", "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"):
+        if name in headers:
+            page.headers[name] = headers[name]
+    page.headers["Vary"] = "Accept"
+    return page
+
+
+def _shown(answer: HttpResponse) -> dict[str, Any]:
+    """What the page shows of the endpoint's answer: a table, a boolean, a graph, an error."""
+    media_type = (answer.media_type or "").split(";")[0]
+    if answer.status != 200:
+        try:
+            error = json.loads(answer.body)
+        except ValueError:
+            error = {}
+        line, column = error.get("line"), error.get("column")
+        return {
+            "error": error.get("message") or error.get("error") or f"HTTP {answer.status}",
+            "error_at": (line, column) if line else None,
+            "summary": f"error {answer.status}",
+        }
+    elapsed = answer.headers.get("Server-Timing", "").partition("dur=")[2]
+    timing = f" · {float(elapsed):.0f} ms" if elapsed else ""
+    notice = ""
+    if answer.headers.get("X-SPARQL-Truncated") == "true":
+        notice = (
+            f"Only the first {answer.headers.get('X-SPARQL-Max-Rows')} rows are shown: the "
+            "result was cut at the endpoint's cap (KG_SPARQL_MAX_ROWS). Add LIMIT/OFFSET or "
+            "narrow the query."
+        )
+    if media_type == "application/sparql-results+json":
+        data = json.loads(answer.body)
+        if "boolean" in data:
+            result = {"kind": "boolean", "value": bool(data["boolean"])}
+            return {"result": result, "summary": f"ASK{timing}", "notice": notice}
+        rows = data["results"]["bindings"]
+        result = {"kind": "table", "vars": data["head"].get("vars", []), "rows": rows}
+        count = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
+        return {"result": result, "summary": f"{count}{timing}", "notice": notice}
+    text = answer.body.decode("utf-8", "replace")
+    result = {"kind": "graph", "text": text}
+    return {"result": result, "summary": f"graph{timing}", "notice": notice}
 
 
 for _method in ("GET", "POST", "OPTIONS"):
