@@ -187,7 +187,7 @@ def highlight(text: str, spans: Iterable[str | None]) -> Markup:
         found += [(m.start(), m.end()) for m in re.finditer(pattern, text, re.I)]
     out: list[str] = []
     at = 0
-    for start, end in sorted(found):
+    for start, end in sorted(found, key=lambda span: (span[0], -span[1])):  # longest first
         if start < at:  # overlaps one already marked
             continue
         out += [str(escape(text[at:start])), f"<mark>{escape(text[start:end])}</mark>"]
