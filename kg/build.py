@@ -88,6 +88,11 @@ class BuildReport:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    # documents (ids) against the previous build: new, changed, left out, and kept (``keep``)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,8 +157,14 @@ def build(
     search: bool = True,
     embedder: Embedder | None = None,
     force: bool = False,
+    keep: bool = False,
 ) -> BuildReport:
     """Build the notes under ``paths`` (default: the bundled corpus) into ``settings.data``.
+
+    The build holds exactly those notes, unless ``keep``: then the documents of the previous
+    build that lie outside ``paths`` stay, read again from the files they were built from (one
+    that is gone is removed, with a warning). ``report.added/updated/removed/kept`` say what
+    changed against the previous build.
 
     With ``search`` the build also indexes passages and sentences (``kg.search``), encoding
     only text the embedding cache has not seen; the model loads only if something is new.
@@ -162,12 +173,17 @@ def build(
     """
     started = time.perf_counter()
     report = BuildReport()
-    notes, report.warnings = collect_notes(paths or [settings.corpus])
+    given = list(paths or [settings.corpus])
+    notes, report.warnings = collect_notes(given)
+    data = DataDir(settings.data)
+    previous: dict[str, dict[str, str]] = (data.manifest() or {}).get("documents", {})
+    if keep:
+        notes += _kept_notes(previous, given, {n.doc_id for n in notes}, report)
     docs, read_warnings = read_notes(notes)
     report.warnings += read_warnings
     if not docs:
         raise BuildError("nothing to build: " + ("; ".join(report.warnings) or "no notes given"))
-    data = DataDir(settings.data)
+    _changes(report, previous, docs)
     with data.lock():
         key = _build_key(docs, settings)
         manifest = data.manifest()
@@ -184,7 +200,9 @@ def build(
             "build_key": key,
             "extractor_version": EXTRACTOR_VERSION,
             "embedder": settings.embedder,
-            "documents": {d.id: {"sha256": d.sha256, "path": d.path} for d in docs},
+            "documents": {
+                d.id: {"sha256": d.sha256, "path": str(Path(d.path).resolve())} for d in docs
+            },
             "counts": {k: getattr(report, k) for k in _KEPT_COUNTS},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -193,6 +211,42 @@ def build(
         report.generation = gen.name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _kept_notes(
+    previous: dict[str, dict[str, str]],
+    given: Sequence[Path],
+    ids: set[str],
+    report: BuildReport,
+) -> list[NoteFile]:
+    """The previous build's documents that ``given`` does not cover: not under a given path
+    (a file deleted there is meant to go) and not named again by a given note."""
+    roots = [p.resolve() for p in given]
+    kept = []
+    for doc_id, info in sorted(previous.items()):
+        path = Path(info.get("path", "")).resolve()
+        if doc_id in ids or any(path == r or r in path.parents for r in roots):
+            continue
+        if not path.is_file():
+            report.warnings.append(
+                f"{doc_id}: its file {path} is gone, so it cannot be kept; removed"
+            )
+            continue
+        kept.append(NoteFile(path, doc_id))
+        report.kept.append(doc_id)
+    return kept
+
+
+def _changes(
+    report: BuildReport, previous: dict[str, dict[str, str]], docs: Sequence[Document]
+) -> None:
+    current = {d.id: d.sha256 for d in docs}
+    report.added = sorted(set(current) - set(previous))
+    report.updated = sorted(
+        i for i in current if i in previous and previous[i].get("sha256") != current[i]
+    )
+    report.removed = sorted(set(previous) - set(current))
+    report.kept = [i for i in report.kept if i in current]
 
 
 def _build_key(docs: Sequence[Document], settings: Settings) -> str:
