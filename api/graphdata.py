@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from kg import vocab
 from kg.sparql import QueryRequest, SparqlEndpoint
@@ -119,7 +118,7 @@ class Statements:
         return found[0].value if found else None
 
 
-def _term(binding: dict[str, str] | None, labels: dict[str, str]) -> Term:
+def term(binding: dict[str, str] | None, labels: dict[str, str]) -> Term:
     if binding is None:
         return Term("literal", "")
     value = binding.get("value", "")
@@ -146,14 +145,14 @@ async def statements(endpoint: SparqlEndpoint, iri: str) -> Statements:
     )
     iris = {r["o"]["value"] for r in out_rows if r["o"]["type"] == "uri"}
     iris |= {r["s"]["value"] for r in in_rows}
-    labels = await _labels(endpoint, sorted(iris))
+    labels = await labels_of(endpoint, sorted(iris))
     return Statements(
-        out=[(_term(r["p"], labels), _term(r["o"], labels)) for r in out_rows],
-        incoming=[(_term(r["s"], labels), _term(r["p"], labels)) for r in in_rows],
+        out=[(term(r["p"], labels), term(r["o"], labels)) for r in out_rows],
+        incoming=[(term(r["s"], labels), term(r["p"], labels)) for r in in_rows],
     )
 
 
-async def _labels(endpoint: SparqlEndpoint, iris: list[str]) -> dict[str, str]:
+async def labels_of(endpoint: SparqlEndpoint, iris: list[str]) -> dict[str, str]:
     labels: dict[str, str] = {}
     for start in range(0, len(iris), 200):
         values = " ".join(f"<{i}>" for i in iris[start : start + 200])
@@ -182,7 +181,3 @@ def describe_query(iri: str) -> str:
   UNION {{ ?n ?np <{iri}> . ?n rdfs:label ?nl }}
 }}"""
     )
-
-
-def as_dict(term: Term) -> dict[str, Any]:
-    return {"type": term.type, "value": term.value, "label": term.label}

@@ -45,7 +45,7 @@ def _short(label: str) -> str:
 
 
 def _box(x: float, y: float, node: Node, centre: bool = False) -> str:
-    text = _short(node.label)
+    text = node.label if centre and len(node.label) <= 2 * LABEL_CHARS else _short(node.label)
     w = max(48.0, len(text) * CHAR_WIDTH + 20)
     h = 30.0 if centre else 26.0
     fill, stroke = COLOURS.get(node.kind, COLOURS["other"])
@@ -69,8 +69,9 @@ def neighbourhood_svg(centre: Node, edges: Sequence[Edge]) -> Markup:
     more = len(edges) - len(shown)
     if more:
         shown.append(Edge("", Node(f"+ {more} more")))
-    cx, cy = WIDTH / 2, HEIGHT / 2
-    rx, ry = WIDTH / 2 - 110, HEIGHT / 2 - 40
+    height = HEIGHT if len(shown) > 4 else HEIGHT * 0.6  # a few neighbours need less room
+    cx, cy = WIDTH / 2, height / 2
+    rx, ry = WIDTH / 2 - 110, height / 2 - 40
     lines: list[str] = []
     boxes: list[str] = []
     for i, edge in enumerate(shown):
@@ -93,7 +94,7 @@ def neighbourhood_svg(centre: Node, edges: Sequence[Edge]) -> Markup:
         boxes.append(_box(x, y, edge.node))
     boxes.append(_box(cx, cy, centre, centre=True))
     return Markup(
-        f'<svg class="neighbourhood" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="neighbourhood" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
         f'aria-label="{escape(centre.label)} and its neighbours in the graph" '
         'xmlns="http://www.w3.org/2000/svg">'
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '

@@ -305,3 +305,16 @@ def test_the_neighbourhood_picture() -> None:
     assert svg.count("<a href=") == 14  # at most 14 neighbours, then "+ 6 more"
     assert "+ 6 more" in svg and "<b>" not in svg and "f0 &lt;b&gt;" in svg
     assert ElementTree.fromstring(svg).tag.endswith("svg")  # well-formed XML
+
+
+def test_limit_and_passage_pages_cite_their_source(client: TestClient) -> None:
+    html = page(client, "/id/service/amazon-sqs")
+    limit = next(h for h in links(html) if h.startswith("/id/limit/") and "message-size" in h)
+    shown = page(client, limit)
+    assert re.search(r"<h1>message size of Amazon SQS", shown)
+    assert "256 KB" in section(shown, "limits") and "bytes" in section(shown, "limits")
+    passage = next(h for h in links(shown) if h.startswith("/id/doc/") and h.count("/") == 4)
+    shown = page(client, passage)
+    assert "Messages can obtain up to 256 KB of text in any format." in section(shown, "passage")
+    read = section(shown, "read-from")
+    assert "Amazon SQS" in read and "ckg:hasLimit" in read and "message size" in read

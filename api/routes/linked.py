@@ -19,12 +19,16 @@ from fastapi.responses import PlainTextResponse
 import kg.sparql.formats as formats
 from api.deps import RuntimeDep, SettingsDep
 from api.graphdata import (
+    MAX_STATEMENTS,
     Statements,
+    Term,
     construct,
     describe_query,
     equivalents,
+    labels_of,
     select,
     statements,
+    term,
 )
 from api.neighbourhood import Edge, Node, neighbourhood_svg
 from api.routes.pages import page_call, page_engine
@@ -123,6 +127,10 @@ async def resource(
     known = bool(card.get("label") or card.get("limits") or card.get("features"))
     view = card_view(card, await _equivalents(endpoint, iri)) if known else None
     label = _label(found, card, path)
+    limit = await _limit(runtime, engine, found, iri)
+    passage = _passage(found)
+    if passage is not None:
+        label = f"Passage of {passage['document']}"
     page = render(
         "entity.html",
         site,
@@ -130,6 +138,9 @@ async def resource(
         label=label,
         kind=card.get("kind") or _kind(found),
         c=view,
+        limit=limit,
+        passage=passage,
+        read_from=await _read_from(endpoint, iri) if passage is not None else [],
         statements=found,
         picture=neighbourhood_svg(Node(label, kind=_node_kind(iri)), _edges(found, card, site)),
         formats=_formats(site, path),
@@ -177,6 +188,40 @@ GROUP BY ?term ORDER BY ?term""",
         for r in rows
     ]
     return render("ontology.html", site, terms=terms, namespace=vocab.CKG)
+
+
+async def _limit(runtime: Any, engine: Any, found: Statements, iri: str) -> dict[str, Any] | None:
+    """A limit as its owner's card shows it (bounds in words, unit, wording, source)."""
+    owner = next((s.value for s, p in found.incoming if p.value == vocab.CKG + "hasLimit"), None)
+    if owner is None:
+        return None
+    card = await page_call(runtime, entity_card, engine, owner)
+    return next((lim for lim in card.get("limits", []) if lim["iri"] == iri), None)
+
+
+def _passage(found: Statements) -> dict[str, Any] | None:
+    """A passage's citation: document, section, span and text."""
+    if vocab.CKG + "Passage" not in {t.value for t in found.objects(vocab.RDF + "type")}:
+        return None
+    documents = found.objects(vocab.CKG + "document")
+    return {
+        "document": (documents[0].label or local_name(documents[0].value)) if documents else "",
+        "section": found.first(vocab.CKG + "section"),
+        "start": int(found.first(vocab.CKG + "startChar") or 0),
+        "end": int(found.first(vocab.CKG + "endChar") or 0),
+        "text": found.first(vocab.CKG + "text") or "",
+    }
+
+
+async def _read_from(endpoint: SparqlEndpoint, iri: str) -> list[tuple[Term, Term, Term]]:
+    """The statements read from a passage: those of its named graph, with labels."""
+    rows = await select(
+        endpoint,
+        f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT {MAX_STATEMENTS}",
+    )
+    iris = {r[v]["value"] for r in rows for v in ("s", "o") if r[v]["type"] == "uri"}
+    labels = await labels_of(endpoint, sorted(iris))
+    return [(term(r["s"], labels), term(r["p"], labels), term(r["o"], labels)) for r in rows]
 
 
 async def _exists(endpoint: SparqlEndpoint, iri: str) -> bool:
