@@ -186,6 +186,8 @@ def test_unknown_resources_and_formats(client: TestClient) -> None:
     assert r.status_code == 406 and "text/turtle" in r.text
     r = client.get("/id/service/a>b{c}")
     assert r.status_code == 404
+    r = client.get("/id/", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/services"
 
 
 def test_the_services_page_and_the_vocabulary(client: TestClient) -> None:

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 
 import kg.sparql.formats as formats
 from api.deps import RuntimeDep, SettingsDep
@@ -105,6 +105,8 @@ async def resource(
     endpoint: EndpointDep,
 ) -> Response:
     site = site_of(request, settings)
+    if path.strip("/") == "":  # the namespace itself: what it holds
+        return RedirectResponse(site.url("/services"), status_code=303)
     fmt = negotiate(request)
     if fmt is None:
         return _not_acceptable()
