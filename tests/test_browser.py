@@ -23,6 +23,8 @@ from kg.serve.runtime import Runtime
 
 from .conftest import Built, serving
 
+pytestmark = pytest.mark.server  # starts Chromium
+
 CHROMIUM = os.environ.get("KG_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("KG_SCREENSHOTS")
 TIMEOUT_MS = 30_000
