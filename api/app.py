@@ -11,11 +11,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.mcp import McpHttp
-from api.routes import ask, chat, search, sparql
+from api.routes import ask, chat, docs, linked, pages, search, sparql
+from api.web import PageError, error_page, site_of
 from kg.datadir import DataDir
 from kg.serve.runtime import Runtime
 from kg.serve.tools import Toolbox
@@ -62,12 +63,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         "SPARQL 1.1 endpoint (/sparql), and an OpenAI-compatible chat API. All offline.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served offline by api.routes.docs
+        redoc_url=None,
     )
     app.state.kg = state
     app.include_router(ask.router)
     app.include_router(search.router)
     app.include_router(sparql.router)
     app.include_router(chat.router)
+    app.include_router(pages.router)
+    app.include_router(linked.router)
+    docs.install(app)
     app.router.routes.append(mcp_http.route("/mcp"))
     app.add_middleware(sparql.SparqlFastPath)
     _error_handlers(app)
@@ -89,7 +95,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
 
 def _error_handlers(app: FastAPI) -> None:
-    """Every error is JSON with an ``error`` that says what is wrong."""
+    """Every error is JSON with an ``error`` that says what is wrong; pages get HTML."""
+
+    @app.exception_handler(PageError)
+    async def page_error(request: Request, exc: PageError) -> Response:
+        return error_page(site_of(request, request.app.state.kg.settings), exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

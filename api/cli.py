@@ -64,11 +64,22 @@ def build(
     graph_only: Annotated[
         bool, typer.Option("--graph-only", help="Skip the search index (no model needed).")
     ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Build exactly PATHS: remove documents of the previous build that are not "
+            "among them (default: keep them).",
+        ),
+    ] = False,
     formats: Annotated[
         bool, typer.Option("--formats", help="List the formats the build reads, and exit.")
     ] = False,
 ) -> None:
-    """Build the graph and search index from notes, incrementally and atomically."""
+    """Build the graph and search index from notes, incrementally and atomically.
+
+    Documents built before from files outside PATHS are kept (read again from their files)
+    unless --replace is given; the output lists what was added, updated, removed and kept."""
     if formats:
         show_formats()
         return
@@ -90,7 +101,12 @@ def build(
 
         try:
             report = run_build(
-                settings, paths or None, progress=progress, search=not graph_only, force=force
+                settings,
+                paths or None,
+                progress=progress,
+                search=not graph_only,
+                force=force,
+                keep=not replace,
             )
         except (BuildError, BuildLockedError) as exc:
             raise fail(str(exc)) from None
@@ -100,6 +116,8 @@ def build(
         warn(f"{len(report.skipped)} not read:")
         for line in report.skipped:
             typer.echo(f"  {line}", err=True)
+    for line in _changes(report, replace):
+        typer.echo(line)
     if report.up_to_date:
         typer.echo(f"up to date: {report.documents} documents unchanged ({report.seconds:.2f} s)")
     else:
@@ -131,6 +149,28 @@ def show_formats() -> None:
     typer.echo("  hidden files and folders (.obsidian/, .git/), any other suffix")
 
 
+def _changes(report: Any, replace: bool) -> list[str]:
+    """ "added 1 document: a.md" lines: what this build changes against the previous one."""
+
+    def names(ids: list[str]) -> str:
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        return f"{len(ids)} document{'' if len(ids) == 1 else 's'}: {shown}"
+
+    lines = [
+        f"{verb} {names(ids)}"
+        for verb, ids in (
+            ("added", report.added),
+            ("updated", report.updated),
+            ("removed", report.removed),
+        )
+        if ids
+    ]
+    if report.kept and not report.up_to_date:
+        them = "it" if len(report.kept) == 1 else "them"
+        lines.append(f"kept {names(report.kept)} (not among the paths; --replace removes {them})")
+    return lines
+
+
 @app.command()
 def serve(
     data: DataOpt = None,
@@ -146,7 +186,14 @@ def serve(
     settings = settings_from(data=data)
     if settings.graph_store == "oxigraph" and DataDir(settings.data).current() is None:
         typer.echo(f"no build in {settings.data}: building {settings.corpus} first", err=True)
-        build(paths=None, data=settings.data, force=False, graph_only=False, formats=False)
+        build(
+            paths=None,
+            data=settings.data,
+            force=False,
+            graph_only=False,
+            replace=False,
+            formats=False,
+        )
     run(create_app(settings), host, port)
 
 

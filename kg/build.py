@@ -89,6 +89,11 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # "path: reason" for each file not read
     violations: list[str] = field(default_factory=list)
+    # documents (ids) against the previous build: new, changed, left out, and kept (``keep``)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,8 +165,14 @@ def build(
     search: bool = True,
     embedder: Embedder | None = None,
     force: bool = False,
+    keep: bool = False,
 ) -> BuildReport:
     """Build the notes under ``paths`` (default: the bundled corpus) into ``settings.data``.
+
+    The build holds exactly those notes, unless ``keep``: then the documents of the previous
+    build that lie outside ``paths`` stay, read again from the files they were built from (one
+    that is gone is removed, with a warning). ``report.added/updated/removed/kept`` say what
+    changed against the previous build.
 
     With ``search`` the build also indexes passages and sentences (``kg.search``), encoding
     only text the embedding cache has not seen; the model loads only if something is new.
@@ -170,13 +181,19 @@ def build(
     """
     started = time.perf_counter()
     report = BuildReport()
-    notes, report.skipped = collect_notes(paths or [settings.corpus])
-    parsed, failed, report.warnings = read_notes(notes)
+    given = list(paths or [settings.corpus])
+    notes, report.skipped = collect_notes(given)
+    data = DataDir(settings.data)
+    previous: dict[str, dict[str, str]] = (data.manifest() or {}).get("documents", {})
+    if keep:
+        notes += _kept_notes(previous, given, {n.doc_id for n in notes}, report)
+    parsed, failed, read_warnings = read_notes(notes)
     report.skipped += failed
+    report.warnings += read_warnings
     docs = [p.document for p in parsed]
     if not docs:
         raise BuildError("nothing to build: " + ("; ".join(report.skipped) or "no notes given"))
-    data = DataDir(settings.data)
+    _changes(report, previous, docs)
     with data.lock():
         key = _build_key(docs, settings)
         manifest = data.manifest()
@@ -193,7 +210,9 @@ def build(
             "build_key": key,
             "extractor_version": EXTRACTOR_VERSION,
             "embedder": settings.embedder,
-            "documents": {d.id: {"sha256": d.sha256, "path": d.path} for d in docs},
+            "documents": {
+                d.id: {"sha256": d.sha256, "path": str(Path(d.path).resolve())} for d in docs
+            },
             "counts": {k: getattr(report, k) for k in _KEPT_COUNTS},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
@@ -202,6 +221,42 @@ def build(
         report.generation = gen.name
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _kept_notes(
+    previous: dict[str, dict[str, str]],
+    given: Sequence[Path],
+    ids: set[str],
+    report: BuildReport,
+) -> list[NoteFile]:
+    """The previous build's documents that ``given`` does not cover: not under a given path
+    (a file deleted there is meant to go) and not named again by a given note."""
+    roots = [p.resolve() for p in given]
+    kept = []
+    for doc_id, info in sorted(previous.items()):
+        path = Path(info.get("path", "")).resolve()
+        if doc_id in ids or any(path == r or r in path.parents for r in roots):
+            continue
+        if not path.is_file():
+            report.warnings.append(
+                f"{doc_id}: its file {path} is gone, so it cannot be kept; removed"
+            )
+            continue
+        kept.append(NoteFile(path, doc_id))
+        report.kept.append(doc_id)
+    return kept
+
+
+def _changes(
+    report: BuildReport, previous: dict[str, dict[str, str]], docs: Sequence[Document]
+) -> None:
+    current = {d.id: d.sha256 for d in docs}
+    report.added = sorted(set(current) - set(previous))
+    report.updated = sorted(
+        i for i in current if i in previous and previous[i].get("sha256") != current[i]
+    )
+    report.removed = sorted(set(previous) - set(current))
+    report.kept = [i for i in report.kept if i in current]
 
 
 def _build_key(docs: Sequence[Document], settings: Settings) -> str:

@@ -56,3 +56,9 @@ class Settings(BaseSettings):
         ge=1,
         description="longest question or search query, everywhere: API, chat, tools, CLI",
     )
+
+    public_base: str | None = Field(
+        None,
+        description="the public URL of this server (e.g. https://kg.example.org/); "
+        "pages link resource IRIs there. Default: the host and root path of each request",
+    )

@@ -4,22 +4,32 @@ route only turns a Starlette request into ``HttpRequest`` and the answer back.
 ``SparqlFastPath`` (installed by ``create_app``) answers ``/sparql`` before FastAPI's routing:
 a point lookup spends 0.2 ms in FastAPI's request handling (route matching, dependencies,
 the ``Request`` object), a third of the time in process (docs/performance.md). The FastAPI
-routes stay for the OpenAPI page; both go through ``respond``, so they answer alike."""
+routes stay for the OpenAPI page; both go through ``respond``, so they answer alike.
+
+A browser gets the query page (``api/templates/sparql.html``) instead of raw results: without
+a query, the editor; with ``GET /sparql?query=...`` (a shared link, the ask page's "open in
+the query page"), the editor with the query run on the server and its results, or its error,
+on the page, so it works without JavaScript too. "A browser" is a request whose ``Accept``
+prefers ``text/html`` over every result format, or ``format=html``; SPARQL clients never send
+that, so they keep getting results."""
 
 from __future__ import annotations
 
+import json
 import threading
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.sparql import HttpRequest, SparqlEndpoint, open_endpoint
+import kg.sparql.formats as formats
+from api.web import render, site_of
+from kg.sparql import HttpRequest, HttpResponse, SparqlEndpoint, open_endpoint
 
-PAGE = Path(__file__).resolve().parent.parent / "static" / "sparql.html"
+# What the page asks the endpoint for when it runs a query itself (as its script does).
+PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
+PAGE_CHOICES = (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS, formats.HTML)  # HTML last
 
 router = APIRouter(tags=["sparql"])
 _opening = threading.Lock()
@@ -55,11 +65,6 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)[:limit]
 
 
-@cache
-def _page() -> bytes:
-    return PAGE.read_bytes()
-
-
 _DESCRIPTION = (
     "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
     "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
@@ -72,17 +77,28 @@ async def sparql(request: Request, endpoint: EndpointDep) -> Response:
 
 
 async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes) -> Response:
-    """The endpoint's answer to a request whose body has been read."""
+    """The endpoint's answer to a request whose body has been read: results for a SPARQL
+    client, the query page (with the query run) for a browser."""
+    params = request.query_params.multi_items()
+    method = request.scope["method"]
     http = HttpRequest(
-        method=request.scope["method"],
-        params=request.query_params.multi_items(),
+        method=method,
+        params=params,
         headers=request.headers,
         body=body,
         endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
     )
+    if _wants_page(method, request, params):
+        page_params = [(k, v) for k, v in params if k not in formats.FORMAT_PARAMETERS]
+        headers = {**request.headers, "accept": PAGE_ACCEPT}
+        answer = await endpoint.handle_async(
+            HttpRequest("GET", page_params, headers, b"", http.endpoint)
+        )
+        return _page(request, answer, dict(page_params).get("query", ""))
     answer = await endpoint.handle_async(http)
-    page = _page() if answer.page else answer.body
-    return Response(page, answer.status, answer.headers, answer.media_type)
+    if answer.page:
+        return _page(request, None, "")
+    return Response(answer.body, answer.status, answer.headers, answer.media_type)
 
 
 class SparqlFastPath:
@@ -107,6 +123,91 @@ class SparqlFastPath:
                 break
         response = await respond(endpoint, HTTPConnection(scope), b"".join(chunks))
         await response(scope, receive, send)
+
+
+def _wants_page(method: str, request: HTTPConnection, params: list[tuple[str, str]]) -> bool:
+    """A browser's GET with a query: ``format=html``, or an ``Accept`` that prefers HTML."""
+    if method != "GET" or sum(k == "query" for k, _ in params) != 1:
+        return False
+    values = [v for k, v in params if k in formats.FORMAT_PARAMETERS]
+    named = formats.from_parameters(values, formats.ALL_FORMATS) if values else None
+    if named is not None:
+        return named is formats.HTML
+    return formats.negotiate(request.headers.get("accept"), PAGE_CHOICES) is formats.HTML
+
+
+_DOWNLOADS = {
+    "results": (("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json"), ("XML", "xml")),
+    "graph": (("Turtle", "ttl"), ("N-Triples", "nt"), ("JSON-LD", "jsonld"), ("RDF/XML", "rdfxml")),
+}
+
+
+def _page(request: HTTPConnection, answer: HttpResponse | None, query: str) -> Response:
+    """The query page; with ``answer``, the query's results (or error) shown on it."""
+    site = site_of(request, request.app.state.kg.settings)
+    context: dict[str, Any] = {
+        "query": query,
+        "result": None,
+        "summary": "",
+        "error": "",
+        "error_at": None,
+        "notice": "",
+        "downloads": [],
+    }
+    status = 200
+    headers = dict(answer.headers) if answer else {}
+    if answer is not None:
+        status = answer.status
+        context.update(_shown(answer))
+        kind = "graph" if context["result"] and context["result"]["kind"] == "graph" else "results"
+        if status == 200:
+            context["downloads"] = [
+                (label, site.url("/sparql", query=query, format=token))
+                for label, token in _DOWNLOADS[kind]
+            ]
+    page = render("sparql.html", site, status, **context)
+    for name in ("Access-Control-Allow-Origin", "X-SPARQL-Truncated", "X-SPARQL-Max-Rows"):
+        if name in headers:
+            page.headers[name] = headers[name]
+    page.headers["Vary"] = "Accept"
+    return page
+
+
+def _shown(answer: HttpResponse) -> dict[str, Any]:
+    """What the page shows of the endpoint's answer: a table, a boolean, a graph, an error."""
+    media_type = (answer.media_type or "").split(";")[0]
+    if answer.status != 200:
+        try:
+            error = json.loads(answer.body)
+        except ValueError:
+            error = {}
+        line, column = error.get("line"), error.get("column")
+        return {
+            "error": error.get("message") or error.get("error") or f"HTTP {answer.status}",
+            "error_at": (line, column) if line else None,
+            "summary": f"error {answer.status}",
+        }
+    elapsed = answer.headers.get("Server-Timing", "").partition("dur=")[2]
+    timing = f" · {float(elapsed):.0f} ms" if elapsed else ""
+    notice = ""
+    if answer.headers.get("X-SPARQL-Truncated") == "true":
+        notice = (
+            f"Only the first {answer.headers.get('X-SPARQL-Max-Rows')} rows are shown: the "
+            "result was cut at the endpoint's cap (KG_SPARQL_MAX_ROWS). Add LIMIT/OFFSET or "
+            "narrow the query."
+        )
+    if media_type == "application/sparql-results+json":
+        data = json.loads(answer.body)
+        if "boolean" in data:
+            result = {"kind": "boolean", "value": bool(data["boolean"])}
+            return {"result": result, "summary": f"ASK{timing}", "notice": notice}
+        rows = data["results"]["bindings"]
+        result = {"kind": "table", "vars": data["head"].get("vars", []), "rows": rows}
+        count = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
+        return {"result": result, "summary": f"{count}{timing}", "notice": notice}
+    text = answer.body.decode("utf-8", "replace")
+    result = {"kind": "graph", "text": text}
+    return {"result": result, "summary": f"graph{timing}", "notice": notice}
 
 
 for _method in ("GET", "POST", "OPTIONS"):
