@@ -751,7 +751,7 @@ def test_follow_ups_with_the_real_model(real_build: Built) -> None:
         assert "requests" in charged.answer.answer and "duration" in charged.answer.answer
         france = conversation.reply([SQS_MAX, "What is the capital of France?"])
         assert france.answer.route == "none"
-        assert france.markdown.startswith("The notes don't cover that")
+        assert france.markdown.startswith("The notes don't cover France.")
     finally:
         runtime.close()
 
