@@ -87,6 +87,10 @@ def restricted(
     return replace(answer, answer=text, facts=facts, analysis=analysis), kept
 
 
+def _key(label: str) -> str:
+    return re.sub(r"^(?:amazon|aws|azure|google|cloud)\s+", "", norm_key(label))
+
+
 def fact_keys(answer: Answer) -> frozenset[tuple[str | None, ...]]:
     return frozenset((f.subject.iri, f.predicate.iri, f.object.iri) for f in answer.facts)
 
@@ -227,12 +231,13 @@ def _by_table(
             for x in ours + elsewhere
             if _cells(x) and wanted <= {stem(singular(w)) for w in _label_words(_cells(x)[0])}
         ]
+    keys = {_key(t.label): t for t in items}
     for row in dict.fromkeys(rows):
         for header in ours + elsewhere:
             if header == row:
                 continue
             names = _cells(header) or header.split()
-            columns = [next((t for t in items if same_item(t, Term(c))), None) for c in names]
+            columns = [keys.get(_key(c)) for c in names]
             if sum(c is not None for c in columns) < 2:
                 continue
             values = (_cells(row) or row.split())[-len(columns) :]
@@ -258,7 +263,9 @@ def passage_answer(answer: Answer, question: str, focus: Ref | None) -> Answer:
         return answer
     about = Term(focus.words or focus.label) if focus is not None else None
     sentence = squash(answer.answer)
-    if answer.route == "search" and (about is None or _describes(sentence, about)):
+    if answer.route == "search" and (
+        about is None or (_mentions(sentence, about) and _describes(sentence, about))
+    ):
         return answer
     asked = {stem(singular(w)) for w in _label_words(question)}
     best: tuple[float, str] | None = None

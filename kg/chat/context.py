@@ -105,14 +105,17 @@ class Context:
         focus: Ref | None = None,
         items: Sequence[Term] | None = None,
         head: str | None = None,
+        keep_subject: bool = False,
     ) -> Context:
         """The context once ``question`` (asked as ``text``) has been answered. ``focus`` and
         ``items`` are what a rule resolved (the item named, the intersection kept)."""
         refs = named(analysis)
         subject = _subject(analysis, catalog) or (previous.subject if previous else None)
+        if keep_subject and previous is not None and previous.subject is not None:
+            subject = previous.subject  # "and the default?" is still about the same thing
         head = head or _head(analysis, question) or (previous.head if previous else None)
         if focus is None and not analysis.unknown:
-            focus = _focus(analysis, subject, head)
+            focus = _focus(analysis, subject, head, catalog)
         listed = list(items) if items is not None else list_items(answer)
         if items is None and analysis.intent == "list" and len(listed) < 2:
             listed = _kinded_features(subject, head, catalog) or _header_cells(answer) or listed
@@ -201,15 +204,22 @@ def name_runs(text: str) -> list[tuple[int, int, str]]:
     return runs
 
 
-def _focus(analysis: Analysis, subject: Ref | None, head: str | None) -> Ref | None:
-    """A feature the question names next to its service ("the Consumption plan of Azure
-    Functions"), unless the question asks for a list of such things."""
-    if analysis.intent == "list":
+def _focus(
+    analysis: Analysis, subject: Ref | None, head: str | None, catalog: Catalog
+) -> Ref | None:
+    """A feature of the subject that the question names next to it ("the Consumption plan of
+    Azure Functions"), unless the question asks for a list of such things. A feature of some
+    other service is a stray match, not what the question is about."""
+    if analysis.intent == "list" or subject is None or subject.iri is None:
         return None
     for e in sorted(analysis.entities, key=lambda e: e.start):
         if head and e.text.lower() == head.lower():
             continue  # "What SKUs does Azure Load Balancer have?" asks for the SKUs
-        if e.kind == "feature" and e.start >= 0 and (subject is None or e.iri != subject.iri):
+        entry = catalog.entries.get(e.iri)
+        owned = subject.iri in catalog.owner_services(e.iri) or (
+            entry is not None and subject.iri in entry.owners
+        )
+        if e.kind == "feature" and e.start >= 0 and e.iri != subject.iri and owned:
             return Ref(e.label, e.iri, e.kind)
     return None
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.answer.analysis import Analysis, analyse
+from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
 from kg.chat.answers import out_of_scope, passage_answer, restricted
 from kg.chat.context import Context, Ref, named
@@ -42,6 +43,8 @@ from kg.text.words import squash
 __all__ = ["CACHE_SIZE", "WINDOW", "Conversation", "Ref", "Reply", "Resolution", "Turn"]
 
 WINDOW = 8  # user turns considered; older ones cannot be referred to
+# Rules whose rewrite is still about the previous subject (swap brings its own).
+_SAME_SUBJECT = frozenset({"restrict", "item", "bound", "phrase", "pronoun", "carry"})
 CACHE_SIZE = 512  # answers kept per build
 
 
@@ -95,12 +98,27 @@ class Reply:
 
 
 class _Answers:
-    """Answers by question, least recently used dropped first (one per build)."""
+    """Answers (and analyses) by question, least recently used dropped first (one per
+    build). An analysis is never changed once made, so one object can serve every request."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, int], Answer] = OrderedDict()
+        self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+
+    def analysis(self, text: str, catalog: Catalog) -> Analysis:
+        with self._lock:
+            found = self._analyses.get(text)
+            if found is not None:
+                self._analyses.move_to_end(text)
+                return found
+        made = analyse(text, catalog)
+        with self._lock:
+            self._analyses[text] = made
+            while len(self._analyses) > self.size:
+                self._analyses.popitem(last=False)
+        return made
 
     def get(self, key: tuple[str, int]) -> Answer | None:
         with self._lock:
@@ -172,6 +190,8 @@ class Conversation:
                 focus=rewrite.focus if rewrite else None,
                 items=turn.kept or None,
                 head=context.head if turn.resolution.rule == "restrict" and context else None,
+                keep_subject=turn.resolution.rule in _SAME_SUBJECT
+                and not (rewrite is not None and rewrite.new_subject),
             )
         assert turn is not None
         return turn
@@ -213,7 +233,8 @@ class Conversation:
 
     def _resolve(self, question: str, context: Context | None) -> Turn:
         catalog = self.engine.catalog
-        analysis = analyse(question, catalog)
+        cache = answer_cache(self.engine)
+        analysis = cache.analysis(question, catalog)
         if context is not None:
             followup = Followup(question, analysis, context, catalog)
             for rule in RULES:
@@ -222,7 +243,7 @@ class Conversation:
                     continue
                 text = _sentence(rewrite.text)
                 if text != question:
-                    analysis = analyse(text, catalog)
+                    analysis = cache.analysis(text, catalog)
                 resolution = Resolution(rule.name, context.question, text, rewrite.carried)
                 return Turn(question, text, analysis, resolution, rewrite)
         source = context.question if context is not None else None

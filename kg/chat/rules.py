@@ -54,6 +54,7 @@ class Rewrite:
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
     repeated: frozenset[tuple[str | None, ...]] = frozenset()  # the previous list's facts
+    new_subject: bool = False  # the rewrite swapped in a name of its own ("in MSK Serverless")
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,8 @@ def _phrase(f: Followup) -> Rewrite | None:
         start, end = span
         carried["replaced"] = previous[start:end]
         text = previous[:start] + body + previous[end:]
-        return Rewrite(text, carried, focus=ctx.focus)
+        named = any(w[:1].isupper() for w in m.group("rest").split())
+        return Rewrite(text, carried, focus=None if named else ctx.focus, new_subject=named)
     base = re.sub(r"\s*\bby\s+default\b", "", previous).rstrip(" ?.!")
     return Rewrite(f"{base} {body}?", carried, focus=ctx.focus)
 
@@ -636,8 +638,11 @@ def _fallback_label(words: str, ctx: Context, catalog: Catalog) -> str:
     if head:
         last = head[-1]
         noun = last[:-1] if re.fullmatch(r"[A-Z]+s", last) else singular(last.lower())
-        if noun.lower() not in GENERIC_HEADS and catalog.knows(noun.lower()):
-            return f"{name} {noun}"
+        # the noun and the word before it: "protection plans" -> "RDS protection plan"
+        nouns = [w.lower() for w in head[-2:-1] if w.lower() not in STOPWORDS] + [noun]
+        known = [w for w in nouns if w.lower() not in GENERIC_HEADS and catalog.knows(w.lower())]
+        if known and known[-1] == noun:
+            return f"{name} {' '.join(known)}"
     return name
 
 
