@@ -148,6 +148,21 @@ def _streamed(client: Any, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return "".join(content), payload
 
 
+def _time_ask(client: Any, question: str) -> float:
+    started = time.perf_counter()
+    client.post("/ask", json={"question": question}).raise_for_status()
+    return time.perf_counter() - started
+
+
+def _resolved(client: Any, messages: list[dict[str, str]]) -> str:
+    """The question the last user turn resolves to, from the app's own engine."""
+    from kg.chat.resolve import Conversation
+
+    engine = client.app.state.kg.services["runtime"].engine()
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    return Conversation(engine).resolve(users).text
+
+
 def play(
     client: Any,
     conversation: dict[str, Any],
@@ -162,6 +177,13 @@ def play(
     for index, turn in enumerate(conversation["turns"]):
         messages.append({"role": "user", "content": turn["user"]})
         body = {"model": "cloudkg", "messages": messages}
+        ask_s = chat_s = 0.0
+        # Alternate which goes first, so the engine's warm caches help both alike. The
+        # question the turn resolves to is read beforehand (earlier turns are cached, the last
+        # one is not answered by resolving).
+        ask_first = not quick and index > 0 and len(timings) % 2 == 1
+        if ask_first:
+            ask_s = _time_ask(client, _resolved(client, messages))
         started = time.perf_counter()
         response = client.post("/v1/chat/completions", json=body)
         chat_s = time.perf_counter() - started
@@ -169,13 +191,12 @@ def play(
         data = response.json()
         content = data["choices"][0]["message"]["content"] or ""
         payload = data["cloudkg"]
+        if not quick and not ask_first:
+            ask_s = _time_ask(client, payload["question"])
+        if not quick and index:
+            timings.append((chat_s, ask_s))
         streamed_content, streamed_payload = content, payload
         if not quick:
-            started = time.perf_counter()
-            client.post("/ask", json={"question": payload["question"]}).raise_for_status()
-            ask_s = time.perf_counter() - started
-            if index:
-                timings.append((chat_s, ask_s))
             streamed_content, streamed_payload = _streamed(client, body)
         result = score_turn(turn, content, payload)
         result.update(
@@ -235,6 +256,9 @@ def summarise(
         "chat_p50_ms": statistics.median(chat) * 1e3 if chat else None,
         "ask_p50_ms": statistics.median(ask) * 1e3 if ask else None,
         "latency_ratio": statistics.median(chat) / statistics.median(ask) if chat else None,
+        "latency_ratio_per_turn": (
+            statistics.median(c / a for c, a in timings) if timings else None
+        ),
     }
 
 
@@ -255,7 +279,8 @@ def report(s: dict[str, Any]) -> str:
         lines.append(
             f"  follow-up latency: chat p50 {s['chat_p50_ms']:.1f} ms, /ask of the resolved"
             f" question p50 {s['ask_p50_ms']:.1f} ms: **{s['latency_ratio']:.2f}x**"
-            " (target at most 1.2x)"
+            f" (target at most 1.2x; median of per-turn ratios"
+            f" {s['latency_ratio_per_turn']:.2f}x)"
         )
     return "\n".join(lines)
 

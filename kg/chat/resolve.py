@@ -34,8 +34,9 @@ from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
 from kg.chat.answers import out_of_scope, passage_answer, restricted
 from kg.chat.context import Context, Ref, named
+from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
-from kg.chat.rules import RULES, Followup, Rewrite, is_passage_question
+from kg.chat.rules import RULES, Followup, Rewrite
 from kg.chat.scope import uncovered_name
 from kg.model import Answer, Term
 from kg.text.words import squash

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kg.answer.analysis import QUESTION_WORDS, Analysis
+from kg.answer.analysis import Analysis
 from kg.answer.catalog import Catalog
 from kg.answer.compose import join_names, plural
 from kg.chat.answers import fact_keys
@@ -25,11 +25,29 @@ from kg.chat.context import (
     features_named,
     find_item,
 )
+from kg.chat.phrases import (
+    AND,
+    BOUND_TEXT,
+    BOUND_WORDS,
+    HOW_MANY_OF_THEM,
+    ITEM_REF,
+    PHRASE,
+    QUESTION_START,
+    RESTRICT,
+    content_words,
+    contrast,
+    counted_phrase,
+    phrase_span,
+    pronoun_spans,
+    strip_lead,
+    swap_bound,
+    words_only,
+)
 from kg.chat.scope import uncovered_name
 from kg.model import Term
 from kg.text.words import STOPWORDS, singular, squash
 
-__all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule", "is_passage_question"]
+__all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
 
 
 @dataclass(frozen=True)
@@ -71,103 +89,6 @@ class Rule:
     apply: Callable[[Followup], Rewrite | None] = field(repr=False)
 
 
-# ---- patterns -------------------------------------------------------------------------------
-
-# "And", "also", "what about", "and for" ... in front of an elliptical turn.
-_LEAD = re.compile(
-    r"^\s*(?:(?:and|also|so|but|then|ok|okay)\b[\s,]*)+(?:(?:for|with|in|about)\b\s*)?"
-    r"|^\s*(?:what|how)\s+about\b\s*|^\s*same\s+(?:for|with)\b\s*",
-    re.I,
-)
-_AND = re.compile(
-    r"^\s*(?:(?:and|also|so|but|then|ok|okay)\b[\s,]*)+(?:what|how)?\s*(?:about\b)?\s*"
-    r"|^\s*(?:what|how)\s+about\b\s*",
-    re.I,
-)
-_RESTRICT = re.compile(
-    r"(?:\b(?P<prep>for|in|on|with|from)\s+)?"
-    r"\b(?P<lead>which|what|how\s+many|do\s+any|does\s+any|are\s+any|is\s+any|can\s+any|any)"
-    r"\s+of\s+(?:them|those|these|the\s+above|the\s+(?P<noun>[a-z][\w-]*s))\b"
-    r"|^\s*of\s+(?:them|those|these)\s*,?\s*(?P<lead2>which|what|how\s+many)\b"
-    r"|\b(?P<lead3>which)\s+(?P<ones>ones?)\b",
-    re.I,
-)
-_ITEM_REF = re.compile(
-    r"\bthe\s+(?P<words>[\w/+.-]+(?:\s+[\w/+.-]+){0,2}?)\s+(?:one|ones)\b"
-    r"|\bthe\s+(?P<ordinal>first|second|third|fourth|fifth|last)\b",
-    re.I,
-)
-_EXPLETIVE = re.compile(
-    r"\b(?:is|was|isn't|would|will|does|did|do)\s+it\s+(?:\w+\s+){0,2}?(?:to|that|if|whether)\b"
-    r"|\bit\s+(?:is|was|seems|depends|takes|makes)\b|\bit['’]s\b",
-    re.I,
-)
-_DEMONSTRATIVE_NP = re.compile(
-    r"\b(?:this|that|the\s+same)\s+(?:one|service|feature|thing|option)\b", re.I
-)
-_POSSESSIVE = re.compile(r"\b(?:its|their)\b", re.I)
-_SINGULAR = re.compile(r"\bit\b", re.I)
-_PLURAL = re.compile(r"\b(?:they|them)\b|\b(?:those|these)\b(?=\s*(?:[?.!,]|$))", re.I)
-_BARE_DEMONSTRATIVE = re.compile(
-    r"\b(?:is|are|was|does|do|did|about|for|of|with|on|in|use|using)\s+(?P<d>this|that)\b"
-    r"(?=\s*(?:[?.!,]|$)|\s+(?:cost|costs|work|works|support|supports|charged|billed|priced|"
-    r"run|runs|scale|scales|store|stores|keep|keeps)\b)",
-    re.I,
-)
-_HOW_MANY_OF_THEM = re.compile(r"\bhow\s+many\s+of\s+(?:them|those|these)\b", re.I)
-_BOUND_TEXT = re.compile(
-    r"\bby\s+default\b|\bdefaults?\b|\bmax(?:imum)?\b|\bmin(?:imum)?\b|\bat\s+(?:most|least)\b|"
-    r"\bup\s+to\b|\b(?:largest|biggest|longest|highest|smallest|shortest|lowest|least|most|"
-    r"upper|lower)\b|\bhow\s+(?:far|high|low|big|large)\s+(?:can|does|do|will)\s+"
-    r"(?:it|they|that|this)\s+(?:scale|go|grow|reach|get)\b",
-    re.I,
-)
-_BOUND_WORDS = {"default": "default", "max": "maximum", "min": "minimum"}
-_BOUND_ADVERBS = {"default": "by default", "max": "at most", "min": "at least"}
-_BOUND_SWAP = re.compile(
-    r"\b(?P<adv>by\s+default|at\s+most|at\s+least|up\s+to)\b"
-    r"|\b(?P<adj>default|max(?:imum)?|min(?:imum)?|largest|biggest|longest|highest|smallest|"
-    r"shortest|lowest)\b",
-    re.I,
-)
-_QUESTION_START = re.compile(
-    r"^\s*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|"
-    r"could|will|would|should|shall|may|might|must|has|have|had|tell|list|name|give|show)\b",
-    re.I,
-)
-_AUXILIARY = re.compile(
-    r"^\s*(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have)\b", re.I
-)
-_PREPOSITIONS = "for|on|in|with|without|at|per|during|over|under|from|via|when|if|after|before"
-_PHRASE = re.compile(rf"^\s*(?P<prep>{_PREPOSITIONS})\b\s*(?P<rest>.*)$", re.I)
-# Words a follow-up swaps for their counterpart in the previous question ("And for reads?"
-# after a write rate; "without affecting read availability" after write availability).
-_CONTRASTS = (
-    ("read", "write"),
-    ("ingress", "egress"),
-    ("inbound", "outbound"),
-    ("upload", "download"),
-    ("input", "output"),
-    ("linux", "windows"),
-    ("public", "private"),
-)
-_PASSAGE = re.compile(
-    r"^\s*(?:how\s+(?:does|do|is|are|can|did)\b.*\b(?:work|works|working|operate|operates|"
-    r"function|functions|behave|behaves)\b|why\b|explain\b|describe\b|"
-    r"what\s+(?:does|do)\b.*\b(?:mean|do)\s*[?.!]*\s*$)",
-    re.I,
-)
-_FILLER = frozenset(
-    "one ones value values setting settings please what's whats s about and also then ok okay "
-    "for with".split()
-)
-
-
-def is_passage_question(text: str) -> bool:
-    """ "How does X work?", "Why ...?": answered from passages, not by a fact about X."""
-    return bool(_PASSAGE.match(text))
-
-
 # ---- rules --------------------------------------------------------------------------------------
 
 
@@ -180,8 +101,8 @@ def _outside(f: Followup) -> Rewrite | None:
 
 def _restrict(f: Followup) -> Rewrite | None:
     ctx = f.context
-    body = _strip_lead(f.question)
-    m = _RESTRICT.search(body)
+    body = strip_lead(f.question)
+    m = RESTRICT.search(body)
     if m is None or (len(ctx.items) < 2 and not ctx.head):
         return None
     lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
@@ -221,11 +142,11 @@ def _restrict(f: Followup) -> Rewrite | None:
 
 def _item(f: Followup) -> Rewrite | None:
     ctx = f.context
-    m = _ITEM_REF.search(f.question)
+    m = ITEM_REF.search(f.question)
     if m is None:
         return None
     words = m.group("words") or m.group("ordinal") or ""
-    if m.group("words") and _words_only(words) == []:
+    if m.group("words") and words_only(words) == []:
         return None  # "the same one", "the other one"
     term = find_item(words, ctx.items) or features_named(words, ctx.subject, f.catalog)
     ref = Ref.of(term) if term is not None else None
@@ -236,10 +157,10 @@ def _item(f: Followup) -> Rewrite | None:
         ref = Ref(term.label, None, "item", words)
     assert ref is not None
     phrase = _item_phrase(term, ctx, f.catalog)
-    rest = _strip_lead(f.question[: m.start()] + " " + f.question[m.end() :])
-    if _content_words(rest):
+    rest = strip_lead(f.question[: m.start()] + " " + f.question[m.end() :])
+    if content_words(rest):
         text = f.question[: m.start()] + phrase + f.question[m.end() :]
-        text = _strip_lead(text, keep_question=True)
+        text = strip_lead(text, keep_question=True)
     else:
         previous = ctx.focus
         if previous is not None and previous.label in ctx.text:
@@ -248,7 +169,7 @@ def _item(f: Followup) -> Rewrite | None:
             text = f"What is {phrase}?"
     carried = {
         "entities": [ref.as_dict()],
-        "intent": ctx.analysis.intent if not _content_words(rest) else None,
+        "intent": ctx.analysis.intent if not content_words(rest) else None,
         "item": term.label,
         "of": ctx.subject.as_dict() if ctx.subject else None,
     }
@@ -257,14 +178,14 @@ def _item(f: Followup) -> Rewrite | None:
 
 def _bound(f: Followup) -> Rewrite | None:
     a = f.analysis
-    if a.bound is None or _own(f) or _content_words(_BOUND_TEXT.sub(" ", f.question)):
+    if a.bound is None or _own(f) or content_words(BOUND_TEXT.sub(" ", f.question)):
         return None
     ctx = f.context
     quantity, subject = ctx.limit
     if quantity and subject:
-        text = f"What is the {_BOUND_WORDS[a.bound]} {quantity} of {subject}?"
+        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {subject}?"
     else:
-        text = _swap_bound(ctx.text, a.bound)
+        text = swap_bound(ctx.text, a.bound)
     p = ctx.analysis
     carried = {
         "entities": [ctx.target.as_dict()] if ctx.target else [],
@@ -283,10 +204,10 @@ def _swap(f: Followup) -> Rewrite | None:
     rest = f.question
     for e in sorted(own, key=lambda e: -e.start):
         rest = rest[: e.start] + " " + rest[e.end :]
-    led = _strip_lead(f.question) != f.question.strip()
-    if _content_words(_strip_lead(rest)):
+    led = strip_lead(f.question) != f.question.strip()
+    if content_words(strip_lead(rest)):
         return None  # the turn asks something of its own
-    if not led and _QUESTION_START.match(f.question):
+    if not led and QUESTION_START.match(f.question):
         return None  # "What is SNS?" stands alone; "SNS?" or "And SNS?" does not
     ctx = f.context
     new = own[0]
@@ -322,12 +243,12 @@ def _swap(f: Followup) -> Rewrite | None:
 def _phrase(f: Followup) -> Rewrite | None:
     """ "And for reads?", "And on Standard HDD?", "And with detailed monitoring turned on?":
     the previous question with its counterpart word or phrase swapped, or the condition added."""
-    body = _AND.sub("", f.question.strip(), count=1).strip().rstrip(" ?.!")
+    body = AND.sub("", f.question.strip(), count=1).strip().rstrip(" ?.!")
     led = body != f.question.strip().rstrip(" ?.!")
-    if not led or not body or _QUESTION_START.match(body):
+    if not led or not body or QUESTION_START.match(body):
         return None
     if any(e.kind == "service" and e.start >= 0 for e in f.analysis.entities) and not (
-        _PHRASE.match(body)
+        PHRASE.match(body)
     ):
         return None
     ctx = f.context
@@ -338,18 +259,18 @@ def _phrase(f: Followup) -> Rewrite | None:
         "phrase": body,
     }
     for word in re.findall(r"[A-Za-z][\w-]*", body):
-        partner = _contrast(word)
+        partner = contrast(word)
         hit = re.search(rf"\b{partner}(s?)\b", previous, re.I) if partner else None
         if hit is not None:
             form = singular(word.lower()) + hit.group(1)
             text = previous[: hit.start()] + form + previous[hit.end() :]
             carried["replaced"] = hit.group()
             return Rewrite(text, carried, focus=ctx.focus)
-    m = _PHRASE.match(body)
+    m = PHRASE.match(body)
     if m is None:
         return None
     prep = m.group("prep").lower()
-    span = _phrase_span(previous, prep)
+    span = phrase_span(previous, prep)
     if span is not None:
         start, end = span
         carried["replaced"] = previous[start:end]
@@ -362,9 +283,9 @@ def _phrase(f: Followup) -> Rewrite | None:
 
 def _pronoun(f: Followup) -> Rewrite | None:
     ctx = f.context
-    spans = _pronoun_spans(f.question)
-    how_many = _HOW_MANY_OF_THEM.search(f.question)
-    counted = _counted_phrase(ctx.text) if how_many else None
+    spans = pronoun_spans(f.question)
+    how_many = HOW_MANY_OF_THEM.search(f.question)
+    counted = counted_phrase(ctx.text) if how_many else None
     if not spans and counted is None:
         return None
     target = ctx.target
@@ -392,17 +313,17 @@ def _pronoun(f: Followup) -> Rewrite | None:
     carried: dict[str, Any] = {"entities": [target.as_dict()], "intent": None}
     if counted:
         carried["counted"] = counted
-    return Rewrite(_strip_lead(text, keep_question=True), carried, focus=ctx.focus)
+    return Rewrite(strip_lead(text, keep_question=True), carried, focus=ctx.focus)
 
 
 def _carry(f: Followup) -> Rewrite | None:
     a = f.analysis
     if _own(f) or a.relation == "usedFor":
         return None
-    body = _strip_lead(f.question)
+    body = strip_lead(f.question)
     led = body != f.question.strip()
     asks = a.intent in ("limit", "list", "pricing") or a.bound or a.dimension
-    if not (led or asks) or not _content_words(body):
+    if not (led or asks) or not content_words(body):
         return None
     ctx = f.context
     target = ctx.target
@@ -415,7 +336,7 @@ def _carry(f: Followup) -> Rewrite | None:
     if much and priced:
         text = f"How much does {target.label} cost {much.group('rest').rstrip(' ?.!')}?"
     else:
-        if not _QUESTION_START.match(body):
+        if not QUESTION_START.match(body):
             body = f"What is {body}"
         text = f"{body.rstrip(' ?.!')} for {target.label}?"
     intent = ctx.analysis.intent if a.intent == "general" else None
@@ -498,124 +419,8 @@ RULES: tuple[Rule, ...] = (
 # ---- helpers ------------------------------------------------------------------------------------
 
 
-def _strip_lead(text: str, *, keep_question: bool = False) -> str:
-    """ "And what about the default one?" -> "the default one?"."""
-    out = text.strip()
-    for _ in range(3):
-        stripped = _LEAD.sub("", out, count=1).strip()
-        if stripped == out or not stripped:
-            break
-        if keep_question and not _QUESTION_START.match(stripped):
-            break
-        out = stripped
-    return out
-
-
-def _content_words(text: str) -> list[str]:
-    """Words that carry meaning beyond question words, fillers and bounds."""
-    words = re.findall(r"[A-Za-z0-9][\w'’-]*", text.lower())
-    return [
-        w
-        for w in words
-        if w not in STOPWORDS and w not in QUESTION_WORDS and w not in _FILLER and len(w) > 1
-    ]
-
-
-def _words_only(text: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z0-9][\w+./-]*", text.lower()) if w not in _SKIP_WORDS]
-
-
-_SKIP_WORDS = frozenset("same other another this that".split())
-
-
 def _own(f: Followup) -> bool:
     return any(e.kind in CARRIED_KINDS for e in f.analysis.entities)
-
-
-def _contrast(word: str) -> str | None:
-    low = singular(word.lower())
-    for a, b in _CONTRASTS:
-        if low == a:
-            return b
-        if low == b:
-            return a
-    return None
-
-
-def _phrase_span(text: str, prep: str) -> tuple[int, int] | None:
-    """Where ``prep`` and its object stand in ``text`` ("on Premium SSD" in "What SLA does a
-    single Azure VM on Premium SSD get?"): a name in capitals ends at its last capitalised
-    word; anything else runs to the end of the clause."""
-    m = re.search(rf"\b{prep}\b\s+", text, re.I)
-    if m is None:
-        return None
-    tail = text[m.end() :]
-    words = list(re.finditer(r"[^\s?.!,;]+", tail))
-    if not words:
-        return None
-    end = m.end()
-    in_name = False
-    for w in words:
-        token = w.group()
-        if token.lower() in ("a", "an", "the") or token[0].isdigit():
-            end = m.end() + w.end()
-            continue
-        capital = token[0].isupper() or any(c.isdigit() for c in token)
-        if capital:
-            in_name = True
-            end = m.end() + w.end()
-            continue
-        if in_name:
-            break
-        end = m.end() + w.end()
-        if re.search(r"[?.!,;]", tail[w.end() : w.end() + 1] or ""):
-            break
-    return m.start(), end
-
-
-def _pronoun_spans(text: str) -> list[tuple[int, int, str]]:
-    """Pronouns that refer back: (start, end, kind) with kind singular|plural|possessive."""
-    expletive = [m.span() for m in _EXPLETIVE.finditer(text)]
-    taken: list[tuple[int, int, str]] = []
-
-    def add(start: int, end: int, kind: str) -> None:
-        if any(s <= start < e for s, e, _ in taken):
-            return
-        if kind == "singular" and any(s <= start < e for s, e in expletive):
-            return
-        taken.append((start, end, kind))
-
-    for m in _DEMONSTRATIVE_NP.finditer(text):
-        add(m.start(), m.end(), "singular")
-    for m in _POSSESSIVE.finditer(text):
-        add(m.start(), m.end(), "possessive")
-    for m in _SINGULAR.finditer(text):
-        add(m.start(), m.end(), "singular")
-    for m in _PLURAL.finditer(text):
-        add(m.start(), m.end(), "plural")
-    for m in _BARE_DEMONSTRATIVE.finditer(text):
-        add(m.start("d"), m.end("d"), "singular")
-    return taken
-
-
-def _counted_phrase(text: str) -> str | None:
-    """What the previous question counted: "How many copies of my data does Aurora keep?" ->
-    "copies of my data"."""
-    m = re.search(
-        r"\bhow\s+many\s+(?P<p>.+?)\s+(?:does|do|did|can|could|is|are|will|would|should|fit)\b",
-        text,
-        re.I,
-    )
-    return m.group("p") if m else None
-
-
-def _swap_bound(text: str, bound: str) -> str:
-    """The question with its bound words replaced ("maximum" -> "default"), or the bound added."""
-    m = _BOUND_SWAP.search(text)
-    if m is None:
-        return f"{text.rstrip(' ?.!')} {_BOUND_ADVERBS[bound]}?"
-    word = _BOUND_ADVERBS[bound] if m.group("adv") else _BOUND_WORDS[bound]
-    return text[: m.start()] + word + text[m.end() :]
 
 
 def _items_noun(items: tuple[Term, ...], catalog: Catalog) -> str:
