@@ -14,9 +14,11 @@ from openai import OpenAI
 from api.app import create_app
 from api.routes.chat import pieces
 from kg import vocab
+from kg.answer.analysis import analyse
+from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
 from kg.chat.answers import out_of_scope, passage_answer, restricted
-from kg.chat.context import Ref, find_item
+from kg.chat.context import Context, Ref, find_item
 from kg.chat.resolve import Conversation
 from kg.chat.rules import RULES
 from kg.chat.scope import name_around
@@ -708,6 +710,32 @@ def test_out_of_scope_drops_what_the_engine_found() -> None:
 )
 def test_name_around_takes_the_whole_name(text: str, word: str, name: str) -> None:
     assert name_around(text, text.index(word)) == name
+
+
+def test_a_list_of_another_kind_is_not_the_list_asked_for() -> None:
+    """Asked for protection plans, answered with formats: "which of them" must not pick among
+    formats; the subject's features of the kind asked are the list."""
+    catalog = Catalog(
+        [
+            Entry("s", "service", "Amazon GuardDuty", {"GuardDuty"}),
+            Entry("f1", "feature", "TXT", owners={"s"}, feature_kind="format"),
+            Entry("f2", "feature", "STIX", owners={"s"}, feature_kind="format"),
+            Entry("p1", "feature", "S3 Protection", owners={"s"}, feature_kind="protection plan"),
+            Entry("p2", "feature", "RDS Protection", owners={"s"}, feature_kind="protection plan"),
+        ]
+    )
+    question = "What protection plans does GuardDuty offer?"
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Amazon GuardDuty", "s"), has, Term(label, iri), None)
+        for label, iri in (("TXT", "f1"), ("STIX", "f2"))
+    )
+    answer = Answer(
+        question, "Amazon GuardDuty has these formats: TXT and STIX.", "graph", 0.9, facts
+    )
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert context.subject == Ref("Amazon GuardDuty", "s", "service")
+    assert sorted(t.label for t in context.items) == ["RDS Protection", "S3 Protection"]
 
 
 def test_find_item_by_word_typo_and_position() -> None:

@@ -117,6 +117,8 @@ class Context:
         if focus is None and not analysis.unknown:
             focus = _focus(analysis, subject, head, catalog)
         listed = list(items) if items is not None else list_items(answer)
+        if items is None and _other_kind(listed, head, catalog):
+            listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
             listed = _kinded_features(subject, head, catalog) or _header_cells(answer) or listed
         if len(listed) < 2 and items is None and previous is not None and previous.items:
@@ -269,6 +271,22 @@ def list_items(answer: Answer) -> list[Term]:
         return list({t.iri: t for t in objects}.values())
     subjects = list({f.subject.iri: f.subject for f in answer.facts}.values())
     return subjects if len(subjects) > 1 else []
+
+
+def _other_kind(items: Sequence[Term], head: str | None, catalog: Catalog) -> bool:
+    """Whether the listed items are of another kind than the list asked for: their kinds are
+    known and none holds the head's noun ("protection plans" answered with "formats"; "SQS
+    queues" answered with "queue types" is fine)."""
+    if not items or not head:
+        return False
+    noun = singular(head.split()[-1].lower())
+    if noun in GENERIC_HEADS:
+        return False
+    kinds = [catalog.entries[t.iri].feature_kind for t in items if t.iri in catalog.entries]
+    known = [k.lower() for k in kinds if k]
+    if len(known) * 2 < len(items):
+        return False
+    return not any(noun in {singular(w) for w in k.split()} for k in known)
 
 
 def _kinded_features(subject: Ref | None, head: str | None, catalog: Catalog) -> list[Term]:
