@@ -93,6 +93,7 @@ class Rule:
 
 
 def _outside(f: Followup) -> Rewrite | None:
+    """A cloud or a name the notes do not cover: the turn stands alone, out of scope."""
     name = uncovered_name(f.question, f.analysis, f.catalog)
     if name is None:
         return None
@@ -100,6 +101,7 @@ def _outside(f: Followup) -> Rewrite | None:
 
 
 def _restrict(f: Followup) -> Rewrite | None:
+    """ "Which of them support read replicas?" -> the list's question, over its items only."""
     ctx = f.context
     body = strip_lead(f.question)
     m = RESTRICT.search(body)
@@ -141,6 +143,7 @@ def _restrict(f: Followup) -> Rewrite | None:
 
 
 def _item(f: Followup) -> Rewrite | None:
+    """ "How does the latency one work?" -> the item of the previous list it names."""
     ctx = f.context
     m = ITEM_REF.search(f.question)
     if m is None:
@@ -177,6 +180,7 @@ def _item(f: Followup) -> Rewrite | None:
 
 
 def _bound(f: Followup) -> Rewrite | None:
+    """ "And the default one?" -> the previous answer's limit, with this bound."""
     a = f.analysis
     if a.bound is None or _own(f) or content_words(BOUND_TEXT.sub(" ", f.question)):
         return None
@@ -198,6 +202,7 @@ def _bound(f: Followup) -> Rewrite | None:
 
 
 def _swap(f: Followup) -> Rewrite | None:
+    """ "And for SNS?" after a question about SQS -> the same question about SNS."""
     own = [e for e in f.analysis.entities if e.kind in CARRIED_KINDS and e.start >= 0]
     if not own:
         return None
@@ -282,6 +287,7 @@ def _phrase(f: Followup) -> Rewrite | None:
 
 
 def _pronoun(f: Followup) -> Rewrite | None:
+    """ "How is it charged?" -> "it" is the focus, else the subject, named in full."""
     ctx = f.context
     spans = pronoun_spans(f.question)
     how_many = HOW_MANY_OF_THEM.search(f.question)
@@ -317,6 +323,7 @@ def _pronoun(f: Followup) -> Rewrite | None:
 
 
 def _carry(f: Followup) -> Rewrite | None:
+    """ "How much per GB-second?" -> the subject (and the price asked) carried over."""
     a = f.analysis
     if _own(f) or a.relation == "usedFor":
         return None
