@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run build test lint typecheck unit bench clean
+.PHONY: install run build test test-fast lint typecheck unit bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ unit: install
 	$(BIN)/pytest -q
 
 test: lint unit
+
+# The quick lane while working: no model, no servers.
+test-fast: install
+	$(BIN)/pytest -q -m "not model and not server"
 
 bench: install
 	$(BIN)/python -m bench

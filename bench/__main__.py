@@ -209,7 +209,7 @@ def bench_stages(data: Path, questions: list[str]) -> dict[str, Any]:
             engine._search(q, a, qvec, 5)
             t3 = time.perf_counter()
             if a.entities and not a.unknown:
-                engine._graph(a, qvec)
+                engine.graph.for_question(a, qvec)
             t4 = time.perf_counter()
             engine.ask(q)
             t5 = time.perf_counter()

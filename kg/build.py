@@ -22,10 +22,17 @@ from kg import vocab
 from kg.datadir import DataDir
 from kg.extract.discover import DiscoveredService, discover_services
 from kg.extract.document import Extractor
+from kg.extract.providers import Providers
 from kg.graph.base import GraphStore
 from kg.graph.oxigraph import OxigraphStore
-from kg.graph.rdf import build_quads, document_quads, lexicon_quads, ontology_quads
-from kg.lexicon import LEXICON_FILE, Lexicon, common_english_words
+from kg.graph.rdf import (
+    build_quads,
+    document_quads,
+    iter_entities,
+    lexicon_quads,
+    ontology_quads,
+)
+from kg.lexicon import LEXICON_DIR, Lexicon, common_english_words
 from kg.model import Document, ParsedDocument, content_hash
 from kg.parse.notes import NOTE_SUFFIXES, ParseError, parse_document, read_document
 from kg.settings import ONTOLOGY_DIR, Settings
@@ -132,7 +139,7 @@ def read_notes(notes: Sequence[NoteFile]) -> tuple[list[Document], list[str]]:
 
 
 def _lexicon_hash() -> str:
-    parts = [LEXICON_FILE.read_text("utf-8") if LEXICON_FILE.exists() else ""]
+    parts = [f.read_text("utf-8") for f in sorted(LEXICON_DIR.glob("*.ttl"))]
     parts.append((ONTOLOGY_DIR / "cloudkg.ttl").read_text("utf-8"))
     return content_hash("\n".join(parts))
 
@@ -225,11 +232,18 @@ def _build_generation(
     common = common_english_words()
     parsed = [parse_document(d) for d in docs]
     probe = lexicon.matcher(common)
+    providers = Providers(lexicon)
     discovered: list[DiscoveredService] = []
     for p in parsed:
-        discovered += discover_services(p, probe)
+        discovered += discover_services(p, probe, providers, common)
     state = content_hash(
-        "\n".join([EXTRACTOR_VERSION, _lexicon_hash(), *sorted(d.label for d in discovered)])
+        "\n".join(
+            [
+                EXTRACTOR_VERSION,
+                _lexicon_hash(),
+                *sorted(f"{d.label} {d.provider}" for d in discovered),
+            ]
+        )
     )
     extractor = Extractor(lexicon, discovered, common)
     cache = data.cache / "extract"
@@ -368,7 +382,7 @@ def _document(
             pass  # a damaged cache entry is rebuilt
     x = extractor.extract(parsed)
     quads = document_quads(x)
-    stats = {"entities": sorted(x.entities)}
+    stats = {"entities": sorted(iter_entities(x))}
     tmp = nq.with_suffix(".tmp")
     ox.serialize(quads, output=str(tmp), format=ox.RdfFormat.N_QUADS)
     tmp.replace(nq)

@@ -1,7 +1,8 @@
 """Names of things and where they occur in text.
 
-``Lexicon`` is the reference data in ``ontology/services.ttl``: known services with their
-aliases and categories, and well-known components of services. ``Matcher`` finds mentions of
+``Lexicon`` is the reference data in ``ontology/services/``: the providers, the services each
+offers (with their aliases, category and nearest equivalents at other providers) and
+well-known components of services. ``Matcher`` finds mentions of
 any set of names in text: case-insensitive, across spacing and hyphen variants ("Route53",
 "Route 53", "Cloud Watch"), plurals ("VPCs"), and small misspellings of uncommon words.
 """
@@ -20,7 +21,7 @@ from kg import vocab
 from kg.settings import ONTOLOGY_DIR
 from kg.text.words import deletes, edit_distance, singular, split_camel
 
-LEXICON_FILE = ONTOLOGY_DIR / "services.ttl"
+LEXICON_DIR = ONTOLOGY_DIR / "services"
 _MATCH_TOKEN = re.compile(r"[A-Za-z0-9#+]+(?:\.[A-Za-z0-9]+)*")
 _PREFIXES = ("amazon ", "aws ")
 
@@ -44,6 +45,16 @@ def _match_tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _MATCH_TOKEN.finditer(text)]
 
 
+def _joined_tokens(name: str) -> list[str]:
+    """A name's tokens; one written right after a slash keeps it ("Pub/Sub" -> "Pub", "/Sub"),
+    so the name matches only where the text writes the slash too."""
+    toks = _match_tokens(name)
+    return [
+        ("/" + tok if i and name[toks[i - 1][2] : start].strip() == "/" else tok)
+        for i, (tok, start, _) in enumerate(toks)
+    ]
+
+
 class Matcher:
     """Leftmost-longest matching of names over word tokens.
 
@@ -58,7 +69,7 @@ class Matcher:
         self.names: dict[str, set[str]] = {}  # key -> names added
 
     def add(self, name: str, key: str, *, case_sensitive: bool = False) -> None:
-        toks = [t for t, _, _ in _match_tokens(name)]
+        toks = _joined_tokens(name)
         if not toks:
             return
         self.names.setdefault(key, set()).add(name)
@@ -68,8 +79,8 @@ class Matcher:
         lower = [t.lower() for t in toks]
         variants = {tuple(lower)}
         if len(lower) > 1:
-            variants.add(("".join(lower),))
-        camel = [t.lower() for t, _, _ in _match_tokens(split_camel(name))]
+            variants.add(("".join(t.lstrip("/") for t in lower),))
+        camel = [t.lower() for t in _joined_tokens(split_camel(name))]
         if camel != lower:
             variants.add(tuple(camel))
         for variant in variants:
@@ -124,9 +135,14 @@ class Matcher:
                 best = (j, node.keys, fuzzy)
             if j >= len(toks) or j - i >= 8:
                 continue
-            if j > i and text[toks[j - 1][2] : toks[j][1]].strip(" -"):
-                continue  # names do not span punctuation other than spaces and hyphens
-            for child, is_fuzzy in self._steps(node, toks[j][0], first=j == i):
+            token = toks[j][0]
+            if j > i:
+                gap = text[toks[j - 1][2] : toks[j][1]]
+                if gap.strip() == "/":
+                    token = "/" + token  # "Pub/Sub": only a name written with the slash
+                elif gap.strip(" -"):
+                    continue  # names do not span other punctuation than spaces and hyphens
+            for child, is_fuzzy in self._steps(node, token, first=j == i):
                 stack.append((child, j + 1, fuzzy or is_fuzzy))
         return best
 
@@ -153,12 +169,14 @@ class Matcher:
 @dataclass(frozen=True, slots=True)
 class LexiconEntry:
     iri: str
-    kind: str  # "service" | "component" | "category"
+    kind: str  # "service" | "component" | "category" | "provider"
     label: str
     aliases: tuple[str, ...] = ()
     case_sensitive: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     part_of: str | None = None
+    provider: str | None = None  # a service's provider IRI
+    equivalents: tuple[str, ...] = ()  # skos:closeMatch: the nearest services elsewhere
 
 
 class Lexicon:
@@ -168,23 +186,30 @@ class Lexicon:
         self.entries = {e.iri: e for e in entries}
 
     @classmethod
-    def load(cls, path: Path = LEXICON_FILE) -> Lexicon:
-        if not path.exists():
+    def load(cls, path: Path = LEXICON_DIR) -> Lexicon:
+        """The catalog in ``path``: a Turtle file, or every ``.ttl`` file of a folder."""
+        files = sorted(path.glob("*.ttl")) if path.is_dir() else [path] if path.exists() else []
+        if not files:
             return cls([])
         store = ox.Store()
-        store.load(path=str(path), format=ox.RdfFormat.TURTLE)
+        for file in files:
+            store.load(path=str(file), format=ox.RdfFormat.TURTLE)
         rows = store.query(
             vocab.sparql_prefixes(("ckg", "rdfs", "skos"))
             + """
             SELECT ?s ?type ?label ?p ?o WHERE {
-              VALUES ?type { ckg:Service ckg:Feature ckg:Category }
+              VALUES ?type { ckg:Service ckg:Feature ckg:Category ckg:Provider }
               ?s a ?type ; rdfs:label ?label .
               OPTIONAL { ?s ?p ?o .
                 VALUES ?p { skos:altLabel skos:hiddenLabel ckg:caseSensitiveLabel
-                            ckg:inCategory ckg:partOf } }
+                            ckg:inCategory ckg:partOf ckg:provider skos:closeMatch } }
             }"""
         )
-        kinds = {vocab.CKG + "Service": "service", vocab.CKG + "Feature": "component"}
+        kinds = {
+            vocab.CKG + "Service": "service",
+            vocab.CKG + "Feature": "component",
+            vocab.CKG + "Provider": "provider",
+        }
         acc: dict[str, dict[str, object]] = {}
         for row in rows:  # type: ignore[union-attr]
             iri = row["s"].value
@@ -197,6 +222,8 @@ class Lexicon:
                     "case": [],
                     "cats": [],
                     "part": None,
+                    "provider": None,
+                    "same": [],
                 },
             )
             p, o = row["p"], row["o"]
@@ -211,6 +238,10 @@ class Lexicon:
                 e["cats"].append(o.value)  # type: ignore[attr-defined]
             elif pred == "partOf":
                 e["part"] = o.value
+            elif pred == "provider":
+                e["provider"] = o.value
+            elif pred == "closeMatch":
+                e["same"].append(o.value)  # type: ignore[attr-defined]
         return cls(
             LexiconEntry(
                 iri=iri,
@@ -220,6 +251,8 @@ class Lexicon:
                 case_sensitive=tuple(dict.fromkeys(e["case"])),  # type: ignore[call-overload]
                 categories=tuple(dict.fromkeys(e["cats"])),  # type: ignore[call-overload]
                 part_of=e["part"],  # type: ignore[arg-type]
+                provider=e["provider"],  # type: ignore[arg-type]
+                equivalents=tuple(dict.fromkeys(e["same"])),  # type: ignore[call-overload]
             )
             for iri, e in acc.items()
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -20,6 +21,7 @@ class Document:
     path: str
     text: str
     format: str  # "markdown" | "text"
+    metadata: Mapping[str, str] = field(default_factory=dict)  # front matter: title, provider
 
     @property
     def sha256(self) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.answer.analysis import analyse
+from kg.answer.analysis import INTENT_RULES, IntentRule, analyse
 from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
 from kg.build import build
@@ -336,3 +336,9 @@ def test_the_rest_of_a_bulleted_list_joins_its_kinded_items(tmp_path):
         answer = engine.ask("Which locations does DataSync support?")
         for item in ("NFS", "SMB", "S3", "EFS"):
             assert item in answer.answer
+
+
+@pytest.mark.parametrize("rule", INTENT_RULES, ids=lambda r: r.name)
+def test_each_intent_rule_decides_its_example(rule: IntentRule) -> None:
+    a = analyse(rule.example, catalog())
+    assert (a.rule, a.intent) == (rule.name, rule.intent)

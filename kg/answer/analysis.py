@@ -12,13 +12,14 @@ question out of scope.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from kg.answer.catalog import Catalog, Linked
 from kg.text.quantities import find_quantities
 from kg.text.units import Dimension
-from kg.text.words import STOPWORDS, edit_distance, singular, stem, tokens
+from kg.text.words import MAX_WORD, MIN_WORD, STOPWORDS, edit_distance, singular, stem, tokens
 
 QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how is are was were do does did can could will
@@ -34,7 +35,7 @@ _BOUNDS = (
     (
         "max",
         re.compile(
-            r"\bmax(?:imum|ium|imun)?\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
+            rf"\b{MAX_WORD}\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
             r"\bup\s+to\b|\bat\s+most\b|\bupper\b|\bhow\s+(?:far|large|big|long|many|much|fast|high)\b"
             r"(?=.*\bcan\b|.*\bat most\b|.*\bup to\b)|\bscale\b|\bgrow\b|\bat the most\b|\blimit\b",
             re.I,
@@ -43,7 +44,7 @@ _BOUNDS = (
     (
         "min",
         re.compile(
-            r"\bmin(?:imum|umum|imun)?\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
+            rf"\b{MIN_WORD}\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
             re.I,
         ),
     ),
@@ -145,6 +146,7 @@ class Analysis:
     supported: list[Linked] = field(default_factory=list)
     among: list[Linked] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)  # content stems not used by entity names
+    rule: str | None = None  # the intent rule that decided, None for a general question
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -199,6 +201,66 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
         if pattern.search(low):
             a.bound = bound
             break
+    for rule in INTENT_RULES:
+        if rule.decide(a, low):
+            a.rule = rule.name
+            break
+    return a
+
+
+@dataclass(frozen=True, slots=True)
+class IntentRule:
+    """One way to tell what a question asks for. ``decide`` sets the intent (and what goes
+    with it) and says whether it did; ``example`` is a question the rule exists for."""
+
+    name: str
+    decide: Callable[[Analysis, str], bool]
+    example: str
+    intent: str
+
+
+def _threshold(a: Analysis, low: str) -> bool:
+    compare = _COMPARE.search(a.question)
+    amounts = find_quantities(compare.group("amount")) if compare else []
+    if compare is None or not amounts:
+        return False
+    q = amounts[0]
+    a.intent = "compare"
+    op = compare.group("op").lower()
+    a.compare_op = (
+        "<" if re.match(r"less|fewer|under|below|smaller|lower|shorter|at most", op) else ">"
+    )
+    a.compare_value = q.base_value
+    a.compare_dimension = q.dimension
+    if q.dimension is Dimension.COUNT and q.noun:
+        a.terms |= {stem(w) for w in q.noun.lower().split()}
+    return True
+
+
+def _superlative(a: Analysis, low: str) -> bool:
+    sup = _SUPERLATIVE.search(a.question)
+    if not (
+        sup
+        and re.match(r"\s*(?:which|what)\b", low)
+        and re.search(r"\bhas\b|\bhave\b|\bwith\b|\boffers?\b", low)
+    ):
+        return False
+    a.intent = "compare"
+    lowest = sup.group("sup").lower() in ("lowest", "smallest", "shortest", "least", "fewest")
+    a.superlative = "min" if lowest else "max"
+    return True
+
+
+def _billed_amount(a: Analysis, low: str) -> bool:
+    """ "the minimum billed duration": a bound of another dimension than money."""
+    if _PRICING.search(low) and a.bound and a.dimension not in (None, Dimension.USD):
+        a.intent = "limit"
+        return True
+    return False
+
+
+def _price(a: Analysis, low: str) -> bool:
+    """An amount of money: "per", "$", "how much", "for each", "hourly", "the charge"."""
     if a.dimension is Dimension.USD and (
         re.search(
             r"\bper\b|\$|\bhow\s+much\b|\bcosts?\b|\bfor\s+(?:each|every)\b|\b(?:monthly|hourly)\b",
@@ -208,74 +270,96 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
             r"\s*what(?:'s|\s+is|\s+are)\s+the\s+(?:\w+\s+){0,2}(?:charge|price|fee|rate)s?\b", low
         )
     ):
-        a.intent = "limit"  # "What is the hourly charge for each attachment?" asks an amount
-    compare = _COMPARE.search(question)
-    if compare:
-        amounts = find_quantities(compare.group("amount"))
-        if amounts:
-            q = amounts[0]
-            a.intent = "compare"
-            op = compare.group("op").lower()
-            a.compare_op = (
-                "<"
-                if re.match(r"less|fewer|under|below|smaller|lower|shorter|at most", op)
-                else ">"
-            )
-            a.compare_value = q.base_value
-            a.compare_dimension = q.dimension
-            if q.dimension is Dimension.COUNT and q.noun:
-                a.terms |= {stem(w) for w in q.noun.lower().split()}
-            return a
-    sup = _SUPERLATIVE.search(question)
-    if (
-        sup
-        and re.match(r"\s*(?:which|what)\b", low)
-        and re.search(r"\bhas\b|\bhave\b|\bwith\b|\boffers?\b", low)
-    ):
-        a.intent = "compare"
-        a.superlative = (
-            "min"
-            if sup.group("sup").lower() in ("lowest", "smallest", "shortest", "least", "fewest")
-            else "max"
-        )
-        return a
-    if _PRICING.search(low) and a.intent != "limit":
-        if a.bound and a.dimension not in (None, Dimension.USD):
-            a.intent = "limit"  # "the minimum billed duration" asks an amount
-            return a
+        a.intent = "limit"
+        return True
+    return False
+
+
+def _charged_by(a: Analysis, low: str) -> bool:
+    if _PRICING.search(low):
         a.intent, a.relation = "pricing", "chargedBy"
-        return a
-    if a.intent == "limit":
-        return a
+        return True
+    return False
+
+
+def _which_service(a: Analysis, low: str) -> bool:
     if re.match(r"\s*(?:which|what)\s+(?:aws\s+)?service\b", low) or re.search(
         r"\bwhat\s+should\s+i\s+(?:use|put)\b", low
     ):
         a.intent, a.relation = "relation", "usedFor"
-        return a
+        return True
+    return False
+
+
+def _amount_shape(a: Analysis, low: str) -> bool:
+    """ "How many ...", "what is the maximum ...", or a bound and a dimension outside a list."""
     if re.match(
         r"\s*(?:how\s+(?:many|much|long|large|big|far|often|fast)|what\s+is\s+the\s+(?:max|min|default|largest|longest|smallest)|to\s+what\b|what(?:'s|\s+is)?\s+(?:the\s+)?range\b)",
         low,
-    ) or (a.bound and a.dimension and not _LIST.search(question)):
+    ) or (a.bound and a.dimension and not _LIST.search(a.question)):
         a.intent = "limit"
-        return a
+        return True
+    return False
+
+
+def _amount_word(a: Analysis, low: str) -> bool:
     if re.search(r"\bwhat\s+score\b|\bwhat\s+(?:size|limit|timeout|price)\b", low):
         a.intent = "limit"
-        return a
-    if _LIST.search(question):
-        a.intent = "list"
-        a.head = _list_head(question, a)
-        if _REPLICATES.search(low):
-            a.relation = "replicatesTo"
-        elif _SUPPORTS.search(low):
-            a.relation = "supports"
-            inverse = _WHICH_SUPPORTS.match(question)
-            if inverse and not re.search(r"\b(?:do|does|did|can|is|are)\b", inverse.group(1), re.I):
-                a.supported = [e for e in a.entities if e.start >= inverse.start(2)]
-                a.among = [e for e in a.entities if e.end <= inverse.end(1)]
-        return a
+        return True
+    return False
+
+
+def _list(a: Analysis, low: str) -> bool:
+    question = a.question
+    if not _LIST.search(question):
+        return False
+    a.intent = "list"
+    a.head = _list_head(question, a)
+    if _REPLICATES.search(low):
+        a.relation = "replicatesTo"
+    elif _SUPPORTS.search(low):
+        a.relation = "supports"
+        inverse = _WHICH_SUPPORTS.match(question)
+        if inverse and not re.search(r"\b(?:do|does|did|can|is|are)\b", inverse.group(1), re.I):
+            a.supported = [e for e in a.entities if e.start >= inverse.start(2)]
+            a.among = [e for e in a.entities if e.end <= inverse.end(1)]
+    return True
+
+
+def _replicates(a: Analysis, low: str) -> bool:
     if _REPLICATES.search(low):
         a.intent, a.relation = "relation", "replicatesTo"
-    return a
+        return True
+    return False
+
+
+# Tried in order; the first rule that decides wins, else the question is "general".
+INTENT_RULES: tuple[IntentRule, ...] = (
+    IntentRule(
+        "threshold", _threshold, "Which EBS volume types allow more than 10,000 IOPS?", "compare"
+    ),
+    IntentRule(
+        "superlative", _superlative, "Which EBS volume type has the lowest maximum IOPS?", "compare"
+    ),
+    IntentRule(
+        "billed amount",
+        _billed_amount,
+        "What is the minimum billed duration of AWS Lambda?",
+        "limit",
+    ),
+    IntentRule("price", _price, "How much does SQS cost per million requests?", "limit"),
+    IntentRule("charged by", _charged_by, "How is AWS Lambda charged?", "pricing"),
+    IntentRule(
+        "which service",
+        _which_service,
+        "Which service is used to decouple applications?",
+        "relation",
+    ),
+    IntentRule("amount", _amount_shape, "How long does SQS keep a message by default?", "limit"),
+    IntentRule("amount word", _amount_word, "What size can an EBS volume have?", "limit"),
+    IntentRule("list", _list, "Which database engines does RDS support?", "list"),
+    IntentRule("replicates", _replicates, "Does Amazon EFS replicate data across AZs?", "relation"),
+)
 
 
 def _without_echoes(entities: list[Linked]) -> list[Linked]:

@@ -17,6 +17,7 @@ from kg.extract.limits import LimitFact
 from kg.extract.patterns import (
     GENERIC_NOUNS,
 )
+from kg.extract.providers import prefer_provider
 from kg.extract.tables import Row
 from kg.lexicon import Mention
 from kg.model import Block, Document, Evidence, ParsedDocument, Section, Sentence
@@ -44,6 +45,7 @@ class Entity:
     evidence: list[Evidence] = field(default_factory=list)
     known: bool = False  # a lexicon entry rather than something the notes introduced
     reference_names: frozenset[str] = frozenset()  # the lexicon's names of a known entity
+    provider: str | None = None  # a service's provider
 
     def cite(self, ev: Evidence) -> None:
         if ev not in self.evidence:
@@ -66,6 +68,7 @@ class Extraction:
     entities: dict[str, Entity]
     relations: list[Relation]
     limits: list[LimitFact]
+    provider: str | None = None  # the cloud the whole document is about, if one
 
     def section_title(self, ev: Evidence) -> str | None:
         for s in self.sections:
@@ -128,6 +131,41 @@ class DocumentContext:
         self.sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self.sentences_by_block.setdefault(s.block, []).append(s)
+        self.provider, self.section_provider = ex.providers.read(parsed, ex.matcher)
+        self.section = 0  # the section being read: its provider decides what a name denotes
+
+    # ---- names ------------------------------------------------------------------------------
+
+    @property
+    def current_provider(self) -> str | None:
+        return self.section_provider.get(self.section, self.provider)
+
+    def find(self, text: str, offset: int = 0) -> list[Mention]:
+        """The mentions in ``text``, read in the current section's provider (see
+        ``kg.extract.providers``)."""
+        provider = self.current_provider
+        out = []
+        for m in self.ex.matcher.find(text, offset):
+            kept = prefer_provider(m, provider, self.ex.providers.of, self._ordinary)
+            if kept is not None:
+                out.append(kept)
+        return out
+
+    def _ordinary(self, m: Mention) -> bool:
+        """A name made of ordinary words only ("Connect", "cloud storage"), without a vendor."""
+        words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.text)]
+        return bool(words) and all(w in self.ex.common or w in STOPWORDS for w in words)
+
+    def of_other_provider(self, iri: str) -> bool:
+        """Whether an entity belongs to another provider than the current section's."""
+        provider = self.current_provider
+        owner = self.owner_service(iri) or iri
+        return provider is not None and self.ex.providers.of(owner) not in (provider, None)
+
+    def foreign(self, m: Mention) -> bool:
+        """A mention of a service of another provider than the current section's."""
+        provider = self.current_provider
+        return provider is not None and self.ex.providers.of(m.keys[0]) not in (provider, None)
 
     def entity_for_key(self, iri: str, ev: Evidence | None = None) -> Entity:
         ent = self.entities.get(iri)
@@ -150,7 +188,8 @@ class DocumentContext:
                     self.index_feature(owner.iri, ent)
             else:
                 d = self.ex.discovered[iri]
-                ent = Entity(iri, "service", d.label, set(d.aliases) | set(vendorless(d.label)))
+                aliases = set(d.aliases) | set(vendorless(d.label))
+                ent = Entity(iri, "service", d.label, aliases, provider=d.provider)
                 ent.cite(d.evidence)
             self.entities[iri] = ent
         if ev is not None:
@@ -235,7 +274,7 @@ class DocumentContext:
                 for key in (norm_key(phrase), norm_key(singular(phrase))):
                     if key in index:
                         return self.entities[index[key]]
-        mentions = self.ex.matcher.find(phrase)
+        mentions = self.find(phrase)
         if len(mentions) == 1:
             m = mentions[0]
             rest = (phrase[: m.start] + " " + phrase[m.end :]).split()
@@ -280,7 +319,7 @@ class DocumentContext:
             return self.link(m.group(1), section_ctx.subject) or self.feature(
                 section_ctx.subject, m.group(1), Evidence(block.start, block.end)
             )
-        mentions = self.ex.matcher.find(text.rstrip(":"))
+        mentions = self.find(text.rstrip(":"))
         if len(mentions) == 1 and len(mentions[0].text) >= len(text.rstrip(":")) - 2:
             return self.entity_for_key(self.choose(mentions[0], section_ctx.service))
         return None
@@ -288,7 +327,7 @@ class DocumentContext:
     def named_service(self, name: str) -> str | None:
         """The service a name opens with: "Glue ETL job" -> AWS Glue."""
         # Read as mid-sentence: a case-sensitive name ("Glue") may open a table cell.
-        found = self.ex.matcher.find(f"the {name.strip()}")
+        found = self.find(f"the {name.strip()}")
         if not found or found[0].start != 4 or found[0].end >= len(name.strip()) + 3:
             return None
         service = self.owner_service(self.choose(found[0], None))

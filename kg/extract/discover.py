@@ -11,11 +11,13 @@ from kg.extract.patterns import (
     DEFINITION,
     NOT_PRODUCT_WORDS,
     VENDOR_PREFIX,
+    VENDOR_WORD,
 )
+from kg.extract.providers import Providers
 from kg.lexicon import Matcher
 from kg.model import Evidence, ParsedDocument
 from kg.parse.notes import clean_text
-from kg.text.words import norm_key, squash
+from kg.text.words import is_english, norm_key, squash
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +25,21 @@ class DiscoveredService:
     label: str
     aliases: tuple[str, ...]
     evidence: Evidence
+    provider: str | None = None  # the provider of the section that introduces it
 
 
-def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[DiscoveredService]:
-    """Services a note introduces that ``matcher`` does not know yet."""
-    text = parsed.document.text
+def discover_services(
+    parsed: ParsedDocument,
+    matcher: Matcher,
+    providers: Providers | None = None,
+    common: frozenset[str] = frozenset(),
+) -> list[DiscoveredService]:
+    """Services a note introduces that ``matcher`` does not know yet, each of the provider
+    of the section that introduces it: a heading with a vendor's name ("AWS Fargate"), a
+    heading a definition sentence calls a service, or a heading that is a coined name
+    ("MEMORYSTORE", "Contoso Ledger": a word that is not ordinary English)."""
     found: dict[str, DiscoveredService] = {}
+    section_provider = providers.read(parsed, matcher)[1] if providers is not None else {}
 
     def consider(name: str, aliases: Iterable[str], ev: Evidence) -> None:
         name = squash(name).strip(" .:-–")
@@ -37,7 +48,9 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
         known = matcher.find(name)
         if known and known[0].start == 0 and known[0].end >= len(name) - 1:
             return
-        found.setdefault(norm_key(name), DiscoveredService(name, tuple(aliases), ev))
+        section = next((s for s in parsed.sections if s.start <= ev.start < s.end), None)
+        provider = section_provider.get(section.index) if section is not None else None
+        found.setdefault(norm_key(name), DiscoveredService(name, tuple(aliases), ev, provider))
 
     for section in parsed.sections:
         if section.title is None or section.heading_start is None:
@@ -48,6 +61,9 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
             if _names_a_product(main, matcher):
                 consider(main, aliases, ev)
             continue
+        if main and common and _coined_name(main, common, matcher):
+            consider(main.title() if main.isupper() else main, aliases, ev)
+            continue
         first = next((s for s in parsed.sentences if section.start <= s.start < section.end), None)
         if main and first is not None:
             m = DEFINITION.match(clean_text(first.text))
@@ -57,7 +73,6 @@ def discover_services(parsed: ParsedDocument, matcher: Matcher) -> list[Discover
         m = DEFINITION.match(clean_text(sent.text))
         if m and VENDOR_PREFIX.match(m.group("name")) and _is_service_head(m):
             consider(m.group("name"), _abbreviations(sent.text), Evidence(sent.start, sent.end))
-    del text
     return list(found.values())
 
 
@@ -78,6 +93,25 @@ def _names_a_product(name: str, matcher: Matcher) -> bool:
         and known[0].end < len(" ".join(rest))
         and rest[-1][0].isupper()
         and rest[-1].lower() not in NOT_PRODUCT_WORDS
+    )
+
+
+def _coined_name(name: str, common: frozenset[str], matcher: Matcher) -> bool:
+    """A product's name rather than a topic's: a title of at most four capitalised words, one
+    of them not an ordinary English word nor part of a known name ("Memorystore", "Contoso
+    Ledger"; not "Partitioning", "BIG PICTURE" or "Kinesis 101"), and not a plural."""
+    words = name.split()
+    if not 1 <= len(words) <= 4 or not all(w[0].isupper() or w[0].isdigit() for w in words):
+        return False
+    if any(w.lower() in NOT_PRODUCT_WORDS for w in words):
+        return False
+    last = words[-1]
+    if last.endswith("s") and last[:-1].isalpha() and not last.isupper():
+        return False
+    known = {w.lower() for m in matcher.find(name) for w in m.text.split()}
+    return any(
+        w.isalpha() and len(w) >= 4 and w.lower() not in known and not is_english(w, common)
+        for w in words
     )
 
 
@@ -125,10 +159,5 @@ def vendorless(label: str) -> list[str]:
     m = VENDOR_PREFIX.match(label)
     if not m:
         return []
-    rest = re.sub(
-        r"^(?:AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|"
-        r"IBM Cloud|Alibaba Cloud|Cloudflare|DigitalOcean)\s+",
-        "",
-        label,
-    )
+    rest = VENDOR_WORD.sub("", label)
     return [rest] if len(rest) > 3 and (" " in rest or rest[0].isupper()) else []

@@ -22,6 +22,7 @@ from kg.extract.limits import extract_limits, merge_block_limits
 from kg.extract.patterns import (
     EXAMPLE,
 )
+from kg.extract.providers import Providers
 from kg.extract.relations import read_relations
 from kg.extract.structure import read_lists_and_tables
 from kg.extract.subjects import block_context, section_subjects, sentence_context
@@ -39,9 +40,12 @@ class Extractor:
         common_words: Iterable[str] = (),
     ) -> None:
         self.lexicon = lexicon
+        self.common = frozenset(w.lower() for w in common_words)
         self.matcher = lexicon.matcher(common_words)
         self.discovered = {vocab.service_iri(d.label): d for d in discovered}
+        self.providers = Providers(lexicon)
         for iri, d in self.discovered.items():
+            self.providers.discovered[iri] = d.provider
             for name in (d.label, *d.aliases, *vendorless(d.label)):
                 self.matcher.add(name, iri)
         self.category_matcher = lexicon.matcher(kinds=("category",))
@@ -52,12 +56,15 @@ class Extractor:
 
 def run(cx: DocumentContext) -> Extraction:
     for sent in cx.parsed.sentences:
-        if cx.parsed.blocks[sent.block].kind is not BlockKind.CODE:
-            cx.mentions[sent.start] = cx.ex.matcher.find(cx.text[sent.start : sent.end], sent.start)
+        block = cx.parsed.blocks[sent.block]
+        if block.kind is not BlockKind.CODE:
+            cx.section = block.section
+            cx.mentions[sent.start] = cx.find(cx.text[sent.start : sent.end], sent.start)
     section_subjects(cx)
     for block in cx.parsed.blocks:
         if block.kind is BlockKind.CODE:
             continue
+        cx.section = block.section
         ctx = block_context(cx, block)
         cx.block_subject[block.index] = ctx
         read_lists_and_tables(cx, block, ctx)
@@ -68,5 +75,5 @@ def run(cx: DocumentContext) -> Extraction:
             read_relations(cx, sent, block, sctx)
             if not EXAMPLE.match(sent.text):
                 cx.limits.extend(extract_limits(cx, sent, block, sctx))
-    limits = merge_block_limits(cx.limits, cx.doc.text)
-    return Extraction(cx.doc, cx.parsed.sections, cx.entities, cx.relations, limits)
+    limits = merge_block_limits(cx.limits)
+    return Extraction(cx.doc, cx.parsed.sections, cx.entities, cx.relations, limits, cx.provider)

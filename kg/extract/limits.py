@@ -28,7 +28,7 @@ from kg.model import Block, BlockKind, Evidence, Sentence
 from kg.text.phrases import KIND_WORDS
 from kg.text.quantities import find_quantities, find_ranges
 from kg.text.units import Dimension, Quantity, Range
-from kg.text.words import singular, squash
+from kg.text.words import BOUND_WORD, MAX_WORD, MIN_WORD, singular, squash
 
 if TYPE_CHECKING:
     from kg.extract.context import Context, DocumentContext
@@ -65,14 +65,14 @@ class LimitFact:
 
 
 _MAX = re.compile(
-    r"\b(?:up\s*to|max(?:imum|ium|imun)?|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
+    rf"\b(?:up\s*to|{MAX_WORD}|at\s+most|no\s+more\s+than|not\s+more\s+than|limit(?:ed)?\s+(?:of|to)|"
     r"as\s+(?:much|many|long|large|big)\s+as|can\s+last|less\s+than|fewer\s+than|under|"
     r"capped\s+at|upper\s+limit|scales?(?:\s+\w+){0,5}\s+to|grow\w*\s+to|longest|largest|highest|"
     r"(?:raise|increase|extend|expand|grow|go)\w*(?:\s+\w+){0,4}\s+to)\b",
     re.IGNORECASE,
 )
 _MIN = re.compile(
-    r"\b(?:at\s+least|min(?:imum|umum|imun)?(?:\s+of)?|starts?\s+(?:at|with|from)|no\s+less\s+than|"
+    rf"\b(?:at\s+least|{MIN_WORD}(?:\s+of)?|starts?\s+(?:at|with|from)|no\s+less\s+than|"
     r"more\s+than|over|above|down\s+to|lowest|smallest|shortest)\b",
     re.IGNORECASE,
 )
@@ -103,7 +103,7 @@ def extract_limits(
         lead = lead_term(text)
         if lead is not None:
             lead_end = lead.rest_start
-            if names_a_quantity(lead.term) and not dx.ex.matcher.find(lead.term):
+            if names_a_quantity(lead.term) and not dx.find(lead.term):
                 lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     found: list[LimitFact] = []
     previous_role: str | None = None
@@ -164,15 +164,13 @@ def _row_limits(dx: DocumentContext, block: Block, subject: str, ev: Evidence) -
     out: list[LimitFact] = []
     for cell in row.cells:
         column = cell.column.strip()
-        bound = re.match(
-            r"(default|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?)\b\.?\s*", column, re.I
-        )
+        bound = re.match(rf"({BOUND_WORD})\b\.?\s*", column, re.I)
         owner = subject
         if row.columns_are_entities:
             feature = dx.feature(dx.block_subject[block.index].subject, column, ev)
             owner = feature.iri if feature is not None else subject
             bound = re.match(
-                r"(default|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?)\b",
+                rf"({BOUND_WORD})\b",
                 row.quantity or "",
                 re.I,
             )
@@ -236,7 +234,7 @@ def _every_unit(text: str) -> list[Quantity]:
 
 
 _BOUND_CUE = re.compile(
-    r"\b(?:up to|at most|at least|max(?:imum|ium|imun)?(?: of)?|min(?:imum|umum|imun)?(?: of)?|"
+    rf"\b(?:up to|at most|at least|{MAX_WORD}(?: of)?|{MIN_WORD}(?: of)?|"
     r"no more than|limit(?:ed)? (?:of|to)|as many as)\s*$",
     re.I,
 )
@@ -421,7 +419,7 @@ def _span_text(text: str, first: str, second: str) -> str:
     return f"{first}; {second}"
 
 
-def merge_block_limits(facts: list[LimitFact], doc_text: str) -> list[LimitFact]:
+def merge_block_limits(facts: list[LimitFact]) -> list[LimitFact]:
     """Across the sentences of one block: "one day retention period by default. Max retention
     period is 35 days." is one limit with a default and a maximum."""
     out: list[LimitFact] = []
@@ -443,5 +441,4 @@ def merge_block_limits(facts: list[LimitFact], doc_text: str) -> list[LimitFact]
             setattr(target, key, v)
         target.evidence = Evidence(target.evidence.start, fact.evidence.end)
         target.stated_as = f"{target.stated_as}; {fact.stated_as}"
-    del doc_text
     return out

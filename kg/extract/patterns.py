@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
-VENDOR_PREFIX = re.compile(
-    r"^(?:AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|IBM Cloud|"
-    r"Alibaba Cloud|Cloudflare|DigitalOcean)\s+[A-Z0-9]",
+# The names a vendor puts in front of its products ("AWS Fargate", "Google Cloud Run").
+VENDORS = (
+    "AWS|Amazon|Microsoft Azure|Azure|Google Cloud|GCP|Google|Oracle Cloud|OCI|IBM Cloud|"
+    "Alibaba Cloud|Cloudflare|DigitalOcean"
 )
+VENDOR_WORD = re.compile(rf"^(?:{VENDORS})\s+")
+VENDOR_PREFIX = re.compile(rf"^(?:{VENDORS})\s+[A-Z0-9]")
 
 
 DEFINITION = re.compile(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg.text.units import Dimension, Quantity, Range
-from kg.text.words import STOPWORDS, singular, squash
+from kg.text.words import MAX_WORD, MIN_WORD, STOPWORDS, singular, squash
 
 GRANULARITY_BEFORE = re.compile(
     r"\bnearest\s*$|\bgranularity\s+of\s*$|\bincrements?\s+of\s*$", re.I
@@ -452,7 +452,7 @@ def _np_before_paren(text: str) -> str | None:
 def clean_quantity(name: str) -> str:
     name = squash(re.sub(r"(?<!\b\w)/(?!\w\b)", " per ", name.replace("Max.", "max")))  # not I/O
     name = re.sub(
-        r"^(?:the|a|an|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?|default)\s+",
+        rf"^(?:the|a|an|{MAX_WORD}|{MIN_WORD}|default)\s+",
         "",
         name,
         flags=re.I,

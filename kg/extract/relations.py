@@ -177,7 +177,7 @@ def _supports(cx: DocumentContext, text: str, sent: Sentence, ev: Evidence, ctx:
         if kind is None:
             kind = heading_kind(cx, sent)
         owner = cx.owner_service(subject) or subject
-        for obj in objects(cx, body, body_start, owner, ev, kind):
+        for obj in objects(cx, body, owner, ev, kind):
             cx.relate(subject, "supports", obj, ev)
             if kind and obj in cx.entities and cx.entities[obj].kind == "feature":
                 cx.entities[obj].feature_kind = cx.entities[obj].feature_kind or kind
@@ -205,7 +205,7 @@ def _replicates(cx: DocumentContext, text: str, sent: Sentence, ev: Evidence, ct
     subject = subject_before(cx, sent, sent.start + m.start(), ctx)
     if subject is None:
         return
-    ms = [x for x in cx.ex.matcher.find(target) if cx.owner_service(x.keys[0]) == x.keys[0]]
+    ms = [x for x in cx.find(target) if cx.owner_service(x.keys[0]) == x.keys[0]]
     for x in ms:
         cx.relate(subject, "replicatesTo", x.keys[0], ev)
         target = target.replace(x.text, "").strip()
@@ -336,7 +336,7 @@ def _integrations(
 
 
 def _works_with(cx: DocumentContext, subject: str, text: str, ev: Evidence) -> None:
-    for x in cx.ex.matcher.find(text):
+    for x in cx.find(text):
         key = x.keys[0]
         if key != subject and cx.owner_service(key) == key:
             cx.entity_for_key(key, ev)

@@ -85,7 +85,7 @@ def list_kind(cx: DocumentContext, block: Block) -> str | None:
     section = cx.parsed.sections[block.section]
     if section.title and block.kind in (BlockKind.BULLET, BlockKind.NUMBERED):
         title = section.title
-        for m in reversed(cx.ex.matcher.find(title)):
+        for m in reversed(cx.find(title)):
             title = title[: m.start] + title[m.end :]
         title = re.sub(r"^\s*(?:AWS|Amazon)\s+", "", squash(title))
         return kind_of(title) if title and plural_heading(title) else None
@@ -176,7 +176,7 @@ def _announced(
     if subject.subject is None or not name or len(name.split()) > 6:
         return None
     supports = not re.match(r"(?:integrat|work)", m.group("verb"), re.I)
-    found = cx.ex.matcher.find(name)
+    found = cx.find(name)
     lead = re.match(r"(?:(?:AWS|Amazon)\s+)?", name)
     if found and found[0].start <= (lead.end() if lead else 0):
         key = cx.choose(found[0], subject.service)
@@ -204,7 +204,7 @@ def _categories(cx: DocumentContext, block: Block) -> None:
         return
     keys = []
     for item, _, _ in items:
-        ms = cx.ex.matcher.find(item)
+        ms = cx.find(item)
         if len(ms) != 1 or len(ms[0].text) < len(item) - 1:
             return
         key = ms[0].keys[0]
@@ -312,11 +312,10 @@ def _table_row(cx: DocumentContext, block: Block, ctx: Context) -> None:
     cx.block_subject[block.index] = Context(ent.iri, cx.owner_service(ent.iri) or ctx.service)
     if owner != ctx.subject:
         return
-    for column, value, feature_name in row.matrix:
+    for column, value, _ in row.matrix:
         col = cx.link(column, ctx.subject) or cx.feature(ctx.subject, column, ev)
         if col is not None and value:
             cx.relate(col.iri, "supports", ent.iri, ev)
-        del feature_name
 
 
 def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:
@@ -325,7 +324,7 @@ def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:
     if not section.title or not plural_heading(section.title):
         return None
     title = re.sub(r"^(?:supported|available|common|main|key)\s+", "", section.title, flags=re.I)
-    for m in reversed(cx.ex.matcher.find(title)):
+    for m in reversed(cx.find(title)):
         title = title[: m.start] + title[m.end :]
     return kind_of(squash(title)) if title.strip() else None
 
@@ -333,7 +332,6 @@ def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:
 def objects(
     cx: DocumentContext,
     body: str,
-    body_start: int,
     owner: str | None,
     ev: Evidence,
     kind: str | None = None,
@@ -351,5 +349,4 @@ def objects(
         ent = cx.link(item, owner) or cx.feature(owner, item, ev, kind=kind)
         if ent is not None:
             out.append(ent.iri)
-    del body_start
     return out

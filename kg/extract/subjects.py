@@ -5,6 +5,7 @@ else the previous section's service, else a topic named by its heading."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 from kg.extract.context import Context, DocumentContext, Entity
 from kg.extract.limits import names_a_quantity
@@ -31,12 +32,32 @@ def in_subject_position(before: str) -> bool:
     return not NON_SUBJECT_BEFORE.search(before) and not VERB_BEFORE.search(before)
 
 
+@dataclass(frozen=True)
+class SubjectWeights:
+    """How much a mention counts towards what a section is about (without a heading that
+    names it): the highest-scoring service wins."""
+
+    carried: float = 1.5  # the previous section's subject, until another is named
+    document_service: float = 3.0  # the service the note's title names
+    parent: float = 3.0  # the subject of the Markdown section this one nests in
+    subject_position: float = 1.0  # a mention that opens its clause
+    aside: float = 0.6  # a mention after a preposition or a verb, or in parentheses
+    opens_sentence: float = 2.0  # the first mention of a sentence, in subject position
+    lead: float = 2.0  # a mention in a list item's lead ("Kinesis Streams: ...")
+    console_path: float = 3.0  # "Go to Route53 > Register Domain"
+    enumerated: float = 0.5  # a table row, or an item of a list the heading names
+
+
+SUBJECT_WEIGHTS = SubjectWeights()
+
+
 def section_subjects(cx: DocumentContext) -> None:
     previous = Context(None, None)
     for section in cx.parsed.sections:
+        cx.section = section.index
         ctx = _subject_of_section(cx, section, previous)
         if section.index == 0 and ctx.service is not None and _titles_document(cx, section):
-            found = cx.ex.matcher.find(section.title or "")
+            found = cx.find(section.title or "")
             cx.title_things = {cx.choose(m, None) for m in found}
             named = {cx.owner_service(m.keys[0]) for m in found}
             if len(named) == 1:  # "AWS Backup - study notes", not "WAF and Shield"
@@ -57,7 +78,7 @@ def _titles_document(cx: DocumentContext, section: Section) -> bool:
 def _subject_of_section(cx: DocumentContext, section: Section, previous: Context) -> Context:
     if section.title and section.heading_start is not None:
         title = section.title
-        heading_mentions = cx.ex.matcher.find(title)
+        heading_mentions = cx.find(title)
         listy = "," in title.split(":", 1)[-1]
         if heading_mentions and not listy:
             key = cx.choose(heading_mentions[0], previous.service)
@@ -65,18 +86,19 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
             return Context(key, cx.owner_service(key) or (key if ent.kind == "service" else None))
     scores: dict[str, float] = defaultdict(float)
     raw: Counter[str] = Counter()
+    w = SUBJECT_WEIGHTS
     carried = previous.subject if _names_thing(cx, previous.subject) else previous.service
-    if carried:
+    if carried and not cx.of_other_provider(carried):
         # The thing the previous heading named stays the subject until another is named:
         # "Aurora Serverless v2 basics", then "Engines supported", "Pricing" ...
-        scores[carried] += 1.5
-    if cx.document_service is not None:
+        scores[carried] += w.carried
+    if cx.document_service is not None and not cx.of_other_provider(cx.document_service):
         # A note titled by a service is about it where a section names nothing else
         # as its subject, however many services its lists mention.
-        scores[cx.document_service] += 3.0
+        scores[cx.document_service] += w.document_service
     parent = _parent_subject(cx, section)
     if parent is not None:
-        scores[parent] += 3.0  # "## 1. AWS Config" then "### 1.1 Rules": still AWS Config
+        scores[parent] += w.parent  # "## 1. AWS Config" then "### 1.1 Rules": still AWS Config
     # Under a heading that names a list ("Supported locations", "Destinations"), the
     # services the items name are what is listed, not what the section is about.
     listing = bool(section.title) and plural_heading(section.title or "")
@@ -86,22 +108,24 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
         block = cx.parsed.blocks[sent.block]
         lead = lead_term(cx.text[block.start : block.end]) if sent.start == block.start else None
         for k, m in enumerate(cx.mentions.get(sent.start, [])):
+            if cx.foreign(m):
+                continue  # "unlike SQS" in an Azure section: named, not what it is about
             service = cx.owner_service(m.keys[0]) or m.keys[0]
             if carried is not None and carried != previous.service == service:
                 service = carried  # "Aurora MySQL" under "Aurora Serverless" headings
             before = cx.text[sent.start : m.start]
             after = cx.text[m.end : m.end + 3]
-            weight = 1.0 if in_subject_position(before) else 0.6
+            weight = w.subject_position if in_subject_position(before) else w.aside
             if k == 0 and in_subject_position(before):
-                weight = 2.0
+                weight = w.opens_sentence
             if lead and m.start - block.start < lead.end:
-                weight = 2.0
+                weight = w.lead
             if after.lstrip().startswith(">"):
-                weight = 3.0  # a console path: "Go to Route53 > Register Domain"
+                weight = w.console_path  # "Go to Route53 > Register Domain"
             if block.kind is BlockKind.TABLE_ROW or (
                 listing and block.kind in (BlockKind.BULLET, BlockKind.NUMBERED)
             ):
-                weight = 0.5  # what a table or a list enumerates
+                weight = w.enumerated  # what a table or a list enumerates
             scores[service] += weight
             raw[service] += 1
     if section.title and section.heading_start is not None:
@@ -124,7 +148,7 @@ def _parent_subject(cx: DocumentContext, section: Section) -> str | None:
     for earlier in reversed(cx.parsed.sections[: section.index]):
         if earlier.title == section.parents[-1] and earlier.level < section.level:
             ctx = cx.section_subject.get(earlier.index)
-            named = {cx.owner_service(m.keys[0]) for m in cx.ex.matcher.find(earlier.title)}
+            named = {cx.owner_service(m.keys[0]) for m in cx.find(earlier.title)}
             if ctx is None or ctx.service is None or len(named) > 1:
                 return None  # "Runbook: AWS Config and AWS Security Hub" names two
             return ctx.subject
@@ -165,7 +189,7 @@ def sentence_context(cx: DocumentContext, sent: Sentence, block: Block, ctx: Con
         lead is not None
         and not is_generic_lead(lead.term)
         and not cx.is_category_line(block)
-        and not (names_a_quantity(lead.term) and not cx.ex.matcher.find(lead.term))
+        and not (names_a_quantity(lead.term) and not cx.find(lead.term))
     ):
         lead_ent = _lead_feature(cx, block, lead, ctx)
     if PRONOUN_START.match(cx.text[sent.start : sent.end]):

@@ -16,7 +16,7 @@ from kg.model import Block
 from kg.text.phrases import KIND_WORDS
 from kg.text.quantities import find_quantities, find_ranges
 from kg.text.units import Quantity, Range
-from kg.text.words import singular
+from kg.text.words import MAX_WORD, MIN_WORD, singular
 
 
 class _Doc(Protocol):
@@ -55,13 +55,11 @@ _COMPARISON_FIRST_COLUMN = re.compile(
 )
 _UNIT_COLUMN = re.compile(r"^(?:(?:billing|pricing|price)\s+)?(?:units?|per)$", re.I)
 _AMOUNT_COLUMN = re.compile(r"^(?:price|cost|fee|charge|amount|rate|value)s?\b", re.I)
-_BOUND_COLUMN = re.compile(
-    r"^(?:default|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?|value|limit|quota)\b", re.I
-)
+_BOUND_COLUMN = re.compile(rf"^(?:default|{MAX_WORD}|{MIN_WORD}|value|limit|quota)\b", re.I)
 _QUANTITY_WORDS = re.compile(
     r"\b(?:size|iops|throughput|bandwidth|memory|ram|storage|capacity|disk|price|cost|"
     r"latency|duration|timeout|retention|period|time|length|nodes?|connections?|vcpus?|cpus?|"
-    r"count|number|rate|requests?|limit|max(?:imum|ium|imun)?|min(?:imum|umum|imun)?|default)\b",
+    rf"count|number|rate|requests?|limit|{MAX_WORD}|{MIN_WORD}|default)\b",
     re.IGNORECASE,
 )
 

@@ -8,7 +8,7 @@ stored once per document, under the first passage that states it: querying the u
 all graphs then returns each fact once (per document).
 
 Reference data about services the notes name (labels, aliases, categories from
-``ontology/services.ttl``) goes to the lexicon graph; the vocabulary to the ontology graph.
+``ontology/services/``) goes to the lexicon graph; the vocabulary to the ontology graph.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from kg.text.words import squash
 RDF_TYPE = ox.NamedNode(vocab.RDF + "type")
 LABEL = ox.NamedNode(vocab.RDFS + "label")
 ALT = ox.NamedNode(vocab.SKOS + "altLabel")
+CLOSE_MATCH = ox.NamedNode(vocab.SKOS + "closeMatch")
 DERIVED = ox.NamedNode(vocab.PROV + "wasDerivedFrom")
 XSD_DECIMAL = ox.NamedNode(vocab.XSD + "decimal")
 XSD_INTEGER = ox.NamedNode(vocab.XSD + "integer")
@@ -81,6 +82,8 @@ def document_quads(x: Extraction) -> list[ox.Quad]:
     out.add(doc_node, LABEL, ox.Literal(doc.id), doc_node)
     out.add(doc_node, ckg("path"), ox.Literal(doc.id), doc_node)
     out.add(doc_node, ckg("contentHash"), ox.Literal(doc.sha256), doc_node)
+    if x.provider:
+        out.add(doc_node, ckg("provider"), ox.NamedNode(x.provider), doc_node)
 
     passages: dict[Evidence, ox.NamedNode] = {}
 
@@ -148,6 +151,8 @@ def _describe(out: _Quads, node: ox.NamedNode, ent: Entity, g: ox.NamedNode) -> 
             out.add(node, ALT, ox.Literal(alias), g)
     if ent.feature_kind and ent.kind == "feature":
         out.add(node, ckg("featureKind"), ox.Literal(ent.feature_kind), g)
+    if ent.provider and ent.kind == "service":
+        out.add(node, ckg("provider"), ox.NamedNode(ent.provider), g)
 
 
 def _limit(out: _Quads, limit: LimitFact, node: ox.NamedNode, g: ox.NamedNode) -> None:
@@ -170,13 +175,18 @@ def lexicon_quads(lexicon: Lexicon, iris: Iterable[str]) -> list[ox.Quad]:
     g = ox.NamedNode(vocab.LEXICON_GRAPH)
     out = _Quads()
     categories: set[str] = set()
-    for iri in sorted(set(iris)):
+    providers: set[str] = set()
+    described = set(iris)
+    for iri in sorted(described):
         entry = lexicon.entries.get(iri)
         if entry is None:
             continue
         node = ox.NamedNode(iri)
         if entry.kind == "category":
             categories.add(iri)
+            continue
+        if entry.kind == "provider":
+            providers.add(iri)
             continue
         out.add(node, RDF_TYPE, ckg("Service" if entry.kind == "service" else "Feature"), g)
         out.add(node, LABEL, ox.Literal(entry.label), g)
@@ -188,6 +198,17 @@ def lexicon_quads(lexicon: Lexicon, iris: Iterable[str]) -> list[ox.Quad]:
         for cat in entry.categories:
             out.add(node, ckg("inCategory"), ox.NamedNode(cat), g)
             categories.add(cat)
+        if entry.provider:
+            out.add(node, ckg("provider"), ox.NamedNode(entry.provider), g)
+            providers.add(entry.provider)
+        for other in entry.equivalents:
+            if other in described:  # both named in the notes; the rest is reference data
+                out.add(node, CLOSE_MATCH, ox.NamedNode(other), g)
+    for provider in sorted(providers):
+        entry = lexicon.entries.get(provider)
+        if entry is not None:
+            out.add(ox.NamedNode(provider), RDF_TYPE, ckg("Provider"), g)
+            out.add(ox.NamedNode(provider), LABEL, ox.Literal(entry.label), g)
     for cat in sorted(categories):
         entry = lexicon.entries.get(cat)
         if entry is not None:
@@ -220,4 +241,8 @@ def build_quads(build_id: str, documents: int) -> list[ox.Quad]:
 
 
 def iter_entities(x: Extraction) -> Iterator[str]:
+    """The IRIs a document names: its entities, and the providers of it and its services."""
     yield from x.entities
+    if x.provider:
+        yield x.provider
+    yield from {e.provider for e in x.entities.values() if e.provider}

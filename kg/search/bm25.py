@@ -14,23 +14,21 @@ from functools import lru_cache
 
 import numpy as np
 
+from kg.text.words import STOPWORDS as ENGLISH_STOPWORDS
+
 # Words, numbers with decimals (0.00001667), and hyphenated or dotted compounds
 # (x-forwarded-for, route53, ec2, io1, 5gbps); compounds also yield their parts.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-/][a-z0-9]+)*")
 _SPLIT = re.compile(r"[.\-/]")
 
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not of off on once only or other our ours
-    ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves s t don also let lets us get""".split()
-)
-# "no", "not", "only" carry meaning in these notes ("only allow rules", "not replicated").
-STOPWORDS = STOPWORDS - {"no", "not", "only", "all", "up"}
+# The English stopwords, as BM25 tokens see them: contractions split ("don", "t", "s"), and
+# "no", "not", "only", "all", "up", "now" kept, which carry meaning in these notes ("only allow
+# rules", "not replicated").
+STOPWORDS = (
+    frozenset(w for w in ENGLISH_STOPWORDS if "'" not in w)
+    | {"don", "s", "t", "get", "lets", "us", "myself", "himself", "herself", "ourselves"}
+    | {"themselves", "yourselves"}
+) - {"no", "not", "only", "all", "up", "now"}
 
 
 def _fold(token: str) -> str:

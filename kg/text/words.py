@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -16,6 +16,11 @@ STOPWORDS = frozenset(
     through to too under until up very was we were what when where which while who whom why will
     with would you your yours yourself i'm it's don't can't won't isn't aren't""".split()
 )
+
+# The bound words as notes write them, misspellings included ("maxium", "minumum").
+MAX_WORD = r"max(?:imum|ium|imun)?"
+MIN_WORD = r"min(?:imum|umum|imun)?"
+BOUND_WORD = rf"(?:default|{MAX_WORD}|{MIN_WORD})"
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9#+.\-/']*[A-Za-z0-9#+]|[A-Za-z0-9]")
 
@@ -137,3 +142,25 @@ def deletes(word: str) -> Iterator[str]:
 def squash(text: str) -> str:
     """Collapse runs of white space into one space (for display of exact spans)."""
     return " ".join(text.split())
+
+
+@cache
+def english_dictionary() -> frozenset[str]:
+    """Lower-case English words (Webster's 2nd and GCIDE, from the ``english-words``
+    package): what tells a coined product name ("Memorystore") from a heading of ordinary
+    words ("Partitioning"). Read once per process."""
+    from english_words import get_english_words_set
+
+    return frozenset(get_english_words_set(["web2", "gcide"], lower=True, alpha=True))
+
+
+def is_english(word: str, extra: frozenset[str] = frozenset()) -> bool:
+    """A dictionary word, or an inflection of one: "retries", "provisioned", "sizing"."""
+    w = word.lower()
+    words = english_dictionary()
+    if w in words or w in extra:
+        return True
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ing", "e"), ("ion", ""), ("ion", "e")):
+        if w.endswith(suffix) and w[: -len(suffix)] + repl in words:
+            return True
+    return any(w.endswith(s) and w[: -len(s)] in words for s in ("s", "es", "ed", "d", "er"))

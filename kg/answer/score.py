@@ -1,0 +1,97 @@
+"""How well a graph candidate answers: limits and groups of related things, scored with
+``Weights``."""
+
+from __future__ import annotations
+
+import re
+
+from kg.answer.analysis import Analysis, counted_head, stems_overlap
+from kg.answer.rows import LimitRow, RelatedRow
+from kg.answer.weights import Weights
+from kg.text.units import Dimension
+
+Group = tuple[str, str, str | None]  # (entity, predicate, kind of the objects)
+
+_RELATED_DIMENSIONS = {
+    frozenset({Dimension.COUNT, Dimension.COUNT_PER_SECOND}),
+    frozenset({Dimension.BITS_PER_SECOND, Dimension.BYTES_PER_SECOND}),
+}
+
+
+def limit_score(
+    a: Analysis, row: LimitRow, sim: float, linked: dict[str, float], w: Weights
+) -> float:
+    """How well a limit answers: the asked dimension and bound, the question's words in
+    its quantity and source sentence, the meaning of that sentence, and who it is about."""
+    score = 0.0
+    if a.dimension is not None and row.dimension is not None:
+        if row.dimension == a.dimension:
+            score += w.dimension_match
+        else:
+            related = frozenset({row.dimension, a.dimension}) in _RELATED_DIMENSIONS
+            score += w.dimension_related if related else w.dimension_conflict
+    if a.bound is not None:
+        if a.bound in row.bounds:
+            score += w.bound_match
+        elif a.bound == "default":
+            score += w.default_missing
+    elif "value" in row.bounds:
+        score += w.exact_value
+    if a.counted and row.dimension is Dimension.COUNT:
+        # "the number of nodes": "450 nodes", not "30 managed node groups"
+        score += w.counted_match if counts(a.counted, row) else w.counted_other
+    if re.search(r"\bhow\s+often\b|\bfrequen", a.question, re.I):
+        interval = re.search(r"\b(?:interval|frequency)\b", row.quantity)
+        score += w.interval_asked if interval else w.interval_missing
+    named = (
+        row.quantity if not row.per or row.per in row.quantity else f"{row.quantity} per {row.per}"
+    )
+    score += w.quantity_word * min(stems_overlap(a.terms, named), 3)
+    score += w.source_word * min(stems_overlap(a.terms, row.source.text), 3)
+    score += w.limit_similarity * max(0.0, sim)
+    score += w.own_limit if row.subject == row.entity else 0.0
+    return score + w.linked * linked.get(row.subject, 0.0)
+
+
+def group_score(
+    a: Analysis,
+    group: Group,
+    members: list[RelatedRow],
+    order: dict[str, int],
+    kinds: dict[str, str],
+    w: Weights,
+) -> float:
+    """How well a group of related things answers a list question: the relation asked
+    for, the question's words in the group's kind and names, and the most specific
+    entity (a feature the question names beats its service)."""
+    entity, pred, kind = group
+    score = 0.0
+    if a.relation == "chargedBy":
+        score += w.charged_asked if pred == "chargedBy" else w.charged_other
+    elif a.relation == pred:
+        score += w.relation_asked
+    elif pred in ("chargedBy", "inCategory"):
+        score += w.unasked_relation if a.relation is not None else w.unasked_relation_general
+    if pred == "worksWith" and a.relation != "worksWith":
+        score += w.works_with_unasked
+    if pred == "inCategory":
+        score += w.in_category
+    score += w.kind_word * min(stems_overlap(a.terms, kind or ""), 2)
+    score += w.member_word * min(stems_overlap(a.terms, " ".join(m.label for m in members)), 3)
+    if kind and a.head and stems_overlap(set(a.head.split()), kind):
+        score += w.head_in_kind
+    if a.head and re.search(r"\bservices?\b", a.head) and all(m.is_service for m in members):
+        score += w.services_asked
+    score += w.entity_order * (len(order) - order.get(entity, 0)) / max(1, len(order))
+    if "service" in kinds.values() and kinds.get(entity) == "feature":
+        score += w.named_feature  # "Which RDS engines support read replicas?": the feature's list
+    return score + w.group_size * min(len(members), 5)
+
+
+def counts(counted: str, row: LimitRow) -> bool:
+    """Whether a limit counts the thing a question counts: "450 nodes" counts nodes, "30
+    managed node groups" counts groups."""
+    if row.dimension not in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
+        return False
+    head = counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)) or counted_head(row.quantity)
+    return head == counted or counted_head(row.quantity) == counted
