@@ -51,9 +51,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from bench.common import ROOT
+from bench.scoring import ANSWER_CAP, score_one
 
 PROBES = ROOT / "bench" / "probes"
-ANSWER_CAP = 400  # as the shared scorer: a dump of passages must not pass as an answer
 PASSAGES_K = 5
 NOT_COVERED = re.compile(r"\bnotes\s+(?:don['’]t|do\s+not)\s+cover\b", re.I)
 
@@ -69,47 +69,22 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-def _any_match(patterns: list[str], text: str) -> bool:
-    return any(re.search(p, text, re.IGNORECASE) for p in patterns)
-
-
 def score_turn(turn: dict[str, Any], content: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Pass or fail one turn: ``content`` is the reply's Markdown, ``payload`` its ``cloudkg``."""
+    """Pass or fail one turn: ``content`` is the reply's Markdown, ``payload`` its ``cloudkg``.
+    Facts and lists as ``bench.scoring`` scores an answer (the reply in place of the answer);
+    a passage turn needs its evidence in the reply or the sentences it cites, and a ``none``
+    turn a reply that says the notes do not cover it."""
+    out = score_one({"id": "", **turn}, {**payload, "answer": content}, PASSAGES_K)
     answer = content[:ANSWER_CAP]
-    route = payload.get("route")
-    kind = turn["type"]
-    out: dict[str, Any] = {"type": kind, "route": route}
-    if kind == "fact":
-        out["pass"] = route != "none" and _any_match(turn["answer"], answer)
-    elif kind == "list":
-        hits = [_any_match(alts, answer) for alts in turn["items"]]
-        forbidden = [alts for alts in turn.get("forbidden", []) if _any_match(alts, answer)]
-        out["recall"] = sum(hits) / len(hits)
-        out["pass"] = (
-            route != "none" and out["recall"] >= turn.get("min_recall", 1.0) and not forbidden
-        )
-        if forbidden:
-            out["forbidden_found"] = forbidden
-    elif kind == "passage":
+    if turn["type"] == "passage":
         # The evidence must be in what the reply cites (its quotes) or says, not merely
         # somewhere in the passages that ride along: a cited wrong sentence is a wrong answer.
         evidence = [_norm(e) for e in turn["evidence"]]
         cited = [answer] + [str(c.get("quote", "")) for c in payload.get("citations") or []]
-        passages = payload.get("passages") or []
         out["cited"] = any(e in _norm(text) for text in cited for e in evidence)
-        out["rank"] = next(
-            (
-                i + 1
-                for i, p in enumerate(passages[:PASSAGES_K])
-                if any(e in _norm(str(p.get("text", ""))) for e in evidence)
-            ),
-            None,
-        )
-        out["pass"] = route != "none" and out["cited"]
-    elif kind == "none":
-        out["pass"] = route == "none" and bool(NOT_COVERED.search(answer))
-    else:
-        raise ValueError(f"unknown turn type {kind!r}")
+        out["pass"] = payload.get("route") != "none" and out["cited"]
+    elif turn["type"] == "none":
+        out["pass"] = out["pass"] and bool(NOT_COVERED.search(answer))
     return out
 
 

@@ -110,9 +110,12 @@ def _restrict(f: Followup) -> Rewrite | None:
     lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
     rest = squash(body[: m.start()] + " " + body[m.end() :]).strip(" ,?.!")
     one = (m.group("ones") or "").lower() == "one"
-    noun = ctx.head or ""
+    # the user's own noun ("which of the policies") first, then the list's, less any number
+    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", ctx.head or "")
     if not noun or singular(noun.split()[-1].lower()) in GENERIC_HEADS:
-        noun = _items_noun(ctx.items, f.catalog) or noun
+        noun = _items_noun(ctx.items, f.catalog) or ("" if m.group("noun") is None else noun)
+    # "which of them is ..." asks for one; "for which of them does WAF ..." is only inverted
+    one = one or (not m.group("prep") and bool(re.match(r"(?:is|has|does|was)\b", rest, re.I)))
     if one and noun:
         words = noun.split()
         noun = " ".join([*words[:-1], singular(words[-1])])
