@@ -590,6 +590,24 @@ def test_every_rule_reads_its_own_example(engine: AnswerEngine, rule: Any) -> No
             "restrict",
             "Which Amazon SQS queue is the default?",
         ),
+        (
+            ["What types of SQS queues are there?", "Which is the default?"],
+            "restrict",
+            "Which Amazon SQS queue is the default?",
+        ),
+        (
+            [
+                "What routing policies can I use in Route 53?",
+                "How does the latency-based one work?",
+            ],
+            "item",
+            "How does the Letancy Routing Policy of Amazon Route 53 work?",
+        ),
+        (
+            ["What routing policies can I use in Route 53?", "And the 2nd one?"],
+            "item",
+            "What is the Weighted Routing Policy of Amazon Route 53?",
+        ),
     ],
 )
 def test_follow_ups_resolve_against_the_previous_answer(
@@ -745,6 +763,8 @@ def test_find_item_by_word_typo_and_position() -> None:
     assert find_item("last", items) == items[2]
     assert find_item("cold", items) == items[2]
     assert find_item("weighted", items) is None
+    assert find_item("latency-based", items) == items[1]
+    assert find_item("routing", items) is None  # two routing policies: not said which
 
 
 def test_how_many_of_them_counts_the_intersection(engine: AnswerEngine) -> None:

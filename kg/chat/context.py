@@ -42,7 +42,10 @@ GENERIC_HEADS = frozenset(
     "type types kind kinds sort sorts option options variant variants flavour flavours flavor "
     "flavors way ways one ones thing things".split()
 )
-_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5}
+_ORDINALS = {
+    **{w: i for i, w in enumerate("first second third fourth fifth sixth".split())},
+    **{w: i for i, w in enumerate("1st 2nd 3rd 4th 5th 6th".split())},
+}
 
 
 @dataclass(frozen=True)
@@ -337,18 +340,26 @@ def _word_matches(word: str, label_words: list[str]) -> bool:
 
 
 def find_item(words: str, items: Sequence[Term]) -> Term | None:
-    """The item that ``words`` points at: "latency" -> "Letancy Routing Policy", "second"
-    -> the second item, "last" -> the last. The shortest label with every word wins."""
+    """The item that ``words`` points at: "latency" (or "latency-based") -> "Letancy Routing
+    Policy", "second" -> the second item, "last" -> the last. The item matching most of the
+    words wins (at least one); a tie is no answer, unless one item is named exactly."""
     low = words.lower().strip()
     if low in _ORDINALS and _ORDINALS[low] < len(items):
         return items[_ORDINALS[low]]
     if low == "last" and items:
         return items[-1]
-    wanted = _words(low)
+    wanted = [w for part in _words(low) for w in part.split("-") if w and w not in STOPWORDS]
     if not wanted:
         return None
-    found = [t for t in items if all(_word_matches(w, _words(t.label)) for w in wanted)]
-    return min(found, key=lambda t: len(t.label)) if found else None
+    scored = [(sum(_word_matches(w, _words(t.label)) for w in wanted), t) for t in items]
+    best = max((n for n, _ in scored), default=0)
+    if best == 0:
+        return None
+    found = [t for n, t in scored if n == best]
+    exact = [t for t in found if norm_key(t.label) == norm_key(words)]
+    if len(found) > 1 and not exact:
+        return None  # "the routing one" among routing policies: not said which
+    return (exact or found)[0]
 
 
 def features_named(words: str, subject: Ref | None, catalog: Catalog) -> Term | None:

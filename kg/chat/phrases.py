@@ -48,12 +48,13 @@ RESTRICT = re.compile(
     r"\b(?P<lead>which|what|how\s+many|do\s+any|does\s+any|are\s+any|is\s+any|can\s+any|any)"
     r"\s+of\s+(?:them|those|these|the\s+above|the\s+(?P<noun>[a-z][\w-]*s))\b"
     r"|^\s*of\s+(?:them|those|these)\s*,?\s*(?P<lead2>which|what|how\s+many)\b"
-    r"|\b(?P<lead3>which)\s+(?P<ones>ones?)\b",
+    r"|\b(?P<lead3>which)\s+(?P<ones>ones?)\b"
+    r"|^\s*(?P<lead4>which)\s+(?=(?:is|are)\s+(?:the\s+)?\w)",  # "which is the default?"
     re.I,
 )
 ITEM_REF = re.compile(
     r"\bthe\s+(?P<words>[\w/+.-]+(?:\s+[\w/+.-]+){0,2}?)\s+(?:one|ones)\b"
-    r"|\bthe\s+(?P<ordinal>first|second|third|fourth|fifth|last)\b",
+    r"|\bthe\s+(?P<ordinal>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\b",
     re.I,
 )
 _EXPLETIVE = re.compile(

@@ -108,6 +108,8 @@ def _restrict(f: Followup) -> Rewrite | None:
     if m is None or (len(ctx.items) < 2 and not ctx.head):
         return None
     lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
+    if m.group("lead4") and (len(ctx.items) < 2 or _own(f)):
+        return None  # "Which is the default?" restricts a list; "Which is cheaper, S3 or ...?" not
     rest = squash(body[: m.start()] + " " + body[m.end() :]).strip(" ,?.!")
     one = (m.group("ones") or "").lower() == "one"
     # the user's own noun ("which of the policies") first, then the list's, less any number
