@@ -568,6 +568,22 @@ def report(results: dict[str, Any]) -> str:
             f" {', '.join(DESCRIBED)}.",
             "",
         ]
+    if results.get("conversations"):
+        from bench.conversations import report as conversation_report
+
+        lines += [
+            "## Chat follow-ups: the blind conversation probes",
+            "",
+            "`python -m bench.conversations`: the bundled notes plus each half's probe notes,"
+            " every conversation played through `/v1/chat/completions` (plain and streamed), each"
+            " follow-up scored like a probe question and timed against `/ask` of the question it"
+            " was resolved to. Tune on `tuning`; `holdout` is only reported.",
+            "",
+            "```",
+            *[conversation_report(summary) for summary in results["conversations"].values()],
+            "```",
+            "",
+        ]
     lines.append(f"Total benchmark time: {results['seconds'] / 60:.1f} minutes.")
     return "\n".join(lines) + "\n"
 
@@ -577,6 +593,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10,100", help="growth sizes, comma-separated")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-sparql", action="store_true")
+    parser.add_argument("--no-conversations", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -620,6 +637,14 @@ def main() -> None:
                 size = min(grown)  # rdflib takes minutes on anything larger
                 log(f"sparql: the {size}x graph")
                 results["sparql_growth"] = (size, *bench_sparql(work / f"growth-data-{size}"))
+        if not args.no_conversations:
+            from bench.conversations import run as play_conversations
+
+            results["conversations"] = {}
+            for half in ("tuning", "holdout"):
+                log(f"conversations: the {half} half")
+                summary, _ = play_conversations(half, work / f"conversations-{half}")
+                results["conversations"][half] = summary
     results["seconds"] = time.perf_counter() - started
     text = report(results)
     args.out.write_text(text, encoding="utf-8")

@@ -13,8 +13,16 @@ from openai import OpenAI
 
 from api.app import create_app
 from api.routes.chat import pieces
+from kg import vocab
+from kg.answer.analysis import analyse
+from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
+from kg.chat.answers import out_of_scope, passage_answer, restricted
+from kg.chat.context import Context, Ref, find_item
 from kg.chat.resolve import Conversation
+from kg.chat.rules import RULES
+from kg.chat.scope import name_around
+from kg.model import Answer, Fact, Hit, Source, Term
 from kg.serve.runtime import Runtime
 
 from .conftest import Built, serving
@@ -83,7 +91,13 @@ def test_plain_completion_cites_its_sources(client: OpenAI) -> None:
     ext = extension(r)
     assert ext["route"] in ("graph", "hybrid") and ext["facts"] and ext["passages"]
     assert ext["facts"][0]["source"]["text"] in sources
-    assert ext["citations"][0]["number"] == 1 and ext["resolution"] is None
+    assert ext["citations"][0]["number"] == 1
+    assert ext["resolution"] == {
+        "from": None,
+        "rule": "asked",
+        "carried": {"entities": [], "intent": None},
+        "rewritten": "How large can an SQS message be?",
+    }
     assert {"question", "answer", "confidence", "sparql", "analysis"} <= set(ext)
     assert r.usage is not None
     assert r.usage.completion_tokens == len(content.split())
@@ -229,8 +243,7 @@ def test_follow_up_ignores_assistant_content(client: OpenAI) -> None:
 def test_out_of_scope_says_so_and_suggests(client: OpenAI) -> None:
     r = ask(client, "What is the capital of France?")
     content = r.choices[0].message.content or ""
-    assert content.startswith("The notes don't cover that")
-    assert "France" in content.splitlines()[0]
+    assert content.splitlines()[0] == "The notes don't cover France."
     assert "They cover" in content and "Amazon S3" in content and "Sources" not in content
     ext = extension(r)
     assert ext["route"] == "none" and ext["facts"] == [] and ext["answer"] == ""
@@ -239,8 +252,30 @@ def test_out_of_scope_says_so_and_suggests(client: OpenAI) -> None:
 def test_out_of_scope_after_a_conversation_stays_out(client: OpenAI) -> None:
     r = ask(client, "How is AWS Lambda charged?", "What is the capital of France?")
     ext = extension(r)
-    assert ext["route"] == "none" and ext["resolution"] is None
-    assert (r.choices[0].message.content or "").startswith("The notes don't cover that")
+    assert ext["route"] == "none"
+    assert ext["resolution"]["rule"] == "outside"
+    assert ext["resolution"]["rewritten"] == "What is the capital of France?"
+    assert (r.choices[0].message.content or "").startswith("The notes don't cover France.")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("And how is Alibaba Cloud Function Compute priced?", "Alibaba Cloud Function Compute"),
+        ("What about Oracle Cloud's object storage?", "Oracle Cloud's"),
+        ("How often does IBM Cloud Monitoring collect metrics?", "IBM Cloud Monitoring"),
+    ],
+)
+def test_a_cloud_the_notes_do_not_cover_is_named(client: OpenAI, question: str, name: str) -> None:
+    """ "Oracle" is an RDS engine in the notes; "Oracle Cloud" is a cloud they do not cover:
+    the reply names it and says which clouds they do cover, instead of answering about RDS."""
+    r = ask(client, "How is AWS Lambda charged?", question)
+    ext = extension(r)
+    content = r.choices[0].message.content or ""
+    assert ext["route"] == "none" and ext["facts"] == []
+    assert ext["resolution"]["rule"] == "outside"
+    assert content.startswith(f"The notes don't cover {name}")
+    assert "They cover" in content and "AWS Lambda" not in content.splitlines()[0]
 
 
 def test_unknown_service_follow_up_stays_out_of_scope(client: OpenAI) -> None:
@@ -476,7 +511,9 @@ def test_resolver_rules(
 )
 def test_resolver_leaves_standalone_questions_alone(engine: AnswerEngine, turns: list[str]) -> None:
     turn = Conversation(engine).resolve(turns)
-    assert turn.resolution is None and turn.text == turns[-1]
+    assert turn.resolution.rule in ("asked", "outside") and turn.text == turns[-1]
+    assert turn.resolution.rewritten == turns[-1]
+    assert turn.resolution.source == (turns[-2] if len(turns) > 1 else None)
 
 
 def test_resolution_skips_turns_that_name_nothing(engine: AnswerEngine) -> None:
@@ -492,9 +529,247 @@ def test_resolution_skips_turns_that_name_nothing(engine: AnswerEngine) -> None:
     assert turn.text == "Which languages does AWS Lambda support?"
 
 
+@pytest.mark.parametrize("rule", RULES, ids=[r.name for r in RULES])
+def test_every_rule_reads_its_own_example(engine: AnswerEngine, rule: Any) -> None:
+    """The rule table's examples are what the rules do, on the bundled notes."""
+    example = rule.example
+    turn = Conversation(engine).resolve([example.before, example.follow_up])
+    assert turn.resolution.rule == rule.name
+    assert turn.text == example.read_as
+    assert turn.resolution.source == example.before
+
+
+@pytest.mark.parametrize(
+    ("turns", "rule", "rewritten"),
+    [
+        (
+            ["What routing policies can I use in Route 53?", "How does the latency one work?"],
+            "item",
+            "How does the Letancy Routing Policy of Amazon Route 53 work?",
+        ),
+        (
+            [
+                "What routing policies can I use in Route 53?",
+                "How does the latency one work?",
+                "And the weighted one?",
+            ],
+            "item",
+            "How does the Weighted Routing Policy of Amazon Route 53 work?",
+        ),
+        (
+            ["What routing policies can I use in Route 53?", "What is the second one?"],
+            "item",
+            "What is the Weighted Routing Policy of Amazon Route 53?",
+        ),
+        (
+            ["What types of Storage Gateway are there?", "Which protocol does the volume one use?"],
+            "item",
+            "Which protocol does the Volume Gateway use?",
+        ),
+        (
+            ["What's the maximum write rate of a single Kinesis shard?", "And for reads?"],
+            "phrase",
+            "What's the maximum read rate of a single Kinesis shard?",
+        ),
+        (
+            [
+                "How many copies of my data does Aurora keep?",
+                "How many of them can it lose without affecting write availability?",
+            ],
+            "pronoun",
+            "How many copies of my data can Amazon Aurora lose without affecting write"
+            " availability?",
+        ),
+        (
+            ["What bandwidth does a NAT gateway start at?", "And how far can it scale?"],
+            "bound",
+            "What is the maximum bandwidth of NAT Gateway?",
+        ),
+        (
+            ["What types of SQS queues are there?", "Which one is the default?"],
+            "restrict",
+            "Which Amazon SQS queue is the default?",
+        ),
+        (
+            ["What types of SQS queues are there?", "Which is the default?"],
+            "restrict",
+            "Which Amazon SQS queue is the default?",
+        ),
+        (
+            [
+                "What routing policies can I use in Route 53?",
+                "How does the latency-based one work?",
+            ],
+            "item",
+            "How does the Letancy Routing Policy of Amazon Route 53 work?",
+        ),
+        (
+            ["What routing policies can I use in Route 53?", "And the 2nd one?"],
+            "item",
+            "What is the Weighted Routing Policy of Amazon Route 53?",
+        ),
+    ],
+)
+def test_follow_ups_resolve_against_the_previous_answer(
+    engine: AnswerEngine, turns: list[str], rule: str, rewritten: str
+) -> None:
+    turn = Conversation(engine).resolve(turns)
+    assert (turn.resolution.rule, turn.text) == (rule, rewritten)
+
+
+def test_which_one_keeps_the_item_the_notes_single_out(engine: AnswerEngine) -> None:
+    conversation = Conversation(engine)
+    queues = "What types of SQS queues are there?"
+    default = conversation.reply([queues, "Which one is the default?"])
+    assert default.answer.answer == "Of those, Standard is the default."
+    assert default.resolution.carried["intersection"] == ["Standard"]
+    assert "Standard (default)" in default.citations[0].quote
+    it = conversation.resolve([queues, "Which one is the default?", "How does it scale?"])
+    assert it.text == "How does the Standard queue type of Amazon SQS scale?"
+
+
+def test_a_table_row_is_read_against_its_header(engine: AnswerEngine) -> None:
+    """ "Ability to scale horizontally YES NO" under "Requirement Memcached REDIS"."""
+    engines = "Which caching engines does ElastiCache support?"
+    conversation = Conversation(engine)
+    persistence = conversation.reply([engines, "Which of them supports persistence?"])
+    assert persistence.answer.answer == "Of those, redis supports persistence."
+    scale = conversation.reply(
+        [engines, "Which of them supports persistence?", "And which one can scale horizontally?"]
+    )
+    assert scale.resolution.rule == "restrict"
+    assert scale.answer.answer == "Of those, memcached can scale horizontally."
+
+
+def test_how_does_it_work_is_answered_from_passages(engine: AnswerEngine) -> None:
+    reply = Conversation(engine).reply(
+        ["What routing policies can I use in Route 53?", "How does the latency one work?"]
+    )
+    assert reply.answer.route == "search" and reply.answer.facts == ()
+    assert "lowest network latency" in reply.answer.answer
+    assert "lowest network latency" in reply.citations[0].quote
+
+
+# ---- the answer shapers, on answers made by hand ------------------------------------------------
+
+_ITEMS = [Term("Basic"), Term("Standard"), Term("Premium")]
+_TABLE = "| Feature | Basic | Standard | Premium |\n|---|---|---|---|\n| Topics | ✘ | ✔ | ✔ |"
+
+
+def _answer(text: str, passages: list[str], facts: tuple[Fact, ...] = ()) -> Answer:
+    hits = tuple(Hit(f"d#{i}", t, "d", None, 0, len(t), 1.0) for i, t in enumerate(passages))
+    return Answer("q", text, "search", 0.9, facts, hits)
+
+
+def test_restricted_reads_a_header_found_where_the_list_was() -> None:
+    row = "| Topics | ✘ | ✔ | ✔ |"
+    answer, kept = restricted(_answer(row, [row]), _ITEMS, verb="support topics", evidence=[_TABLE])
+    assert [t.label for t in kept] == ["Standard", "Premium"]
+    assert answer.answer == "Of those, Standard and Premium support topics."
+    assert answer.analysis["cited"] == row
+
+
+def test_restricted_does_not_take_a_negated_mention() -> None:
+    text = '"needs topics" => rule out Basic immediately'
+    answer, kept = restricted(_answer(text, [text]), _ITEMS, verb="support topics")
+    assert kept == []
+    assert answer.answer.startswith("The notes don't say which of them support topics.")
+    assert answer.confidence == 0.0
+
+
+def test_restricted_ignores_the_previous_list_answered_again() -> None:
+    source = Source("d", None, 0, 10, "Basic, Standard and Premium.")
+    facts = tuple(
+        Fact(Term("Bus", "bus"), Term("has", vocab.CKG + "hasFeature"), t, source) for t in _ITEMS
+    )
+    items = [Term(t.label, t.label.lower()) for t in _ITEMS]
+    facts = tuple(
+        Fact(f.subject, f.predicate, Term(f.object.label, f.object.label.lower()), source)
+        for f in facts
+    )
+    repeated = frozenset((f.subject.iri, f.predicate.iri, f.object.iri) for f in facts)
+    _, kept = restricted(
+        _answer("Bus has Basic, Standard and Premium.", [], facts),
+        items,
+        verb="support topics",
+        repeated=repeated,
+    )
+    assert kept == []
+
+
+def test_passage_answer_takes_the_sentence_under_the_heading() -> None:
+    text = "  • Weighted Routing Policy\n\nAllows you split your traffic based on weights."
+    answer = passage_answer(
+        _answer("Weighted Routing Policy", [text]),
+        "How does the Weighted Routing Policy work?",
+        Ref("Weighted Routing Policy", None, "item"),
+    )
+    assert answer.answer == "Allows you split your traffic based on weights."
+    assert answer.analysis["cited"] == answer.answer
+
+
+def test_out_of_scope_drops_what_the_engine_found() -> None:
+    answer = out_of_scope(_answer("Oracle is an RDS engine.", ["x"]), "Oracle Cloud")
+    assert (answer.route, answer.answer, answer.facts) == ("none", "", ())
+    assert answer.analysis["outside"] == "Oracle Cloud"
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "name"),
+    [
+        ("And what does IBM Cloud Secrets Manager charge?", "IBM", "IBM Cloud Secrets Manager"),
+        ("What about Alibaba Cloud's NAT Gateway?", "Alibaba", "Alibaba Cloud's NAT Gateway"),
+        (
+            "How many partitions can an Azure Data Explorer table have?",
+            "Explorer",
+            "Azure Data Explorer",
+        ),
+    ],
+)
+def test_name_around_takes_the_whole_name(text: str, word: str, name: str) -> None:
+    assert name_around(text, text.index(word)) == name
+
+
+def test_a_list_of_another_kind_is_not_the_list_asked_for() -> None:
+    """Asked for protection plans, answered with formats: "which of them" must not pick among
+    formats; the subject's features of the kind asked are the list."""
+    catalog = Catalog(
+        [
+            Entry("s", "service", "Amazon GuardDuty", {"GuardDuty"}),
+            Entry("f1", "feature", "TXT", owners={"s"}, feature_kind="format"),
+            Entry("f2", "feature", "STIX", owners={"s"}, feature_kind="format"),
+            Entry("p1", "feature", "S3 Protection", owners={"s"}, feature_kind="protection plan"),
+            Entry("p2", "feature", "RDS Protection", owners={"s"}, feature_kind="protection plan"),
+        ]
+    )
+    question = "What protection plans does GuardDuty offer?"
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Amazon GuardDuty", "s"), has, Term(label, iri), None)
+        for label, iri in (("TXT", "f1"), ("STIX", "f2"))
+    )
+    answer = Answer(
+        question, "Amazon GuardDuty has these formats: TXT and STIX.", "graph", 0.9, facts
+    )
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert context.subject == Ref("Amazon GuardDuty", "s", "service")
+    assert sorted(t.label for t in context.items) == ["RDS Protection", "S3 Protection"]
+
+
+def test_find_item_by_word_typo_and_position() -> None:
+    items = [Term("Simple Routing Policy"), Term("Letancy Routing Policy"), Term("Cold HDD")]
+    assert find_item("latency", items) == items[1]
+    assert find_item("second", items) == items[1]
+    assert find_item("last", items) == items[2]
+    assert find_item("cold", items) == items[2]
+    assert find_item("weighted", items) is None
+    assert find_item("latency-based", items) == items[1]
+    assert find_item("routing", items) is None  # two routing policies: not said which
+
+
 def test_how_many_of_them_counts_the_intersection(engine: AnswerEngine) -> None:
     reply = Conversation(engine).reply([RDS, "How many of them support read replicas?"])
-    assert reply.answer.answer.startswith("4 of them: MySQL, PostgreSQL, MariaDB")
+    assert reply.answer.answer.startswith("4 of them support read replicas: MySQL, PostgreSQL")
     assert reply.resolution is not None and reply.resolution.carried["count"] is True
     assert len(reply.resolution.carried["intersection"]) == 4
 
@@ -524,7 +799,7 @@ def test_follow_ups_with_the_real_model(real_build: Built) -> None:
         assert "requests" in charged.answer.answer and "duration" in charged.answer.answer
         france = conversation.reply([SQS_MAX, "What is the capital of France?"])
         assert france.answer.route == "none"
-        assert france.markdown.startswith("The notes don't cover that")
+        assert france.markdown.startswith("The notes don't cover France.")
     finally:
         runtime.close()
 

@@ -3,7 +3,7 @@ a plain statement that the notes do not cover the question, with what they do co
 
 from __future__ import annotations
 
-__all__ = ["MAX_CITATIONS", "Citation", "citations", "covered_services", "list_items", "render"]
+__all__ = ["MAX_CITATIONS", "Citation", "citations", "covered_services", "render"]
 
 import re
 import threading
@@ -15,18 +15,15 @@ from kg import vocab
 from kg.answer.card import entity_card
 from kg.answer.compose import join_names
 from kg.answer.engine import AnswerEngine
-from kg.model import Answer, Source, Term
+from kg.chat.scope import PROVIDERS, provider_of
+from kg.model import Answer, Source
 from kg.text.words import squash
 
 MAX_CITATIONS = 6
 
 
 MAX_QUOTE = 280
-
-
-LIMIT_PREDICATES = frozenset(
-    vocab.CKG + p for p in ("minValue", "maxValue", "defaultValue", "value")
-)
+CITED = "cited"  # analysis key: the sentence a reshaped answer rests on (kg.chat.answers)
 
 
 @dataclass(frozen=True)
@@ -71,7 +68,9 @@ def citations(answer: Answer) -> list[Citation]:
     source, each span once."""
     sources: list[Source] = []
     sentence = squash(answer.answer)
-    for candidate in (sentence, sentence.split(": ", 1)[-1]):
+    cited = answer.analysis.get(CITED)
+    candidates = [squash(cited)] if isinstance(cited, str) and cited else []
+    for candidate in [*candidates, sentence, sentence.split(": ", 1)[-1]]:
         hit = next((h for h in answer.passages if candidate and candidate in squash(h.text)), None)
         if hit is not None:
             sources.append(Source(hit.document, hit.section, hit.start, hit.end, candidate))
@@ -91,20 +90,6 @@ def citations(answer: Answer) -> list[Citation]:
         if len(out) == MAX_CITATIONS:
             break
     return out
-
-
-def list_items(answer: Answer) -> list[Term]:
-    """What a list answer lists: the objects of its relation facts, or, for a comparison, the
-    subjects of its limits ("Which EBS volume types ...")."""
-    objects = [
-        f.object
-        for f in answer.facts
-        if f.predicate.iri not in LIMIT_PREDICATES and f.object.iri is not None
-    ]
-    if objects:
-        return list({t.iri: t for t in objects}.values())
-    subjects = list({f.subject.iri: f.subject for f in answer.facts}.values())
-    return subjects if len(subjects) > 1 else []
 
 
 _SERVICES_QUERY = (
@@ -138,24 +123,37 @@ def covered_services(engine: AnswerEngine) -> list[str]:
 
 
 def _not_covered(answer: Answer, engine: AnswerEngine) -> str:
+    """ "The notes don't cover Oracle Cloud Infrastructure Monitoring.", what they say about
+    the entities the question named, and what they cover (of the same cloud, when the name
+    is one of a covered cloud's)."""
     reason = str(answer.analysis.get("reason") or "")
+    outside = answer.analysis.get("outside")
     never = re.match(r"the notes never mention (.+)", reason)
-    lines = [
-        f"The notes don't cover that: they never mention {never.group(1)}."
-        if never
-        else "The notes don't cover that."
-    ]
+    if isinstance(outside, str) and outside:
+        lines = [f"The notes don't cover {outside}."]
+    elif never:
+        lines = [f"The notes don't cover that: they never mention {never.group(1)}."]
+    else:
+        lines = ["The notes don't cover that."]
     entities = answer.analysis.get("entities") or []
-    if isinstance(entities, list) and entities:
+    if isinstance(entities, list) and entities and not outside:
         named = join_names([str(e.get("label")) for e in entities if isinstance(e, dict)])
         about = _what_notes_say(engine, [str(e["iri"]) for e in entities if isinstance(e, dict)])
         if about:
             lines.append(f"About {named} they cover {about}.")
     services = covered_services(engine)
-    if services:
+    cloud = provider_of(outside) if isinstance(outside, str) and outside else None
+    same_cloud = [s for s in services if cloud and provider_of(s) == cloud]
+    if same_cloud:
+        shown = join_names(same_cloud[:8])
+        lines.append(f"Of {cloud} they cover {len(same_cloud)} services, for example {shown}.")
+    elif services:
+        clouds = [name for name, _ in PROVIDERS if any(provider_of(s) == name for s in services)]
         shown = join_names(services[:8])
+        over = f" across {join_names(clouds)}" if len(clouds) > 1 else ""
         lines.append(
-            f"They cover {len(services)} services, for example {shown}; ask about one of those."
+            f"They cover {len(services)} services{over}, for example {shown}; ask about one"
+            " of those."
         )
     return "\n\n".join(lines)
 

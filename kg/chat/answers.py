@@ -1,0 +1,305 @@
+"""The engine's answer, shaped for what a follow-up asked: restricted to the items of the
+previous list ("which of them ..."), taken from passages ("how does X work?"), or out of
+scope ("The notes don't cover Oracle Cloud ...").
+
+Everything here works on the public results of ``AnswerEngine.ask`` (facts, passages, the
+answer sentence); nothing reaches into the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from kg.answer.compose import join_names
+from kg.chat.context import LIMIT_PREDICATES, Ref, same_item
+from kg.chat.render import CITED
+from kg.model import Answer, Hit, Term
+from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, squash, stem
+
+__all__ = ["CITED", "fact_keys", "out_of_scope", "passage_answer", "restricted"]
+
+_POSITIVE = re.compile(r"^(?:(?:yes|y|true|supported|included|available|optional)\b|[✔✓☑])", re.I)
+_NEGATIVE = re.compile(r"^(?:no|n|[✘✗✖x]|false|-|—|–|n/a|none|not\b.*)$", re.I)
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.M)
+
+
+# ---- "which of them ..." ------------------------------------------------------------------------
+
+
+def restricted(
+    answer: Answer,
+    items: Sequence[Term],
+    *,
+    count: bool = False,
+    verb: str = "",
+    evidence: Sequence[str] = (),
+    repeated: frozenset[tuple[str | None, ...]] = frozenset(),
+) -> tuple[Answer, list[Term]]:
+    """The answer over ``items`` only, and the items kept. An item is kept when a fact of the
+    answer names it, when the table row the answer quotes marks its column, when the answer
+    sentence names it, when it is the item the quoted passage names just before the sentence,
+    or else when a sentence of the passages (or of ``evidence``, where the list was found)
+    names it alone with every word of ``verb`` ("Standard (default): ..." for "is the
+    default"). Facts that only repeat the previous list (``repeated``) keep nothing: the
+    engine answered the list again, not the question. Nothing kept: the reply says the notes
+    do not say which."""
+    if answer.route == "none" or not items:
+        return answer, []
+    sentence = squash(answer.answer)
+    again = bool(repeated) and fact_keys(answer) <= repeated
+    kept = (
+        ([] if again else _by_facts(answer, items))
+        or _by_table(sentence, answer.passages, items, evidence, verb)
+        or _named_in(sentence, items)
+        or _named_before(sentence, answer.passages, items)
+    )
+    if not kept:
+        texts = [h.text for h in answer.passages] + list(evidence)
+        kept, found = _by_sentences(verb, texts, items)
+        sentence = found or sentence
+    names = join_names([t.label for t in kept])
+    if not kept:
+        asked = f" {verb}" if verb else ""
+        text = f"The notes don't say which of them{asked}."
+        if sentence:
+            text += f' The closest they come: "{sentence}"'
+        analysis = {**answer.analysis, CITED: sentence}
+        return replace(answer, answer=text, facts=(), confidence=0.0, analysis=analysis), []
+    if count:
+        text = f"{len(kept)} of them{_verb(verb, len(kept))}: {names}."
+    elif verb and not re.match(r"(?:do|does|did)\b", verb, re.I):
+        text = f"Of those, {names} {_agree(verb, len(kept))}."
+    else:
+        text = f"Of those: {names}."
+    keys = {t.iri for t in kept if t.iri}
+    facts = tuple(
+        f
+        for f in answer.facts
+        if f.object.iri in keys
+        or f.subject.iri in keys
+        or (f.predicate.iri in LIMIT_PREDICATES and f.subject.iri in keys)
+    )
+    analysis = dict(answer.analysis)
+    if not facts and sentence:
+        analysis[CITED] = sentence
+    return replace(answer, answer=text, facts=facts, analysis=analysis), kept
+
+
+def _key(label: str) -> str:
+    return re.sub(r"^(?:amazon|aws|azure|google|cloud)\s+", "", norm_key(label))
+
+
+def fact_keys(answer: Answer) -> frozenset[tuple[str | None, ...]]:
+    return frozenset((f.subject.iri, f.predicate.iri, f.object.iri) for f in answer.facts)
+
+
+def _by_sentences(
+    verb: str, texts: Sequence[str], items: Sequence[Term]
+) -> tuple[list[Term], str | None]:
+    """The items that a sentence names alone with every word of ``verb``, and the first such
+    sentence."""
+    wanted = {stem(singular(w)) for w in _label_words(verb)} - _VERBS
+    if not wanted:
+        return [], None
+    kept: list[Term] = []
+    first: str | None = None
+    for text in texts:
+        for m in _SENTENCE.finditer(text):
+            words = {stem(singular(w)) for w in _label_words(m.group())}
+            if not wanted <= words or _NEGATION.search(m.group()):
+                continue
+            named = [t for t in items if _mentions(m.group(), t)]
+            if len(named) == 1 and named[0] not in kept:
+                kept.append(named[0])
+                first = first or squash(m.group())
+    return (kept, first) if len(kept) < len(items) else ([], None)
+
+
+_VERBS = frozenset(
+    stem(w) for w in "is are be can could do does have has support supports use uses".split()
+)
+
+
+def _verb(verb: str, n: int) -> str:
+    if not verb or re.match(r"(?:do|does|did|is|are|can|could|will|would)\b", verb, re.I):
+        return ""
+    return " " + _agree(verb, n)
+
+
+def _agree(verb: str, n: int) -> str:
+    """ "support read replicas" for many, "supports read replicas" for one."""
+    first, _, rest = verb.partition(" ")
+    low = first.lower()
+    if n == 1 and low in ("are", "have", "do"):
+        first = {"are": "is", "have": "has", "do": "does"}[low]
+    elif n == 1 and low.isalpha() and not low.endswith("s") and low not in _MODALS:
+        first = first + ("es" if low.endswith(("sh", "ch", "x", "o")) else "s")
+    elif n > 1 and low in ("is", "has", "does"):
+        first = {"is": "are", "has": "have", "does": "do"}[low]
+    elif n > 1 and low.endswith("s") and not low.endswith("ss") and low not in ("is", "was"):
+        first = first[:-2] if low.endswith(("shes", "ches", "xes")) else first[:-1]
+    return f"{first} {rest}".strip()
+
+
+_MODALS = frozenset("can could will would should may might must".split())
+
+
+def _by_facts(answer: Answer, items: Sequence[Term]) -> list[Term]:
+    named = [f.object for f in answer.facts if f.predicate.iri not in LIMIT_PREDICATES]
+    named += [f.subject for f in answer.facts]
+    return [t for t in items if any(same_item(t, n) for n in named)]
+
+
+def _label_words(label: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9][\w+-]*", label.lower()) if w not in STOPWORDS]
+
+
+def _mentions(text: str, item: Term) -> bool:
+    """Whether ``text`` names ``item`` (its label, or all of its words, one typo allowed)."""
+    low = norm_key(text)
+    if norm_key(item.label) in low:
+        return True
+    words = {stem(singular(w)) for w in re.findall(r"[a-z0-9][\w+-]*", low)}
+    wanted = [stem(singular(w)) for w in _label_words(item.label)]
+    return bool(wanted) and all(
+        w in words or (len(w) >= 5 and any(edit_distance(w, x, 1) <= 1 for x in words))
+        for w in wanted
+    )
+
+
+_NEGATION = re.compile(r"\b(?:no|not|never|without|except|unlike|rule\s+out)\b|n['’]t\b|[✘✗]", re.I)
+
+
+def _named_in(sentence: str, items: Sequence[Term]) -> list[Term]:
+    if _NEGATION.search(sentence):
+        return []  # '"needs topics" => rule out Basic' names Basic, but not as one that does
+    found = [t for t in items if _mentions(sentence, t)]
+    return found if len(found) < len(items) else []  # naming them all singles none out
+
+
+def _named_before(sentence: str, passages: Sequence[Hit], items: Sequence[Term]) -> list[Term]:
+    """The item a passage names last before the quoted sentence ("Kinesis Firehose: ...
+    Here, there is no data persistence.")."""
+    if sentence.startswith("|") or _NEGATION.search(sentence):
+        return []  # a table row is read against its header, not against the rows above it
+    for hit in passages[:3]:
+        text = squash(hit.text)
+        at = text.find(sentence) if sentence else -1
+        if at < 0:
+            continue
+        before = text[max(0, at - _NEAR) : at]
+        best: tuple[int, Term] | None = None
+        for t in items:
+            for w in [t.label, *(_label_words(t.label)[-1:])]:
+                pos = before.lower().rfind(w.lower())
+                if pos >= 0 and (best is None or pos > best[0]):
+                    best = (pos, t)
+        return [best[1]] if best else []
+    return []
+
+
+_NEAR = 400  # characters before a sentence in which the item it is about is named
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    if "|" in line:
+        return [c.strip(" *`") for c in line.strip("|").split("|")]
+    return [c for c in re.split(r"\s{2,}|\t", line) if c] if re.search(r"\s{2,}|\t", line) else []
+
+
+def _by_table(
+    sentence: str,
+    passages: Sequence[Hit],
+    items: Sequence[Term],
+    evidence: Sequence[str] = (),
+    verb: str = "",
+) -> list[Term]:
+    """A table row ("| Topics | ✘ | ✔ | ✔ |", "Persistence NO YES"), read against the header
+    that names the items (in the same passage, or where the list was found): the items whose
+    column says yes. The row is the one the answer quotes, else one whose label holds the
+    words asked about."""
+    elsewhere = [squash(x) for text in evidence for x in text.splitlines() if x.strip()]
+    ours = [squash(x) for hit in passages[:3] for x in hit.text.splitlines() if x.strip()]
+    rows = [x for x in ours if sentence and (x == sentence or sentence in x)]
+    wanted = {stem(singular(w)) for w in _label_words(verb)} - _VERBS
+    if wanted:
+        rows += [
+            x
+            for x in ours + elsewhere
+            if _cells(x) and wanted <= {stem(singular(w)) for w in _label_words(_cells(x)[0])}
+        ]
+    keys = {_key(t.label): t for t in items}
+    for row in dict.fromkeys(rows):
+        for header in ours + elsewhere:
+            if header == row:
+                continue
+            names = _cells(header) or header.split()
+            columns = [keys.get(_key(c)) for c in names]
+            if sum(c is not None for c in columns) < 2:
+                continue
+            values = (_cells(row) or row.split())[-len(columns) :]
+            if len(values) != len(columns):
+                continue
+            return [
+                t
+                for t, v in zip(columns, values, strict=True)
+                if t is not None and _POSITIVE.match(v.strip()) and not _NEGATIVE.match(v.strip())
+            ]
+    return []
+
+
+# ---- "how does X work?" -------------------------------------------------------------------------
+
+
+def passage_answer(answer: Answer, question: str, focus: Ref | None) -> Answer:
+    """A "how does X work / why" question answered from passages: the sentence of the top
+    passages about the thing asked (one that names it, or the one right after a heading or
+    lead that names it) sharing most words with the question, instead of a fact about a limit
+    or a list. The engine's own sentence stays when it is already such a sentence."""
+    if answer.route == "none" or not answer.passages:
+        return answer
+    about = Term(focus.words or focus.label) if focus is not None else None
+    sentence = squash(answer.answer)
+    if answer.route == "search" and (
+        about is None or (_mentions(sentence, about) and _describes(sentence, about))
+    ):
+        return answer
+    asked = {stem(singular(w)) for w in _label_words(question)}
+    best: tuple[float, str] | None = None
+    for rank, hit in enumerate(answer.passages[:3]):
+        under = False  # the previous sentence was only the thing's name: a heading or a lead
+        for m in _SENTENCE.finditer(hit.text):
+            candidate = squash(m.group())
+            named = about is not None and _mentions(candidate, about)
+            describes = about is None or (named and _describes(candidate, about)) or under
+            under = named and not _describes(candidate, about) if about else False
+            if len(candidate) < 20 or not describes:
+                continue
+            overlap = len(asked & {stem(singular(w)) for w in _label_words(candidate)})
+            score = overlap - 0.5 * rank
+            if best is None or score > best[0]:
+                best = (score, candidate)
+    if best is None:
+        return answer
+    analysis = {**answer.analysis, CITED: best[1]}
+    return replace(answer, answer=best[1], route="search", facts=(), analysis=analysis)
+
+
+def _describes(sentence: str, about: Term) -> bool:
+    """Whether a sentence says something beyond the thing's name (not a heading)."""
+    own = {stem(singular(w)) for w in _label_words(about.label)}
+    rest = [w for w in _label_words(sentence) if stem(singular(w)) not in own]
+    return len(rest) >= 3
+
+
+# ---- out of scope -------------------------------------------------------------------------------
+
+
+def out_of_scope(answer: Answer, name: str) -> Answer:
+    """The answer to a question about something the notes do not cover: route none, whatever
+    the engine found for the words it does know."""
+    analysis = {**answer.analysis, "reason": f"the notes never mention {name}", "outside": name}
+    return replace(answer, answer="", route="none", confidence=0.0, facts=(), analysis=analysis)

@@ -1,0 +1,493 @@
+"""Follow-up rules: a follow-up and the context before it -> one explicit question.
+
+``RULES`` is an ordered table; the first rule that applies wins. Each rule carries the example
+it exists for (an earlier question, the follow-up, and how the follow-up is read);
+``tests/test_chat.py`` checks every example against the bundled notes, so the table and its
+examples cannot drift apart. A turn no rule applies to stands alone (rule ``asked``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kg.answer.analysis import Analysis
+from kg.answer.catalog import Catalog
+from kg.answer.compose import join_names, plural
+from kg.chat.answers import fact_keys
+from kg.chat.context import (
+    CARRIED_KINDS,
+    GENERIC_HEADS,
+    Context,
+    Ref,
+    features_named,
+    find_item,
+)
+from kg.chat.phrases import (
+    AND,
+    BOUND_TEXT,
+    BOUND_WORDS,
+    HOW_MANY_OF_THEM,
+    ITEM_REF,
+    PHRASE,
+    QUESTION_START,
+    RESTRICT,
+    content_words,
+    contrast,
+    counted_phrase,
+    phrase_span,
+    pronoun_spans,
+    strip_lead,
+    swap_bound,
+    words_only,
+)
+from kg.chat.scope import uncovered_name
+from kg.model import Term
+from kg.text.words import STOPWORDS, singular, squash
+
+__all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A user turn to resolve, what it names and asks, and the conversation before it."""
+
+    question: str
+    analysis: Analysis
+    context: Context
+    catalog: Catalog
+
+
+@dataclass
+class Rewrite:
+    """What a rule made of a follow-up."""
+
+    text: str
+    carried: dict[str, Any]
+    focus: Ref | None = None  # the thing the rewritten question is about, for the next turn
+    restrict_to: tuple[Term, ...] | None = None  # answer over these items only
+    count: bool = False  # "how many of them": count the intersection
+    verb: str = ""  # what the restricted items must do, in the user's words
+    evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
+    repeated: frozenset[tuple[str | None, ...]] = frozenset()  # the previous list's facts
+    new_subject: bool = False  # the rewrite swapped in a name of its own ("in MSK Serverless")
+
+
+@dataclass(frozen=True)
+class Example:
+    before: str
+    follow_up: str
+    read_as: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    example: Example
+    apply: Callable[[Followup], Rewrite | None] = field(repr=False)
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+def _outside(f: Followup) -> Rewrite | None:
+    """A cloud or a name the notes do not cover: the turn stands alone, out of scope."""
+    name = uncovered_name(f.question, f.analysis, f.catalog)
+    if name is None:
+        return None
+    return Rewrite(f.question, {"entities": [], "intent": None, "outside": name})
+
+
+def _restrict(f: Followup) -> Rewrite | None:
+    """ "Which of them support read replicas?" -> the list's question, over its items only."""
+    ctx = f.context
+    body = strip_lead(f.question)
+    m = RESTRICT.search(body)
+    if m is None or (len(ctx.items) < 2 and not ctx.head):
+        return None
+    lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
+    if m.group("lead4") and (len(ctx.items) < 2 or _own(f)):
+        return None  # "Which is the default?" restricts a list; "Which is cheaper, S3 or ...?" not
+    rest = squash(body[: m.start()] + " " + body[m.end() :]).strip(" ,?.!")
+    one = (m.group("ones") or "").lower() == "one"
+    # the user's own noun ("which of the policies") first, then the list's, less any number
+    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", ctx.head or "")
+    if not noun or singular(noun.split()[-1].lower()) in GENERIC_HEADS:
+        noun = _items_noun(ctx.items, f.catalog) or ("" if m.group("noun") is None else noun)
+    # "which of them is ..." asks for one; "for which of them does WAF ..." is only inverted
+    one = one or (not m.group("prep") and bool(re.match(r"(?:is|has|does|was)\b", rest, re.I)))
+    if one and noun:
+        words = noun.split()
+        noun = " ".join([*words[:-1], singular(words[-1])])
+    subject = ctx.subject.label if ctx.subject else ""
+    if subject and noun and subject.lower() in noun.lower():
+        subject = ""
+    prep = (m.group("prep") or "").capitalize()
+    which = f"{prep} which" if prep else "Which"
+    text = " ".join(w for w in (which, subject, noun, rest) if w) + "?"
+    carried = {
+        "entities": [ctx.subject.as_dict()] if ctx.subject else [],
+        "intent": ctx.analysis.intent,
+        "relation": ctx.analysis.relation,
+        "items": [t.label for t in ctx.items],
+        "count": lead.startswith("how many"),
+    }
+    evidence = [f.source.text for f in ctx.answer.facts if f.source is not None]
+    evidence += [h.text for h in ctx.answer.passages]
+    return Rewrite(
+        text,
+        carried,
+        restrict_to=ctx.items if len(ctx.items) >= 2 else None,
+        count=lead.startswith("how many"),
+        verb="" if prep else rest,
+        evidence=tuple(evidence),
+        repeated=fact_keys(ctx.answer),
+    )
+
+
+def _item(f: Followup) -> Rewrite | None:
+    """ "How does the latency one work?" -> the item of the previous list it names."""
+    ctx = f.context
+    m = ITEM_REF.search(f.question)
+    if m is None:
+        return None
+    words = m.group("words") or m.group("ordinal") or ""
+    if m.group("words") and words_only(words) == []:
+        return None  # "the same one", "the other one"
+    term = find_item(words, ctx.items) or features_named(words, ctx.subject, f.catalog)
+    ref = Ref.of(term) if term is not None else None
+    if term is None:
+        if (not ctx.items and not ctx.head) or m.group("ordinal"):
+            return None
+        term = Term(_fallback_label(words, ctx, f.catalog))
+        ref = Ref(term.label, None, "item", words)
+    assert ref is not None
+    phrase = _item_phrase(term, ctx, f.catalog)
+    rest = strip_lead(f.question[: m.start()] + " " + f.question[m.end() :])
+    if content_words(rest):
+        text = f.question[: m.start()] + phrase + f.question[m.end() :]
+        text = strip_lead(text, keep_question=True)
+    else:
+        previous = ctx.focus
+        if previous is not None and previous.label in ctx.text:
+            text = ctx.text.replace(previous.label, term.label, 1)
+        else:
+            text = f"What is {phrase}?"
+    carried = {
+        "entities": [ref.as_dict()],
+        "intent": ctx.analysis.intent if not content_words(rest) else None,
+        "item": term.label,
+        "of": ctx.subject.as_dict() if ctx.subject else None,
+    }
+    return Rewrite(text, carried, focus=ref)
+
+
+def _bound(f: Followup) -> Rewrite | None:
+    """ "And the default one?" -> the previous answer's limit, with this bound."""
+    a = f.analysis
+    if a.bound is None or _own(f) or content_words(BOUND_TEXT.sub(" ", f.question)):
+        return None
+    ctx = f.context
+    quantity, subject = ctx.limit
+    if quantity and subject:
+        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {subject}?"
+    else:
+        text = swap_bound(ctx.text, a.bound)
+    p = ctx.analysis
+    carried = {
+        "entities": [ctx.target.as_dict()] if ctx.target else [],
+        "intent": "limit",
+        "bound": a.bound,
+        "quantity": quantity,
+        "dimension": p.dimension.value if p.dimension else None,
+    }
+    return Rewrite(text, carried, focus=ctx.focus)
+
+
+def _swap(f: Followup) -> Rewrite | None:
+    """ "And for SNS?" after a question about SQS -> the same question about SNS."""
+    own = [e for e in f.analysis.entities if e.kind in CARRIED_KINDS and e.start >= 0]
+    if not own:
+        return None
+    rest = f.question
+    for e in sorted(own, key=lambda e: -e.start):
+        rest = rest[: e.start] + " " + rest[e.end :]
+    led = strip_lead(f.question) != f.question.strip()
+    if content_words(strip_lead(rest)):
+        return None  # the turn asks something of its own
+    if not led and QUESTION_START.match(f.question):
+        return None  # "What is SNS?" stands alone; "SNS?" or "And SNS?" does not
+    ctx = f.context
+    new = own[0]
+    previous = ctx.text
+    spans = [e for e in ctx.analysis.entities if e.start >= 0 and e.kind in CARRIED_KINDS]
+    owners = f.catalog.owner_services(new.iri)
+    entry = f.catalog.entries.get(new.iri)
+    owned_by = [e for e in spans if e.iri in owners or (entry and e.iri in entry.owners)]
+    same_kind = [e for e in spans if e.kind == new.kind and e.iri != new.iri]
+    replaced: str | None = None
+    if owned_by and new.kind != "service":
+        e = owned_by[0]
+        text = f"{previous[: e.end]} {new.text}{previous[e.end :]}"
+    elif same_kind or spans:
+        e = (same_kind or spans)[0]
+        replaced = e.label
+        text = previous[: e.start] + new.text + previous[e.end :]
+    else:
+        text = f"{previous.rstrip(' ?.!')} for {new.text}?"
+    a = ctx.analysis
+    ref = Ref(new.label, new.iri, new.kind)
+    carried = {
+        "entities": [ref.as_dict()],
+        "replaced": replaced,
+        "intent": a.intent,
+        "bound": a.bound,
+        "dimension": a.dimension.value if a.dimension else None,
+        "relation": a.relation,
+    }
+    return Rewrite(text, carried, focus=ref if new.kind != "service" else None)
+
+
+def _phrase(f: Followup) -> Rewrite | None:
+    """ "And for reads?", "And on Standard HDD?", "And with detailed monitoring turned on?":
+    the previous question with its counterpart word or phrase swapped, or the condition added."""
+    body = AND.sub("", f.question.strip(), count=1).strip().rstrip(" ?.!")
+    led = body != f.question.strip().rstrip(" ?.!")
+    if not led or not body or QUESTION_START.match(body):
+        return None
+    if any(e.kind == "service" and e.start >= 0 for e in f.analysis.entities) and not (
+        PHRASE.match(body)
+    ):
+        return None
+    ctx = f.context
+    previous = ctx.text
+    carried: dict[str, Any] = {
+        "entities": [ctx.target.as_dict()] if ctx.target else [],
+        "intent": ctx.analysis.intent,
+        "phrase": body,
+    }
+    for word in re.findall(r"[A-Za-z][\w-]*", body):
+        partner = contrast(word)
+        hit = re.search(rf"\b{partner}(s?)\b", previous, re.I) if partner else None
+        if hit is not None:
+            form = singular(word.lower()) + hit.group(1)
+            text = previous[: hit.start()] + form + previous[hit.end() :]
+            carried["replaced"] = hit.group()
+            return Rewrite(text, carried, focus=ctx.focus)
+    m = PHRASE.match(body)
+    if m is None:
+        return None
+    prep = m.group("prep").lower()
+    span = phrase_span(previous, prep)
+    if span is not None:
+        start, end = span
+        carried["replaced"] = previous[start:end]
+        text = previous[:start] + body + previous[end:]
+        named = any(w[:1].isupper() for w in m.group("rest").split())
+        return Rewrite(text, carried, focus=None if named else ctx.focus, new_subject=named)
+    base = re.sub(r"\s*\bby\s+default\b", "", previous).rstrip(" ?.!")
+    return Rewrite(f"{base} {body}?", carried, focus=ctx.focus)
+
+
+def _pronoun(f: Followup) -> Rewrite | None:
+    """ "How is it charged?" -> "it" is the focus, else the subject, named in full."""
+    ctx = f.context
+    spans = pronoun_spans(f.question)
+    how_many = HOW_MANY_OF_THEM.search(f.question)
+    counted = counted_phrase(ctx.text) if how_many else None
+    if not spans and counted is None:
+        return None
+    target = ctx.target
+    if target is None:
+        return None
+    text = f.question
+    if how_many is not None and counted is not None:
+        spans = [s for s in spans if not (how_many.start() <= s[0] < how_many.end())]
+    items = [t.label for t in ctx.items]
+    one = _name_of(target, ctx, f.catalog)
+    many = join_names(items) if 1 < len(items) <= 4 else one
+    for start, end, kind in sorted(spans, reverse=True):
+        word = text[start:end].lower()
+        if kind == "possessive":
+            whose = many if word == "their" else one
+            # "BigQuery's" is a word the notes never use: a name the graph does not link
+            # keeps no possessive ("BigQuery tables")
+            name = f"{whose}'s" if target.iri is not None or word == "their" else whose
+        else:
+            name = many if kind == "plural" else one
+        text = text[:start] + name + text[end:]
+    if how_many is not None and counted is not None:
+        shift = text.lower().find(how_many.group().lower())
+        text = text[:shift] + f"how many {counted}" + text[shift + len(how_many.group()) :]
+    carried: dict[str, Any] = {"entities": [target.as_dict()], "intent": None}
+    if counted:
+        carried["counted"] = counted
+    return Rewrite(strip_lead(text, keep_question=True), carried, focus=ctx.focus)
+
+
+def _carry(f: Followup) -> Rewrite | None:
+    """ "How much per GB-second?" -> the subject (and the price asked) carried over."""
+    a = f.analysis
+    if _own(f) or a.relation == "usedFor":
+        return None
+    body = strip_lead(f.question)
+    led = body != f.question.strip()
+    asks = a.intent in ("limit", "list", "pricing") or a.bound or a.dimension
+    if not (led or asks) or not content_words(body):
+        return None
+    ctx = f.context
+    target = ctx.target
+    if target is None:
+        return None
+    priced = ctx.analysis.intent == "pricing" or (
+        ctx.analysis.dimension is not None and ctx.analysis.dimension.value == "usd"
+    )
+    much = re.match(r"\s*how\s+much\s+(?P<rest>(?:per|for|each|a|an|every)\b.*)$", body, re.I)
+    if much and priced:
+        text = f"How much does {target.label} cost {much.group('rest').rstrip(' ?.!')}?"
+    else:
+        if not QUESTION_START.match(body):
+            body = f"What is {body}"
+        text = f"{body.rstrip(' ?.!')} for {target.label}?"
+    intent = ctx.analysis.intent if a.intent == "general" else None
+    carried = {"entities": [target.as_dict()], "intent": intent}
+    return Rewrite(text, carried, focus=ctx.focus)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "outside",
+        Example(
+            "How is AWS Lambda charged?",
+            "And how is Alibaba Cloud Function Compute priced?",
+            "And how is Alibaba Cloud Function Compute priced?",
+        ),
+        _outside,
+    ),
+    Rule(
+        "restrict",
+        Example(
+            "Which database engines does RDS support?",
+            "Which of them support read replicas?",
+            "Which Amazon RDS database engines support read replicas?",
+        ),
+        _restrict,
+    ),
+    Rule(
+        "item",
+        Example(
+            "What routing policies can I use in Route 53?",
+            "How does the latency one work?",
+            "How does the Letancy Routing Policy of Amazon Route 53 work?",
+        ),
+        _item,
+    ),
+    Rule(
+        "bound",
+        Example(
+            "What is the maximum message retention period for SQS?",
+            "And the default one?",
+            "What is the default message retention period of Amazon SQS?",
+        ),
+        _bound,
+    ),
+    Rule(
+        "swap",
+        Example(
+            "How large can an SQS message be?",
+            "And for SNS?",
+            "How large can an SNS message be?",
+        ),
+        _swap,
+    ),
+    Rule(
+        "phrase",
+        Example(
+            "How often does CloudWatch monitor EC2 instances by default?",
+            "And with detailed monitoring turned on?",
+            "How often does CloudWatch monitor EC2 instances with detailed monitoring turned on?",
+        ),
+        _phrase,
+    ),
+    Rule(
+        "pronoun",
+        Example("What is AWS Lambda?", "How is it charged?", "How is AWS Lambda charged?"),
+        _pronoun,
+    ),
+    Rule(
+        "carry",
+        Example(
+            "How is AWS Lambda charged?",
+            "How much per GB-second?",
+            "How much does AWS Lambda cost per GB-second?",
+        ),
+        _carry,
+    ),
+)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _own(f: Followup) -> bool:
+    return any(e.kind in CARRIED_KINDS for e in f.analysis.entities)
+
+
+def _items_noun(items: tuple[Term, ...], catalog: Catalog) -> str:
+    kinds = []
+    for t in items:
+        entry = catalog.entries.get(t.iri or "")
+        if entry is not None:
+            kinds.append("service" if entry.kind == "service" else entry.feature_kind)
+    found = [k for k in kinds if k]
+    kind = max(set(found), key=found.count) if found else None
+    return plural(kind) if kind else ""
+
+
+def _fallback_label(words: str, ctx: Context, catalog: Catalog) -> str:
+    """ "advanced" after "What tiers does SSM Parameter Store have?" -> "Advanced tier", when
+    neither the answer nor the graph lists it: the user's word and the list's noun (when the
+    notes use that noun)."""
+    name = " ".join(w if w[:1].isupper() else w.capitalize() for w in words.split())
+    head = (ctx.head or "").split()
+    if head:
+        last = head[-1]
+        noun = last[:-1] if re.fullmatch(r"[A-Z]+s", last) else singular(last.lower())
+        # the noun and the word before it: "protection plans" -> "RDS protection plan"
+        nouns = [w.lower() for w in head[-2:-1] if w.lower() not in STOPWORDS] + [noun]
+        known = [w for w in nouns if w.lower() not in GENERIC_HEADS and catalog.knows(w.lower())]
+        if known and known[-1] == noun:
+            return f"{name} {' '.join(known)}"
+    return name
+
+
+def _item_phrase(term: Term, ctx: Context, catalog: Catalog) -> str:
+    """How a rewritten question names an item: "the Cold HDD of Amazon EBS", "the Advanced
+    tier of AWS Shield" (its kind added when its name is one word)."""
+    label = term.label
+    entry = catalog.entries.get(term.iri or "")
+    kind = entry.feature_kind if entry is not None else None
+    if kind and len(label.split()) == 1 and kind.lower() not in label.lower():
+        label = f"{label} {kind}"
+    subject = ctx.subject
+    if subject is None or _shares_name(label, subject.label):
+        return f"the {label}"
+    return f"the {label} of {subject.label}"
+
+
+def _name_of(ref: Ref, ctx: Context, catalog: Catalog) -> str:
+    """How a rewritten question names what "it" means: a service by its name, an item or a
+    feature with its service ("the Standard queue type of Amazon SQS")."""
+    subject = ctx.subject
+    if ref.kind in ("service", "unknown") or subject is None or ref.iri == subject.iri:
+        return ref.label
+    return _item_phrase(Term(ref.label, ref.iri), ctx, catalog)
+
+
+def _shares_name(label: str, subject: str) -> bool:
+    """ "Volume Gateway" already says it is a Storage Gateway's."""
+    short = re.sub(r"^(?:amazon|aws|azure|google|cloud)\s+", "", subject.lower())
+    own = {singular(w) for w in re.findall(r"[a-z0-9]+", label.lower())} - STOPWORDS
+    return short in label.lower() or bool(own & set(re.findall(r"[a-z0-9]+", short)))
