@@ -27,6 +27,14 @@ QUESTION_WORDS = frozenset(
     per""".split()
 )
 
+# Words that shape an amount question rather than say what it is about ("how long", "at
+# most"): stems, as ``Analysis.terms`` holds them.
+AMOUNT_WORDS = frozenset(
+    stem(w)
+    for w in """long often big large many much far fast high low small short most least maximum
+    minimum max min default largest biggest longest highest smallest shortest lowest""".split()
+)
+
 _BOUNDS = (
     (
         "default",

@@ -55,6 +55,19 @@ class Candidate:
     confidence: float
     sparql: str | None = None
     spans: list[Span] = field(default_factory=list)
+    kind: str = "graph"  # which reading produced it: limit, related, enumeration, ...
+
+    @classmethod
+    def of_kind(
+        cls,
+        kind: str,
+        answer: str,
+        facts: list[Fact],
+        confidence: float,
+        sparql: str | None = None,
+        spans: list[Span] | None = None,
+    ) -> Candidate:
+        return cls(answer, facts, confidence, sparql, spans or [], kind)
 
 
 class GraphCandidates:
@@ -132,23 +145,34 @@ class GraphCandidates:
 
     # limits -------------------------------------------------------------------------------------
 
-    def limits(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
-        w = self.weights
-        own_query, own = self.select(templates.LIMITS, entities)
-        features_query, of_features = self.select(templates.FEATURE_LIMITS, entities)
+    def scored_limits(
+        self, a: Analysis, entities: list[str], qvec: np.ndarray
+    ) -> list[tuple[float, LimitRow]]:
+        """Every limit of the entities and their features, scored, best first; none when the
+        question counts a thing no limit counts ("How many consumer groups ...?")."""
+        _, own = self.select(templates.LIMITS, entities)
+        _, of_features = self.select(templates.FEATURE_LIMITS, entities)
         rows = [LimitRow.of(r, self.catalog) for r in [*own, *of_features]]
         if not rows or (a.counted and not any(counts(a.counted, r) for r in rows)):
-            return None  # "How many consumer groups ...?" where no limit counts them
+            return []
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
         linked = {e.iri: e.score for e in a.entities}
-        scored = sorted(
-            (
-                (limit_score(a, r, sim, linked, self.weights), r)
-                for r, sim in zip(rows, sims, strict=True)
-            ),
-            key=lambda t: -t[0],
-        )
-        best_score, row = scored[0]
+        scored = [
+            (limit_score(a, r, sim, linked, self.weights), r)
+            for r, sim in zip(rows, sims, strict=True)
+        ]
+        return sorted(scored, key=lambda t: -t[0])
+
+    def limits(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
+        scored = self.scored_limits(a, entities, qvec)
+        return self.limit_candidate(a, entities, scored, 0) if scored else None
+
+    def limit_candidate(
+        self, a: Analysis, entities: list[str], scored: list[tuple[float, LimitRow]], at: int
+    ) -> Candidate | None:
+        """The answer a scored limit gives, sure by its score and its lead over the others."""
+        w = self.weights
+        best_score, row = scored[at]
         if row.dimension is None:
             return None
         asked = a.bound if a.bound in row.bounds else None
@@ -160,10 +184,12 @@ class GraphCandidates:
             row.quantity,
             describe_limit(row.bounds, row.dimension, asked, per, row.stated),
         )
-        margin = best_score - (scored[1][0] if len(scored) > 1 else 0.0)
+        others = [s for i, (s, _) in enumerate(scored) if i != at]
+        margin = best_score - (max(others) if others else 0.0)
         confidence = max(0.0, min(1.0, best_score + w.limit_margin * min(margin, 0.5)))
-        query = own_query if row.subject == row.entity else features_query  # the one that found it
-        return Candidate(sentence, row.facts(), confidence, query, [row.span])
+        template = templates.LIMITS if row.subject == row.entity else templates.FEATURE_LIMITS
+        query = templates.shown(template, entities)  # the one that found it
+        return Candidate.of_kind("limit", sentence, row.facts(), confidence, query, [row.span])
 
     # lists ------------------------------------------------------------------------------------
 
@@ -209,7 +235,9 @@ class GraphCandidates:
             for m in members
         ]
         confidence = max(0.0, min(1.0, w.list_base + score))
-        return Candidate(sentence, facts, confidence, queries[pred], [m.span for m in members])
+        return Candidate.of_kind(
+            "related", sentence, facts, confidence, queries[pred], [m.span for m in members]
+        )
 
     def enumerated(self, a: Analysis, entities: list[str], qvec: np.ndarray) -> Candidate | None:
         """A list the notes enumerate for a named entity (kg.extract.enumerations), the one
@@ -268,7 +296,7 @@ class GraphCandidates:
         ]
         confidence = max(0.0, min(1.0, w.enum_base + score))
         spans = [(r["doc"].value, int(r["start"].value), int(r["end"].value)) for r in rows]
-        return Candidate(sentence, facts, confidence, queries[key], spans)
+        return Candidate.of_kind("enumeration", sentence, facts, confidence, queries[key], spans)
 
     def supported_by(self, a: Analysis) -> Candidate | None:
         """ "Which FSx flavour supports SMB?": what supports the named thing (or a thing named
@@ -309,8 +337,13 @@ class GraphCandidates:
             for subject, (label, source, obj) in found.items()
         ]
         spans = [(src.document, src.start, src.end) for _, src, _ in found.values()]
-        return Candidate(
-            f"{join_names(names)} {verb} {asked}.", facts, w.supported_by, query, spans
+        return Candidate.of_kind(
+            "supported_by",
+            f"{join_names(names)} {verb} {asked}.",
+            facts,
+            w.supported_by,
+            query,
+            spans,
         )
 
     def _as_written(self, row: RelatedRow) -> str:
@@ -364,8 +397,13 @@ class GraphCandidates:
             source_of(row),
         )
         span = (row["doc"].value, int(row["start"].value), int(row["end"].value))
-        return Candidate(
-            f"{label} is used for {purpose}.", [fact], min(1.0, w.used_base + score), query, [span]
+        return Candidate.of_kind(
+            "used_for",
+            f"{label} is used for {purpose}.",
+            [fact],
+            min(1.0, w.used_base + score),
+            query,
+            [span],
         )
 
     # comparisons ------------------------------------------------------------------------------
@@ -418,12 +456,19 @@ class GraphCandidates:
                 ):
                     winners.append(r)
             if not winners:
-                return Candidate(
-                    "None of them, according to the notes.", [], w.compare_none, query, []
+                return Candidate.of_kind(
+                    "compare",
+                    "None of them, according to the notes.",
+                    [],
+                    w.compare_none,
+                    query,
+                    [],
                 )
             sentence = join_names(list(dict.fromkeys(r.subject_label for r in winners))) + "."
         facts = [f for r in winners for f in r.facts()]
-        return Candidate(sentence, facts, confidence, query, [r.span for r in winners])
+        return Candidate.of_kind(
+            "compare", sentence, facts, confidence, query, [r.span for r in winners]
+        )
 
 
 def _start(span: Span) -> int:

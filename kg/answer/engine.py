@@ -17,16 +17,18 @@ Thresholds and weights (``kg.answer.weights``) are listed and calibrated in docs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
-from kg.answer.analysis import Analysis, analyse, stems_overlap
+from kg.answer.analysis import AMOUNT_WORDS, Analysis, analyse, stems_overlap
+from kg.answer.calibration import Calibration, Features
 from kg.answer.candidates import Candidate, GraphCandidates
 from kg.answer.catalog import Catalog
 from kg.answer.compose import join_names
-from kg.answer.reader import about, named_entities, read_amounts
-from kg.answer.rows import Span
+from kg.answer.reader import Reading, about, named_entities, read_amounts
+from kg.answer.rows import LimitRow, Span
 from kg.answer.weights import Thresholds, Weights
 from kg.graph.base import GraphStore
 from kg.model import Answer, Hit
@@ -71,12 +73,14 @@ class AnswerEngine:
         retriever: Retriever,
         thresholds: Thresholds | None = None,
         weights: Weights | None = None,
+        calibration: Calibration | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.retriever = retriever
         self.thresholds = thresholds or Thresholds()
         self.weights = weights or Weights()
+        self.calibration = calibration or Calibration()
         self.graph = GraphCandidates(store, catalog, retriever, self.weights, self.thresholds)
 
     # ---- public -----------------------------------------------------------------------------
@@ -96,55 +100,115 @@ class AnswerEngine:
 
         if a.unknown:
             return none(f"the notes never mention {join_names(a.unknown)}")
-        candidate = self.graph.for_question(a, qvec) if a.entities else None
-        found = candidate is not None and any(self._covers(h, candidate) for h in hits)
-        if candidate is not None and candidate.confidence >= self.thresholds.graph:
-            route = "hybrid" if found and candidate.confidence < self.thresholds.hybrid else "graph"
-            return Answer(
-                question,
-                candidate.answer,
-                route,
-                round(candidate.confidence, 3),
-                tuple(candidate.facts),
-                tuple(hits),
-                candidate.sparql,
-                analysis,
-            )
+        graph = self.graph.for_question(a, qvec) if a.entities else None
+        found = self._answer(a, graph, hits, qvec)
+        if isinstance(found, str):
+            top = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
+            return none(found, top)
+        chosen, route, evidence = found
+        features = self._features(a, chosen, evidence, qvec)
+        confidence = self.calibration.probability(features)
+        analysis["via"] = features.as_dict()
+        if confidence < self.thresholds.answer:
+            return none("the notes do not state it clearly enough", confidence)
+        facts = tuple(chosen.facts) if route != "search" else ()
+        sparql = chosen.sparql if route != "search" else None
+        return Answer(
+            question,
+            chosen.answer,
+            route,
+            round(confidence, 3),
+            facts,
+            tuple(hits),
+            sparql,
+            analysis,
+        )
+
+    def _answer(
+        self, a: Analysis, graph: Candidate | None, hits: list[Hit], qvec: np.ndarray
+    ) -> tuple[Candidate, str, str] | str:
+        """The winning candidate, its route and the text of its evidence; or why none.
+
+        An amount asked for is read from the sentences about the named thing as well as
+        looked up in the graph: when both point at the same sentence the graph's fact comes
+        with the sentence quoted; when they differ the sentence wins (on the tuning probes it
+        is right far more often than a limit read elsewhere) unless the graph is far surer, and
+        the graph answers alone where no sentence states an amount of the kind asked."""
+        if a.intent == "limit" and a.dimension is not None and hits:
+            amount = self._amount(a, hits, qvec)
+            if amount is not None:
+                return amount
+        if graph is not None and graph.confidence >= self.thresholds.graph:
+            found = any(self._covers(h, graph) for h in hits)
+            route = "hybrid" if found and graph.confidence < self.thresholds.hybrid else "graph"
+            return graph, route, _sources(graph)
         top = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
         floor = self.thresholds.search_weak if a.entities else self.thresholds.search_none
         if not hits or top < floor:
-            return none("weak evidence: no fact and no passage answers it", top)
+            return "weak evidence: no fact and no passage answers it"
         if a.intent == "limit" and a.dimension is not None:
-            # An amount is asked: a sentence stating one of that kind about the named thing.
-            reading = read_amounts(a, hits, self.retriever, qvec, self.catalog, self.weights)
-            if reading is None:
-                return none(f"no passage about it states a {a.dimension.value} amount", top)
-            analysis["read"] = {"quantity": reading.quantity.text, "score": reading.score}
-            answer, confidence = squash(reading.sentence.text), min(1.0, reading.score)
-            spans = [(reading.sentence.document, reading.sentence.start, reading.sentence.end)]
-        else:
-            found_sentence = self._search_answer(a, hits, qvec)
-            if found_sentence is None:
-                return none("no passage about what the question names answers it", top)
-            answer, confidence, spans = found_sentence, min(1.0, top), []
-        hybrid = candidate is not None and (
-            any(self._covers(h, candidate) for h in hits[:3])
-            or any(s in candidate.spans for s in spans)
+            return f"no passage about it states a {a.dimension.value} amount"
+        best = self._search_answer(a, hits, qvec)
+        if best is None:
+            return "no passage about what the question names answers it"
+        sentence, context, span = best
+        chosen = Candidate.of_kind("search", sentence, [], min(1.0, top), None, [span])
+        if graph is not None and any(self._covers(h, graph) for h in hits[:3]):
+            # The passages search found hold the graph's best candidate: its facts come along.
+            return replace(chosen, facts=graph.facts, sparql=graph.sparql), "hybrid", context
+        return chosen, "search", context
+
+    def _amount(
+        self, a: Analysis, hits: list[Hit], qvec: np.ndarray
+    ) -> tuple[Candidate, str, str] | None:
+        """An amount asked for, from the graph's limits and the sentences about the named
+        thing scored together: a limit counts its own score plus its sentence's, when the
+        reader found that sentence; a sentence no limit was read from counts its score and
+        ``reading_alone``. The best wins; a limit and its sentence agreeing are both cited."""
+        w = self.weights
+        readings = read_amounts(a, hits, self.retriever, qvec, self.catalog, w)
+        entities = [e.iri for e in a.entities if e.kind in ("service", "feature", "topic")]
+        scored = self.graph.scored_limits(a, entities, qvec) if entities else []
+        options = amount_options(scored, readings, w)
+        if not options:
+            return None
+        _, at, reading = options[0]
+        if at is None:
+            assert reading is not None
+            sent = reading.sentence
+            quote = squash(sent.text)
+            span = (sent.document, sent.start, sent.end)
+            chosen = Candidate.of_kind("reader", quote, [], min(1.0, reading.score), None, [span])
+            return chosen, "search", sent.context
+        limit = self.graph.limit_candidate(a, entities, scored, at)
+        if limit is None:
+            return None
+        if reading is None:
+            return limit, "graph", _sources(limit)
+        sent = reading.sentence
+        quote = squash(sent.text)
+        text = limit.answer if quote in limit.answer else f"{limit.answer} “{quote}”"
+        sure = max(limit.confidence, reading.score)
+        chosen = replace(limit, answer=text, confidence=sure, kind="agreed")
+        return chosen, "graph", f"{sent.context} {_sources(limit)}"
+
+    def _features(
+        self, a: Analysis, chosen: Candidate, evidence: str, qvec: np.ndarray
+    ) -> Features:
+        text = f"{chosen.answer} {evidence}"
+        terms = a.terms - AMOUNT_WORDS
+        coverage = stems_overlap(terms, text) / len(terms) if terms else 1.0
+        spans = chosen.spans or [
+            (f.source.document, f.source.start, f.source.end) for f in chosen.facts if f.source
+        ]
+        similarity = max(self.retriever.similarity(qvec, spans[:12]), default=0.0)
+        named = named_entities(a)
+        unnamed = (
+            bool(named)
+            and not about(text, named, self.catalog)
+            and not any(f.subject.iri in named or f.object.iri in named for f in chosen.facts)
         )
-        if candidate is not None and hybrid:
-            return Answer(
-                question,
-                answer,
-                "hybrid",
-                round(confidence, 3),
-                tuple(candidate.facts),
-                tuple(hits),
-                candidate.sparql,
-                analysis,
-            )
-        return Answer(
-            question, answer, "search", round(confidence, 3), (), tuple(hits), None, analysis
-        )
+        return Features(chosen.kind, chosen.confidence, min(1.0, coverage), unnamed, similarity)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         a = analyse(query, self.catalog)
@@ -160,14 +224,16 @@ class AnswerEngine:
                 names += [n for n in (entry.label, *entry.names, e.text) if len(n) >= 2]
         return self.retriever.search(question, k, query_vector=qvec, entities=names or None)
 
-    def _search_answer(self, a: Analysis, hits: list[Hit], qvec: np.ndarray) -> str | None:
+    def _search_answer(
+        self, a: Analysis, hits: list[Hit], qvec: np.ndarray
+    ) -> tuple[str, str, Span] | None:
         """The sentence that best answers, from the top passages: closest in meaning, with a
         nudge for the question's words and for the passage's rank. When the question names a
         service or feature, only passages about it count (named in the passage, its headings or
         the sentence's context); None when there is none."""
         named = named_entities(a)
         w = self.weights
-        best: tuple[float, str] | None = None
+        best: tuple[float, str, str, Span] | None = None
         for rank, hit in enumerate(hits[:3]):
             hit_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, self.catalog)
             for sim, candidate in self.retriever.best_sentences(qvec, hit)[:4]:
@@ -176,18 +242,20 @@ class AnswerEngine:
                 score = sim + w.sentence_word * min(stems_overlap(a.terms, candidate.text), 3)
                 score += w.sentence_rank * rank
                 if best is None or score > best[0]:
-                    best = (score, candidate.text)
+                    span = (candidate.document, candidate.start, candidate.end)
+                    context = f"{hit.section or ''} {candidate.context}"
+                    best = (score, candidate.text, context, span)
         if best is None:
             return None
-        sentence = " ".join(best[1].split())
+        sentence, context, span = " ".join(best[1].split()), best[2], best[3]
         if a.intent == "relation" and a.relation == "usedFor":
             # "Which service ...?": name the service the sentence is about.
             named_iris = {e.iri for e in a.entities}
             for m in self.catalog.matcher.find(sentence):
                 entry = self.catalog.entries.get(m.keys[0])
                 if m.keys[0] not in named_iris and entry is not None and entry.kind == "service":
-                    return f"{entry.label}: {sentence}"
-        return sentence
+                    return f"{entry.label}: {sentence}", context, span
+        return sentence, context, span
 
     @staticmethod
     def _covers(hit: Hit, candidate: Candidate) -> bool:
@@ -197,3 +265,34 @@ class AnswerEngine:
         )
 
     # ---- graph --------------------------------------------------------------------------------
+
+
+def _sources(candidate: Candidate) -> str:
+    """The text of a candidate's evidence: its facts' sentences with their headings."""
+    return " ".join(
+        f"{f.source.section or ''} {f.source.text}" for f in candidate.facts if f.source
+    )
+
+
+Option = tuple[float, "int | None", "Reading | None"]  # (score, limit index, sentence)
+
+
+def amount_options(
+    scored: list[tuple[float, LimitRow]], readings: list[Reading], w: Weights
+) -> list[Option]:
+    """Limits and sentences scored together (see ``AnswerEngine._amount``), best first."""
+    options: list[Option] = []
+    matched: set[int] = set()
+    for at, (score, row) in enumerate(scored):
+        doc, start, end = row.span
+        reading = next(
+            (r for r in readings if r.sentence.document == doc and start <= r.sentence.start < end),
+            None,
+        )
+        if reading is not None:
+            matched.add(id(reading))
+        options.append((score + w.joint_reading * (reading.score if reading else 0.0), at, reading))
+    for reading in readings:
+        if id(reading) not in matched:
+            options.append((w.joint_reading * reading.score + w.reading_alone, None, reading))
+    return sorted(options, key=lambda o: -o[0])

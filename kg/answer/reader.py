@@ -92,14 +92,17 @@ def fits(q: Quantity, a: Analysis, sentence: str) -> float:
         return 0.0
     if q.dimension is a.dimension:
         fit = 1.0
-    elif q.dimension in _RELATED.get(a.dimension, ()):
-        fit = 0.5
+    elif q.dimension in _RELATED.get(a.dimension, ()) and stems_overlap(a.words, q.noun or ""):
+        fit = 0.5  # "3,000 IOPS" for a rate of IOPS asked; not "one piece" of anything
     else:
         return 0.0
-    if a.counted and q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
-        head = counted_head(q.noun or "")
-        if head != a.counted and not stems_overlap({a.counted}, sentence):
-            return 0.0  # "How many grants ..." is not answered by "5 keys"
+    if q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
+        if a.counted:
+            head = counted_head(q.noun or "")
+            if head != a.counted and not stems_overlap({a.counted}, sentence):
+                return 0.0  # "How many grants ..." is not answered by "5 keys"
+        elif q.noun and not stems_overlap(a.words, q.noun):
+            return 0.0  # a count of something the question does not name ("one piece")
     return fit
 
 
@@ -110,11 +113,11 @@ def read_amounts(
     qvec: np.ndarray,
     catalog: Catalog,
     w: Weights,
-) -> Reading | None:
-    """The best sentence of the top passages that states an amount of the asked kind about
-    the entity the question names (see the module docstring)."""
+) -> list[Reading]:
+    """The sentences of the top passages that state an amount of the asked kind about the
+    entity the question names (see the module docstring), best first."""
     named = named_entities(a)
-    best: Reading | None = None
+    found: list[Reading] = []
     for rank, hit in enumerate(hits[:PASSAGES_READ]):
         passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
         for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
@@ -133,6 +136,5 @@ def read_amounts(
             if named and in_sentence:
                 score += w.reader_named
             score += w.reader_rank * rank
-            if best is None or score > best.score:
-                best = Reading(sent, quantity, score, sim)
-    return best
+            found.append(Reading(sent, quantity, score, sim))
+    return sorted(found, key=lambda r: -r.score)

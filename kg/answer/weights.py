@@ -15,6 +15,7 @@ class Thresholds:
     search_none: float = 0.30  # top dense score below this, no entity named: not covered
     search_weak: float = 0.22  # top dense score below this even with entities: not covered
     general_limit: float = 0.6  # a general question answered by a limit needs at least this
+    answer: float = 0.27  # an answer less likely right than this is withheld (route none)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class Weights:
     reader_bound: float = 0.10  # the sentence has the bound asked ("by default", "up to")
     reader_named: float = 0.10  # the sentence itself names the thing asked about
     reader_rank: float = -0.03  # each rank of its passage below the first
+    joint_reading: float = 0.25  # times a sentence's score, added to the limit read from it
+    reading_alone: float = 0.8  # added to a sentence no limit was read from
     # the sentence a search answer quotes
     sentence_word: float = 0.03  # each question word in the sentence (up to 3)
     sentence_rank: float = -0.05  # each rank of its passage below the first

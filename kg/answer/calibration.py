@@ -1,0 +1,82 @@
+"""What ``confidence`` means: the probability that an answer is right, fitted on the blind
+tuning probes (``python -m bench.calibrate``).
+
+Every reading scores its candidates on its own scale (a limit's score, a list's, a
+sentence's cosine); none of them is a probability. The last step of answering maps the
+winning candidate to one with a logistic model over a few features that hold for every
+kind of answer:
+
+* ``kind``: which reading produced it (a limit from the graph, an enumerated list, an amount
+  read from a sentence, a search sentence ...), each with its own bias;
+* ``raw``: the reading's own score;
+* ``coverage``: the share of the question's words (other than the names it links) that its
+  evidence (the answer, the source sentences and their headings) contains;
+* ``unnamed``: the question names a service or feature that its evidence never mentions;
+* ``similarity``: the closest cosine of the question and one of the evidence's sentences.
+
+An answer whose probability falls below ``Thresholds.answer`` is withheld: the route is
+``none`` and the reason says the notes do not state it clearly enough. The reliability table
+(probability bucket -> share right) is in docs/answering.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Features:
+    kind: str
+    raw: float
+    coverage: float
+    unnamed: bool
+    similarity: float = 0.333  # the closest cosine of the question and an evidence sentence
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "raw": round(self.raw, 4),
+            "coverage": round(self.coverage, 4),
+            "unnamed": self.unnamed,
+            "similarity": round(self.similarity, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The logistic model's coefficients (fitted by ``bench.calibrate``)."""
+
+    bias_limit: float = -1.277  # an amount from a graph limit
+    bias_agreed: float = 0.25  # a graph limit read from the sentence the reader chose too
+    bias_related: float = -1.25  # a list of related things from the graph
+    bias_enumeration: float = -1.093  # a list as the notes enumerate it
+    bias_supported_by: float = 0.143  # what supports a named thing
+    bias_used_for: float = 0.0  # which service is used for something
+    bias_compare: float = 0.267  # a comparison across features
+    bias_reader: float = -0.611  # an amount read from a sentence
+    bias_search: float = -0.124  # the sentence of a passage
+    raw: float = 0.381  # times the reading's own score
+    coverage: float = 2.149  # times the share of the question's words in the evidence
+    unnamed: float = -0.278  # the evidence never mentions the service or feature asked about
+    similarity: float = 0.333  # times the closest cosine of the question and an evidence sentence
+
+    def probability(self, f: Features) -> float:
+        bias = getattr(self, f"bias_{f.kind}", self.bias_search)
+        z = bias + self.raw * f.raw + self.coverage * f.coverage
+        z += self.unnamed if f.unnamed else 0.0
+        z += self.similarity * f.similarity
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+KINDS = (
+    "limit",
+    "agreed",
+    "related",
+    "enumeration",
+    "supported_by",
+    "used_for",
+    "compare",
+    "reader",
+    "search",
+)
