@@ -281,6 +281,20 @@ class Lexicon:
         return {k: e for k, e in self.entries.items() if e.kind == "component"}
 
     @cached_property
+    def providers(self) -> Matcher:
+        """Provider names ("GCP", "Microsoft Azure", "AZ-305") -> provider IRIs, in any case
+        (a file name says "gcp-pubsub-notes")."""
+        m = Matcher()
+        for entry in self.entries.values():
+            if entry.kind != "provider":
+                continue
+            for name in (entry.label, *entry.aliases):
+                m.add(name, entry.iri)
+            for name in entry.case_sensitive:
+                m.add(name, entry.iri, case_sensitive=True)
+        return m
+
+    @cached_property
     def categories(self) -> dict[str, LexiconEntry]:
         return {k: e for k, e in self.entries.items() if e.kind == "category"}
 

@@ -342,3 +342,37 @@ def test_the_rest_of_a_bulleted_list_joins_its_kinded_items(tmp_path):
 def test_each_intent_rule_decides_its_example(rule: IntentRule) -> None:
     a = analyse(rule.example, catalog())
     assert (a.rule, a.intent) == (rule.name, rule.intent)
+
+
+@pytest.fixture(scope="module")
+def two_clouds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runtime]:
+    notes = tmp_path_factory.mktemp("clouds")
+    (notes / "aws-queues.md").write_text(
+        "# Amazon SQS\n\nThe maximum message size is 256 KB.\n", encoding="utf-8"
+    )
+    (notes / "gcp-pubsub.md").write_text(
+        "# Pub/Sub\n\nGoogle Cloud Pub/Sub messages can be up to 10 MB.\n", encoding="utf-8"
+    )
+    settings = Settings(data=tmp_path_factory.mktemp("data"), embedder="fake")
+    build(settings, [notes])
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
+
+
+def test_an_equivalent_in_another_cloud_comes_from_the_catalog(two_clouds):
+    answer = two_clouds.engine().ask("What is the Google Cloud equivalent of SQS?")
+    assert answer.route == "graph"
+    assert "Pub/Sub" in answer.answer and "the notes cover Pub/Sub" in answer.answer
+    assert all(f.predicate.iri.endswith("closeMatch") for f in answer.facts)
+
+
+def test_a_provider_name_is_not_a_name_the_notes_lack(two_clouds):
+    answer = two_clouds.engine().ask("What is the maximum message size of GCP Pub/Sub?")
+    assert "GCP" not in answer.analysis["unknown"]  # type: ignore[operator]
+
+
+def test_a_comparison_answers_each_service_from_its_own_notes(two_clouds):
+    answer = two_clouds.engine().ask("Compare the maximum message size of SQS and Pub/Sub")
+    assert answer.route != "none"
+    assert "256 KB" in answer.answer and "10 MB" in answer.answer

@@ -287,6 +287,8 @@ class Catalog:
         """Names in the question that the notes never mention: a known service absent from
         the graph, or a capitalised name (or a rare word) the notes never use."""
         covered = [(f.start, f.end) for f in linked if f.start >= 0]
+        if self.lexicon is not None:  # "Azure", "GCP": a cloud, not a thing the notes lack
+            covered += [(m.start, m.end) for m in self.lexicon.providers.find(question)]
         unknown: list[str] = []
         if self._lexicon_matcher is not None:
             for m in self._lexicon_matcher.find(question):

@@ -27,11 +27,12 @@ from kg.answer.calibration import Calibration, Features
 from kg.answer.candidates import Candidate, GraphCandidates
 from kg.answer.catalog import Catalog
 from kg.answer.compose import join_names
+from kg.answer.crosscloud import compared_services, describe_equivalents, equivalents
 from kg.answer.reader import Reading, about, named_entities, read_amounts
 from kg.answer.rows import LimitRow, Span
 from kg.answer.weights import Thresholds, Weights
 from kg.graph.base import GraphStore
-from kg.model import Answer, Hit
+from kg.model import Answer, Fact, Hit
 from kg.search.passages import Passage
 from kg.text.words import squash
 
@@ -98,8 +99,27 @@ class AnswerEngine:
                 question, "", "none", round(confidence, 3), (), tuple(hits), None, analysis
             )
 
+        equivalent = equivalents(a, self.catalog)
+        if equivalent is not None:
+            text, pairs = describe_equivalents(equivalent, self.catalog)
+            analysis["via"] = {"kind": "equivalents"}
+            if not pairs:
+                return none(text)
+            return Answer(
+                question,
+                text,
+                "graph",
+                self.thresholds.catalog,
+                tuple(pairs),
+                tuple(hits),
+                None,
+                analysis,
+            )
         if a.unknown:
             return none(f"the notes never mention {join_names(a.unknown)}")
+        compared = compared_services(a)
+        if compared:
+            return self._compare_services(a, compared, hits, qvec, analysis)
         graph = self.graph.for_question(a, qvec) if a.entities else None
         found = self._answer(a, graph, hits, qvec)
         if isinstance(found, str):
@@ -111,14 +131,55 @@ class AnswerEngine:
         analysis["via"] = features.as_dict()
         if confidence < self.thresholds.answer:
             return none("the notes do not state it clearly enough", confidence)
-        facts = tuple(chosen.facts) if route != "search" else ()
         sparql = chosen.sparql if route != "search" else None
         return Answer(
             question,
             chosen.answer,
             route,
             round(confidence, 3),
-            facts,
+            tuple(chosen.facts) if route != "search" else (),
+            tuple(hits),
+            sparql,
+            analysis,
+        )
+
+    def _compare_services(
+        self,
+        a: Analysis,
+        services: list[str],
+        hits: list[Hit],
+        qvec: np.ndarray,
+        analysis: dict[str, object],
+    ) -> Answer:
+        """One amount per service, each answered on its own with its own source."""
+        parts: list[str] = []
+        facts: list[Fact] = []
+        sure: list[float] = []
+        sparql = None
+        for iri in services:
+            label = self.catalog.label(iri)
+            own = replace(a, entities=[e for e in a.entities if e.iri == iri])
+            found = self._amount(own, self._search(label + " " + a.question, own, qvec, 5), qvec)
+            if found is None:
+                parts.append(f"{label}: the notes don't say.")
+                continue
+            chosen, _, evidence = found
+            starts = chosen.answer.startswith(label)
+            parts.append(chosen.answer if starts else f"{label}: {chosen.answer}")
+            facts += chosen.facts
+            sparql = sparql or chosen.sparql
+            sure.append(self.calibration.probability(self._features(own, chosen, evidence, qvec)))
+        analysis["via"] = {"kind": "compare_services", "services": services}
+        if not sure:
+            analysis["reason"] = "the notes state it for none of them"
+            return Answer(a.question, "", "none", 0.0, (), tuple(hits), None, analysis)
+        route = "graph" if facts else "search"
+        return Answer(
+            a.question,
+            " ".join(parts),
+            route,
+            round(min(sure), 3),
+            tuple(facts),
             tuple(hits),
             sparql,
             analysis,

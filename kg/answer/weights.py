@@ -15,6 +15,7 @@ class Thresholds:
     search_none: float = 0.30  # top dense score below this, no entity named: not covered
     search_weak: float = 0.22  # top dense score below this even with entities: not covered
     general_limit: float = 0.6  # a general question answered by a limit needs at least this
+    catalog: float = 0.95  # an answer from the service catalog (cross-cloud equivalents)
     answer: float = 0.27  # an answer less likely right than this is withheld (route none)
 
 

@@ -39,7 +39,7 @@ class Providers:
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.names = provider_matcher(lexicon)
+        self.names = lexicon.providers
         self.discovered: dict[str, str | None] = {}
 
     def of(self, key: str) -> str | None:
@@ -65,20 +65,6 @@ class Providers:
             return None
         found = self.names.find(name) or self.names.find(name.title())
         return found[0].keys[0] if found else None
-
-
-def provider_matcher(lexicon: Lexicon) -> Matcher:
-    """Provider names ("GCP", "Microsoft Azure", "AZ-305") -> provider IRIs, in any case (a
-    file name says "gcp-pubsub-notes")."""
-    m = Matcher()
-    for entry in lexicon.entries.values():
-        if entry.kind != "provider":
-            continue
-        for name in (entry.label, *entry.aliases):
-            m.add(name, entry.iri)
-        for name in entry.case_sensitive:
-            m.add(name, entry.iri, case_sensitive=True)
-    return m
 
 
 Signals = dict[str, float]  # provider IRI -> weight
