@@ -287,8 +287,6 @@ class Catalog:
         """Names in the question that the notes never mention: a known service absent from
         the graph, or a capitalised name (or a rare word) the notes never use."""
         covered = [(f.start, f.end) for f in linked if f.start >= 0]
-        if self.lexicon is not None:  # "Azure", "GCP": a cloud, not a thing the notes lack
-            covered += [(m.start, m.end) for m in self.lexicon.providers.find(question)]
         unknown: list[str] = []
         if self._lexicon_matcher is not None:
             for m in self._lexicon_matcher.find(question):
@@ -297,6 +295,8 @@ class Catalog:
                 if not any(k in self.entries for k in m.keys):
                     unknown.append(m.text)
                     covered.append((m.start, m.end))
+        if self.lexicon is not None:  # "Azure", "GCP": a cloud, not a thing the notes lack
+            covered += [(m.start, m.end) for m in self.lexicon.providers.find(question)]
         for i, t in enumerate(tokens(question)):
             if any(s <= t.start < e for s, e in covered):
                 continue
