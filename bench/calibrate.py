@@ -50,6 +50,8 @@ def observe(paths: list[Path], data: Path) -> list[dict[str, Any]]:
             answer = engine.ask(q["question"])
             res = json.loads(json.dumps(asdict(answer), default=str))
             via = answer.analysis.get("via")
+            if not isinstance(via, dict) or "raw" not in via:
+                via = None  # the catalog, or a comparison of services: not a calibrated kind
             right = bool(score_one(q, res)["pass"]) and q["type"] != "none"
             out.append({"id": q["id"], "type": q["type"], "via": via, "right": right})
     runtime.close()

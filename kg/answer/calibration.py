@@ -31,7 +31,7 @@ class Features:
     raw: float
     coverage: float
     unnamed: bool
-    similarity: float = 0.333  # the closest cosine of the question and an evidence sentence
+    similarity: float = 0.199  # the closest cosine of the question and an evidence sentence
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -47,19 +47,20 @@ class Features:
 class Calibration:
     """The logistic model's coefficients (fitted by ``bench.calibrate``)."""
 
-    bias_limit: float = -1.277  # an amount from a graph limit
-    bias_agreed: float = 0.25  # a graph limit read from the sentence the reader chose too
-    bias_related: float = -1.25  # a list of related things from the graph
-    bias_enumeration: float = -1.093  # a list as the notes enumerate it
-    bias_supported_by: float = 0.143  # what supports a named thing
+    bias_limit: float = -1.234  # an amount from a graph limit
+    bias_agreed: float = 0.407  # a graph limit read from the sentence the reader chose too
+    bias_related: float = -1.065  # a list of related things from the graph
+    bias_enumeration: float = -0.788  # a list as the notes enumerate it
+    bias_supported_by: float = 0.151  # what supports a named thing
     bias_used_for: float = 0.0  # which service is used for something
-    bias_compare: float = 0.267  # a comparison across features
-    bias_reader: float = -0.611  # an amount read from a sentence
-    bias_search: float = -0.124  # the sentence of a passage
-    raw: float = 0.381  # times the reading's own score
-    coverage: float = 2.149  # times the share of the question's words in the evidence
-    unnamed: float = -0.278  # the evidence never mentions the service or feature asked about
-    similarity: float = 0.333  # times the closest cosine of the question and an evidence sentence
+    bias_compare: float = 0.279  # a comparison across features
+    bias_list_reader: float = -0.216  # a sentence that lists names
+    bias_reader: float = -0.636  # an amount read from a sentence
+    bias_search: float = 0.423  # the sentence of a passage
+    raw: float = 0.331  # times the reading's own score
+    coverage: float = 2.292  # times the share of the question's words in the evidence
+    unnamed: float = -0.01  # the evidence never mentions the service or feature asked about
+    similarity: float = 0.199  # times the closest cosine of the question and an evidence sentence
 
     def probability(self, f: Features) -> float:
         bias = getattr(self, f"bias_{f.kind}", self.bias_search)
@@ -78,5 +79,6 @@ KINDS = (
     "used_for",
     "compare",
     "reader",
+    "list_reader",
     "search",
 )

@@ -28,7 +28,7 @@ from kg.answer.candidates import Candidate, GraphCandidates
 from kg.answer.catalog import Catalog
 from kg.answer.compose import join_names
 from kg.answer.crosscloud import compared_services, describe_equivalents, equivalents
-from kg.answer.reader import Reading, about, named_entities, read_amounts
+from kg.answer.reader import Reading, about, named_entities, read_amounts, read_lists
 from kg.answer.rows import LimitRow, Span
 from kg.answer.weights import Thresholds, Weights
 from kg.graph.base import GraphStore
@@ -199,6 +199,19 @@ class AnswerEngine:
             amount = self._amount(a, hits, qvec)
             if amount is not None:
                 return amount
+        if a.intent in ("list", "pricing") and hits:
+            # A list: the graph's, or a sentence about the named thing that lists names
+            # ("A: AMQP, STOMP, MQTT ...") when it is the surer reading.
+            lists = read_lists(a, hits, self.retriever, qvec, self.catalog, self.weights)
+            reading = lists[0] if lists else None
+            graph_sure = graph.confidence if graph is not None else 0.0
+            if reading is not None and self.weights.list_reading * reading.score > graph_sure:
+                sent = reading.sentence
+                span = (sent.document, sent.start, sent.end)
+                chosen = Candidate.of_kind(
+                    "list_reader", squash(sent.text), [], min(1.0, reading.score), None, [span]
+                )
+                return chosen, "search", sent.context
         if graph is not None and graph.confidence >= self.thresholds.graph:
             found = any(self._covers(h, graph) for h in hits)
             route = "hybrid" if found and graph.confidence < self.thresholds.hybrid else "graph"

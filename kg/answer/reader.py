@@ -26,6 +26,7 @@ from kg.answer.catalog import Catalog
 from kg.answer.weights import Weights
 from kg.model import Hit
 from kg.search.passages import Passage
+from kg.text.phrases import looks_like_name_list, split_list
 from kg.text.quantities import find_quantities
 from kg.text.units import Dimension, Quantity
 from kg.text.words import MAX_WORD, MIN_WORD
@@ -137,4 +138,49 @@ def read_amounts(
                 score += w.reader_named
             score += w.reader_rank * rank
             found.append(Reading(sent, quantity, score, sim))
+    return sorted(found, key=lambda r: -r.score)
+
+
+@dataclass(frozen=True)
+class ListReading:
+    """A sentence that lists names, the names, and how well it answers a list question."""
+
+    sentence: Passage
+    items: list[str]
+    score: float
+
+
+_ANSWER_MARK = re.compile(r"^\s*(?:A|Answer)\s*[:.]\s*", re.I)
+
+
+def read_lists(
+    a: Analysis,
+    hits: Sequence[Hit],
+    sentences: Sentences,
+    qvec: np.ndarray,
+    catalog: Catalog,
+    w: Weights,
+) -> list[ListReading]:
+    """The sentences of the top passages, about the thing the question names, that list
+    names ("A: AMQP, STOMP, MQTT, OpenWire and WebSocket", "Engines: MySQL, PostgreSQL"),
+    best first: scored by meaning (the sentence with its headings), the question's words in
+    them, and how many names they list."""
+    named = named_entities(a)
+    found: list[ListReading] = []
+    for rank, hit in enumerate(hits[:PASSAGES_READ]):
+        passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
+        for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
+            in_sentence = not named or about(sent.text, named, catalog)
+            if not (in_sentence or passage_about or about(sent.context, named, catalog)):
+                continue
+            text = _ANSWER_MARK.sub("", sent.text)
+            colon = text.find(": ")
+            body = text[colon + 2 :] if 0 < colon < 80 else text
+            items = [i for i, _, _ in split_list(body)]
+            if len(items) < 2 or not looks_like_name_list(items):
+                continue
+            score = w.reader_similarity * sim + w.list_items * min(len(items), 5)
+            score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
+            score += w.reader_rank * rank
+            found.append(ListReading(sent, items, score))
     return sorted(found, key=lambda r: -r.score)

@@ -16,7 +16,7 @@ class Thresholds:
     search_weak: float = 0.22  # top dense score below this even with entities: not covered
     general_limit: float = 0.6  # a general question answered by a limit needs at least this
     catalog: float = 0.95  # an answer from the service catalog (cross-cloud equivalents)
-    answer: float = 0.27  # an answer less likely right than this is withheld (route none)
+    answer: float = 0.3  # an answer less likely right than this is withheld (route none)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class Weights:
     reader_bound: float = 0.10  # the sentence has the bound asked ("by default", "up to")
     reader_named: float = 0.10  # the sentence itself names the thing asked about
     reader_rank: float = -0.03  # each rank of its passage below the first
+    list_items: float = 0.03  # each name a sentence lists (up to 5)
+    list_reading: float = 1.25  # a listing sentence wins when this times its score is surer
     joint_reading: float = 0.25  # times a sentence's score, added to the limit read from it
     reading_alone: float = 0.8  # added to a sentence no limit was read from
     # the sentence a search answer quotes
