@@ -568,6 +568,20 @@ def report(results: dict[str, Any]) -> str:
             f" {', '.join(DESCRIBED)}.",
             "",
         ]
+    if results.get("probes"):
+        from bench.probes import table as probe_table
+
+        lines += [
+            "## Unseen notes: the blind probes",
+            "",
+            "`python -m bench.probes`: notes written from a topic and a style alone (never the"
+            " code), 32 files in 16 styles across AWS, Azure and Google Cloud, each half built"
+            " with the bundled notes and every question asked in-process. Tune on `tuning`;"
+            " `holdout` is only reported. Graph correctness: the services the notes describe"
+            " found as services of their provider, and facts pinned on another provider's service.",
+            "",
+            *[probe_table(out) + "\n" for out in results["probes"].values()],
+        ]
     if results.get("conversations"):
         from bench.conversations import report as conversation_report
 
@@ -594,6 +608,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-sparql", action="store_true")
     parser.add_argument("--no-conversations", action="store_true")
+    parser.add_argument("--no-probes", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -637,6 +652,16 @@ def main() -> None:
                 size = min(grown)  # rdflib takes minutes on anything larger
                 log(f"sparql: the {size}x graph")
                 results["sparql_growth"] = (size, *bench_sparql(work / f"growth-data-{size}"))
+        if not args.no_probes:
+            from bench.probes import build_half, evaluate
+
+            results["probes"] = {}
+            for half in ("tuning", "holdout"):
+                log(f"probes: the {half} half")
+                build_half(half, work / f"probes-{half}")
+                out = evaluate(half, work / f"probes-{half}")
+                out.pop("results")
+                results["probes"][half] = out
         if not args.no_conversations:
             from bench.conversations import run as play_conversations
 
