@@ -100,8 +100,10 @@ def fits(q: Quantity, a: Analysis, sentence: str) -> float:
     if q.dimension in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
         if a.counted:
             head = counted_head(q.noun or "")
-            if head != a.counted and not stems_overlap({a.counted}, sentence):
-                return 0.0  # "How many grants ..." is not answered by "5 keys"
+            if q.noun and head != a.counted:
+                return 0.0  # "How many workspaces ..." is not answered by "one region"
+            if not q.noun and not stems_overlap({a.counted}, sentence):
+                return 0.0  # a bare number counts what its sentence names
         elif q.noun and not stems_overlap(a.words, q.noun):
             return 0.0  # a count of something the question does not name ("one piece")
     return fit
