@@ -24,6 +24,16 @@ from kg.text.words import deletes, edit_distance, singular, split_camel
 LEXICON_DIR = ONTOLOGY_DIR / "services"
 _MATCH_TOKEN = re.compile(r"[A-Za-z0-9#+]+(?:\.[A-Za-z0-9]+)*")
 _PREFIXES = ("amazon ", "aws ")
+# What other providers put before a name that is also another provider's: "Google Cloud IAM",
+# "Cloud KMS", "Azure DNS" are written "IAM", "KMS", "DNS" too, as AWS's are.
+_SHARED_PREFIXES = (
+    "microsoft azure ",
+    "azure ",
+    "microsoft ",
+    "google cloud ",
+    "google ",
+    "cloud ",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,10 @@ class Mention:
 class _Node:
     children: dict[str, _Node] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", name.lower())
 
 
 def _match_tokens(text: str) -> list[tuple[str, int, int]]:
@@ -299,18 +313,45 @@ class Lexicon:
         return {k: e for k, e in self.entries.items() if e.kind == "category"}
 
     def names(self, entry: LexiconEntry) -> list[str]:
-        """Every case-insensitive name of an entry, with and without the vendor prefix."""
+        """Every case-insensitive name of an entry: AWS names also without "Amazon"/"AWS";
+        another provider's also without its vendor words when what is left is a name of
+        another provider's service too ("Google Cloud IAM" is written "IAM", like AWS IAM):
+        such a name denotes both, and a section's provider decides which."""
         out = [entry.label, *entry.aliases]
         for name in list(out):
+            low = name.lower()
             for prefix in _PREFIXES:
                 bare = name[len(prefix) :]
-                if (
-                    name.lower().startswith(prefix)
-                    and len(bare) > 2
-                    and bare not in entry.case_sensitive
-                ):
+                if low.startswith(prefix) and len(bare) > 2 and bare not in entry.case_sensitive:
+                    out.append(bare)
+            for prefix in _SHARED_PREFIXES:
+                bare = name[len(prefix) :]
+                if low.startswith(prefix) and self._elsewhere(bare, entry):
                     out.append(bare)
         return list(dict.fromkeys(out))
+
+    def _elsewhere(self, name: str, entry: LexiconEntry) -> bool:
+        provider = self._provider(entry)
+        return any(p != provider for p in self._names_by_provider.get(_key(name), ()))
+
+    def _provider(self, entry: LexiconEntry) -> str | None:
+        owner = self.entries.get(entry.part_of) if entry.part_of else entry
+        return owner.provider if owner is not None else None
+
+    @cached_property
+    def _names_by_provider(self) -> dict[str, set[str | None]]:
+        """Each written name (without "Amazon"/"AWS") -> the providers with a service of it."""
+        found: dict[str, set[str | None]] = {}
+        for entry in self.entries.values():
+            if entry.kind not in ("service", "component"):
+                continue
+            for name in (entry.label, *entry.aliases):
+                for form in (
+                    name,
+                    *(name[len(p) :] for p in _PREFIXES if name.lower().startswith(p)),
+                ):
+                    found.setdefault(_key(form), set()).add(self._provider(entry))
+        return found
 
     def matcher(
         self, common_words: Iterable[str] = (), kinds: tuple[str, ...] = ("service", "component")

@@ -133,7 +133,9 @@ class DocumentContext:
         self.sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self.sentences_by_block.setdefault(s.block, []).append(s)
-        self.provider, self.section_provider = ex.providers.read(parsed, ex.matcher)
+        self.provider, self.section_provider, self.leaning = ex.providers.read(
+            parsed, ex.matcher
+        )
         self.section = 0  # the section being read: its provider decides what a name denotes
 
     # ---- names ------------------------------------------------------------------------------
@@ -148,6 +150,9 @@ class DocumentContext:
         provider = self.current_provider
         out = []
         for m in self.ex.matcher.find(text, offset):
+            if provider is None and self.leaning is not None:
+                # No provider decides here: a name several clouds use leans to the note's.
+                m = prefer_provider(m, self.leaning, self.ex.providers.of, lambda _: False) or m
             kept = prefer_provider(m, provider, self.ex.providers.of, self._ordinary)
             if kept is not None:
                 out.append(kept)

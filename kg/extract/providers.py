@@ -55,8 +55,10 @@ class Providers:
 
     def read(
         self, parsed: ParsedDocument, matcher: Matcher
-    ) -> tuple[str | None, dict[int, str | None]]:
-        """The document's provider and each section's."""
+    ) -> tuple[str | None, dict[int, str | None], str | None]:
+        """The document's provider, each section's, and the provider the document leans to
+        (the most named, however slightly) for names several providers use where no section
+        or document provider decides."""
         stated = parsed.document.metadata.get("provider") if parsed.document.metadata else None
         return section_providers(parsed, self.names, matcher, self.of, self._iri(stated))
 
@@ -115,7 +117,7 @@ def section_providers(
     matcher: Matcher,
     provider_of: ProviderOf,
     stated: str | None = None,
-) -> tuple[str | None, dict[int, str | None]]:
+) -> tuple[str | None, dict[int, str | None], str | None]:
     """The document's provider and each section's (by section index)."""
     text = parsed.document.text
     by_section: dict[int, Signals] = {}
@@ -145,7 +147,8 @@ def section_providers(
         provider = own or parent or doc_provider or dominant(by_section[section.index])
         out[section.index] = provider
         by_title[section.path] = provider
-    return doc_provider, out
+    leaning = max(document, key=lambda k: document[k]) if document else None
+    return doc_provider, out, doc_provider or leaning
 
 
 def prefer_provider(
