@@ -133,9 +133,7 @@ class DocumentContext:
         self.sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self.sentences_by_block.setdefault(s.block, []).append(s)
-        self.provider, self.section_provider, self.leaning = ex.providers.read(
-            parsed, ex.matcher
-        )
+        self.provider, self.section_provider, self.leaning = ex.providers.read(parsed, ex.matcher)
         self.section = 0  # the section being read: its provider decides what a name denotes
 
     # ---- names ------------------------------------------------------------------------------
