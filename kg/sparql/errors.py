@@ -30,10 +30,18 @@ class MalformedQuery(BadRequest):
     code = "malformed_query"
     _POSITION = re.compile(r"\berror at (\d+):(\d+)")
 
-    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        parser: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
+        self.parser = parser  # the parser's own words, when ``message`` rephrases them
 
     @classmethod
     def from_parser(cls, message: str) -> MalformedQuery:
@@ -47,6 +55,8 @@ class MalformedQuery(BadRequest):
         if self.line is not None:
             data["line"] = self.line
             data["column"] = self.column
+        if self.parser and self.parser != self.message:
+            data["parser"] = self.parser
         return data
 
 
@@ -54,6 +64,22 @@ class ForbiddenOperation(BadRequest):
     """SERVICE or LOAD: the endpoint never reaches outside its own store."""
 
     code = "forbidden_operation"
+
+
+class QueryTooComplex(BadRequest):
+    """Nesting (or chaining) deeper than the engine's parser can take without crashing."""
+
+    code = "query_too_complex"
+
+
+class UpdateSentAsQuery(BadRequest):
+    """An update (INSERT, DELETE, ...) sent where a query is expected."""
+
+    code = "update_as_query"
+
+    def __init__(self, keyword: str) -> None:
+        super().__init__(f"{keyword} is an update, not a query")
+        self.keyword = keyword
 
 
 class Unauthorized(SparqlError):
@@ -101,6 +127,21 @@ class QueryTimeout(SparqlError):
 
     status = 503
     code = "timeout"
+
+
+class MemoryLimit(SparqlError):
+    """The query needed more memory than a worker may use; it was stopped (503, as a timeout:
+    a limit of the service, not a fault in the request's syntax)."""
+
+    status = 503
+    code = "memory_limit"
+
+
+class ResultTooLarge(SparqlError):
+    """The serialised answer passed ``KG_SPARQL_MAX_BYTES``."""
+
+    status = 503
+    code = "result_too_large"
 
 
 class EndpointBusy(SparqlError):
