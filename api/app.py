@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.guards import BodyLimit
 from api.mcp import McpHttp
 from api.routes import ask, chat, docs, linked, pages, search, sparql
 from api.web import PageError, error_page, site_of
@@ -40,7 +41,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or Settings()
     state = AppState(settings=settings, data=DataDir(settings.data))
     state.services["runtime"] = runtime or Runtime(settings)
-    mcp_http = McpHttp(lambda: Toolbox(state.services["runtime"], settings))
+    mcp_http = McpHttp(
+        lambda: Toolbox(state.services["runtime"], settings, sparql.open_service(state).executor),
+        allowed_origins=settings.allowed_origins.split(","),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +80,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     docs.install(app)
     app.router.routes.append(mcp_http.route("/mcp"))
     app.add_middleware(sparql.SparqlFastPath)
+    app.add_middleware(BodyLimit)  # outermost: every body, /sparql's fast path's too, is limited
     _error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
