@@ -415,3 +415,36 @@ def test_links_out_of_the_notes_folder_are_never_indexed(tmp_path: Path) -> None
         )
     finally:
         store.close()
+
+
+# -- updates that scale ------------------------------------------------------------------------
+
+
+def test_updates_link_the_store_instead_of_copying_it(tmp_path: Path) -> None:
+    """Each update used to copy the whole graph folder, RocksDB's LOG.old files included: after
+    300 one-triple updates there were 300 log files. Now a new generation links the live one's
+    files, and the folder stays the same size whatever the number of updates before."""
+    from pydantic import SecretStr
+
+    publish(tmp_path, sample_quads())
+    settings = _settings(tmp_path, update_token=SecretStr("t0ken"))
+    counts = []
+    with TestClient(create_app(settings)) as c:
+        for i in range(25):
+            triple = f'<http://s.example/{i}> <http://p.example/> "{i}"'
+            update = f"INSERT DATA {{ GRAPH <http://g.example/u> {{ {triple} }} }}"
+            r = c.post(
+                "/sparql", data={"update": update}, headers={"Authorization": "Bearer t0ken"}
+            )
+            assert r.status_code == 200, r.text
+            graph = Path(settings.data) / r.json()["generation"] / "graph"
+            counts.append(len(list(graph.iterdir())))
+        count = c.get(
+            "/sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH <http://g.example/u> { ?s ?p ?o } }"},
+        )
+        assert count.json()["results"]["bindings"][0]["n"]["value"] == "25"
+    assert max(counts[-10:]) <= max(counts[:10])  # flat (the copies grew by a file each)
+    assert not list(graph.glob("LOG.old*"))
+    shared = [f for f in graph.glob("*.sst") if f.stat().st_nlink > 1]
+    assert shared  # the generation before still holds the same immutable files

@@ -152,3 +152,63 @@ class EndpointBusy(SparqlError):
 class GraphUnavailable(SparqlError):
     status = 503
     code = "graph_unavailable"
+
+
+# What the query workers report, as the endpoint's errors.
+
+_ACCEPT_RESULTS = (
+    "acceptable types are application/sparql-results+json, application/sparql-results+xml, "
+    "text/csv and text/tab-separated-values"
+)
+_ACCEPT_GRAPHS = (
+    "acceptable types are text/turtle, application/n-triples, application/n-quads, "
+    "application/rdf+xml and application/ld+json"
+)
+
+
+def forbidden(keyword: str) -> ForbiddenOperation:
+    if keyword == "SERVICE":
+        return ForbiddenOperation(
+            "SERVICE (federated query) is not allowed: this endpoint only queries its own graph"
+        )
+    return ForbiddenOperation("LOAD is not allowed: this endpoint never fetches remote data")
+
+
+def too_complex(why: str) -> QueryTooComplex:
+    return QueryTooComplex(
+        f"the query is too complex for the engine: {why}; simplify it (VALUES instead of long "
+        "UNION or || chains, fewer nested groups)"
+    )
+
+
+def from_worker(reply: dict[str, Any], *, max_memory: int) -> SparqlError:
+    """The error a worker's failed reply (``{"error": code, "message": ...}``) stands for."""
+    code, message = reply["error"], reply["message"]
+    if code == "syntax":
+        return MalformedQuery(
+            message, reply.get("line"), reply.get("column"), parser=reply.get("parser")
+        )
+    if code == "forbidden":
+        return forbidden(message)
+    if code == "too_complex":
+        return too_complex(message)
+    if code == "update_as_query":
+        return UpdateSentAsQuery(message)
+    if code == "too_large":
+        return ResultTooLarge(
+            f"{message} (KG_SPARQL_MAX_BYTES); ask for fewer rows with LIMIT, or for shorter values"
+        )
+    if code == "memory":
+        return MemoryLimit(
+            f"the query needed more than the {max_memory / 2**20:,.0f} MiB of memory a query "
+            "may use and was stopped"
+        )
+    if code == "not_acceptable":
+        kind = "results" if message in ("SELECT", "ASK") else "RDF graphs"
+        hint = _ACCEPT_RESULTS if kind == "results" else _ACCEPT_GRAPHS
+        return NotAcceptable(f"{message} answers are {kind}; {hint}")
+    if code == "bad_request":
+        return BadRequest(message)
+    if code == "store":
+        return GraphUnavailable(f"the graph store failed: {message}")
+    return ExecutorFailure(message)

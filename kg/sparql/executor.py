@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import pickle
 import queue
@@ -40,23 +39,23 @@ import kg.sparql.scanner as scanner
 from kg import vocab
 from kg.datadir import BuildLockedError, DataDir
 from kg.sparql.description import PREDECLARED
-from kg.sparql.errors import (
+from kg.sparql.errors import (  # noqa: F401 (kg.sparql.remote)
+    _ACCEPT_GRAPHS,
+    _ACCEPT_RESULTS,
     BadRequest,
     EndpointBusy,
     ExecutorFailure,
-    ForbiddenOperation,
     GraphUnavailable,
-    MalformedQuery,
     MemoryLimit,
-    NotAcceptable,
     QueryTimeout,
-    QueryTooComplex,
-    ResultTooLarge,
     SparqlError,
     UpdateConflict,
-    UpdateSentAsQuery,
+    forbidden,
+    from_worker,
+    too_complex,
 )
 from kg.sparql.formats import BY_NAME, Format
+from kg.sparql.updates import link_generation
 from kg.sparql.worker import HEADER, read_frame, write_frame
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -186,25 +185,10 @@ def check_allowed(text: str, *, update: bool = False) -> scanner.Inspection:
     its workers, under the time limit; this is for callers that send the text elsewhere."""
     found = scanner.inspect(text, update=update)
     if found.forbidden:
-        raise _forbidden(found.forbidden[-1])
+        raise forbidden(found.forbidden[-1])
     if found.depth > scanner.MAX_DEPTH:
-        raise _too_complex(f"nested more than {scanner.MAX_DEPTH} levels deep")
+        raise too_complex(f"nested more than {scanner.MAX_DEPTH} levels deep")
     return found
-
-
-def _forbidden(keyword: str) -> ForbiddenOperation:
-    if keyword == "SERVICE":
-        return ForbiddenOperation(
-            "SERVICE (federated query) is not allowed: this endpoint only queries its own graph"
-        )
-    return ForbiddenOperation("LOAD is not allowed: this endpoint never fetches remote data")
-
-
-def _too_complex(why: str) -> QueryTooComplex:
-    return QueryTooComplex(
-        f"the query is too complex for the engine: {why}; simplify it (VALUES instead of long "
-        "UNION or || chains, fewer nested groups)"
-    )
 
 
 class _Worker:
@@ -360,6 +344,7 @@ class LocalExecutor(QueryExecutor):
         self._stamp: tuple[int, int, int] | None = None
         self._graph: str | None = None
         self._current = data.root / "CURRENT"  # stat'ed on every query: joined once
+        self._updater: _Worker | None = None  # used under the build lock only
 
     # Pool.
 
@@ -448,6 +433,9 @@ class LocalExecutor(QueryExecutor):
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+            if self._updater is not None:
+                workers.append(self._updater)
+                self._updater = None
         for worker in workers:
             worker.stop()
 
@@ -533,12 +521,12 @@ class LocalExecutor(QueryExecutor):
                 f"a {what} may use and was stopped"
             )
         if code == -signal.SIGSEGV:
-            return _too_complex("the engine ran out of stack on its structure")
+            return too_complex("the engine ran out of stack on its structure")
         return ExecutorFailure(f"{exc}; it has been restarted")
 
     def _result(self, reply: dict[str, Any], started: float) -> QueryResult:
         if not reply["ok"]:
-            raise self._reply_error(reply)
+            raise from_worker(reply, max_memory=self.max_memory)
         return QueryResult(
             body=reply["body"],
             format=BY_NAME[reply["format"]],
@@ -559,9 +547,13 @@ class LocalExecutor(QueryExecutor):
         return self.apply(UpdateRequest(update))
 
     def apply(self, request: UpdateRequest) -> str:
-        """Copy the live generation, apply the update to the copy in a one-off worker (under
-        the time limit), and publish the copy; holds the build lock throughout, so an update
-        never races a build, and a failed update changes nothing."""
+        """Apply an update to a new generation and publish it (``kg/sparql/updates.py``).
+
+        Holding the build lock (an update never races a build), the new generation links the
+        live one's files; the update worker checkpoints the live graph into it (hard links,
+        nothing copied), applies the update there under the time limit, and the generation is
+        published. A failed or stopped update deletes it: the live data is untouched.
+        """
         message: dict[str, Any] = {
             "op": "update",
             "update": request.update,
@@ -580,16 +572,12 @@ class LocalExecutor(QueryExecutor):
                     raise GraphUnavailable("no graph has been built yet (run `kg build`)")
                 gen = self.data.new_generation()
                 try:
-                    _copy_generation(live, gen)
+                    link_generation(live, gen)
+                    message["source"] = str(live / "graph")
                     message["path"] = str(gen / "graph")
-                    worker = self._spawn(None)
-                    try:
-                        with self._failures(worker, "update"):
-                            reply = worker.call(message, time.monotonic() + self.timeout)
-                    finally:
-                        worker.kill()
+                    reply = self._update_call(message)
                     if not reply["ok"]:
-                        raise self._reply_error(reply)
+                        raise from_worker(reply, max_memory=self.max_memory)
                     self.data.publish(gen)
                 except QueryTimeout as exc:
                     shutil.rmtree(gen, ignore_errors=True)
@@ -601,80 +589,18 @@ class LocalExecutor(QueryExecutor):
             raise UpdateConflict(f"{exc}; try the update again when it has finished") from None
         return gen.name
 
-    def _reply_error(self, reply: dict[str, Any]) -> SparqlError:
-        code, message = reply["error"], reply["message"]
-        if code == "syntax":
-            return MalformedQuery(
-                message, reply.get("line"), reply.get("column"), parser=reply.get("parser")
-            )
-        if code == "forbidden":
-            return _forbidden(message)
-        if code == "too_complex":
-            return _too_complex(message)
-        if code == "update_as_query":
-            return UpdateSentAsQuery(message)
-        if code == "too_large":
-            return ResultTooLarge(
-                f"{message} (KG_SPARQL_MAX_BYTES); ask for fewer rows with LIMIT, or for "
-                "shorter values"
-            )
-        if code == "memory":
-            return MemoryLimit(
-                f"the query needed more than the {self.max_memory / 2**20:,.0f} MiB of memory a "
-                "query may use and was stopped"
-            )
-        if code == "not_acceptable":
-            kind = "results" if message in ("SELECT", "ASK") else "RDF graphs"
-            hint = _ACCEPT_RESULTS if kind == "results" else _ACCEPT_GRAPHS
-            return NotAcceptable(f"{message} answers are {kind}; {hint}")
-        if code == "bad_request":
-            return BadRequest(message)
-        if code == "store":
-            return GraphUnavailable(f"the graph store failed: {message}")
-        return ExecutorFailure(message)
-
-
-_ACCEPT_RESULTS = (
-    "acceptable types are application/sparql-results+json, application/sparql-results+xml, "
-    "text/csv and text/tab-separated-values"
-)
-_ACCEPT_GRAPHS = (
-    "acceptable types are text/turtle, application/n-triples, application/n-quads, "
-    "application/rdf+xml and application/ld+json"
-)
-
-
-def _copy_generation(src: Path, dst: Path) -> None:
-    """The graph folder is copied (the copy will be written); everything else is hard-linked
-    (generations are immutable), or copied where links are not possible. The manifest is
-    rewritten without its build key, so that the next ``kg build`` rebuilds from the notes
-    instead of taking the updated graph for an up-to-date build."""
-    for entry in src.iterdir():
-        target = dst / entry.name
-        if entry.name == ".incomplete" or target.exists():
-            continue
-        if entry.name == "manifest.json":
-            try:
-                manifest = json.loads(entry.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                manifest = {}
-            manifest.pop("build_key", None)
-            manifest["sparql_update"] = {
-                "from": src.name,
-                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            target.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        elif entry.name == "graph":
-            shutil.copytree(entry, target)
-        elif entry.is_dir():
-            shutil.copytree(entry, target, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(entry), str(target))
-
-
-def _link_or_copy(src: str, dst: str) -> str:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-    return dst
+    def _update_call(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Run an update on the update worker (started on first use, kept between updates,
+        replaced after a time limit or a crash)."""
+        if self._updater is None:
+            self._updater = self._spawn(None)
+        worker, healthy = self._updater, False
+        try:
+            with self._failures(worker, "update"):
+                reply = worker.call(message, time.monotonic() + self.timeout)
+            healthy = True
+            return reply
+        finally:
+            if not healthy:
+                self._updater = None
+                worker.kill()

@@ -504,6 +504,9 @@ def update(request: dict[str, Any]) -> dict[str, Any]:
             text = scanner.with_using(text, list(using[0]), list(using[1]))
         except scanner.DatasetConflict as exc:
             raise _Refused("bad_request", str(exc)) from None
+    source = request.get("source")
+    if source:  # a checkpoint of the live store: its files hard-linked, nothing copied
+        ox.Store.read_only(source).backup(request["path"])
     store = ox.Store(request["path"])
     try:
         store.update(
