@@ -66,6 +66,13 @@ class ForbiddenOperation(BadRequest):
     code = "forbidden_operation"
 
 
+class EvaluationFailed(BadRequest):
+    """The query or update parsed, but the engine could not run it (an unsupported function,
+    a DROP of a graph that does not exist, ...)."""
+
+    code = "query_failed"
+
+
 class QueryTooComplex(BadRequest):
     """Nesting (or chaining) deeper than the engine's parser can take without crashing."""
 
@@ -209,6 +216,8 @@ def from_worker(reply: dict[str, Any], *, max_memory: int) -> SparqlError:
         return NotAcceptable(f"{message} answers are {kind}; {hint}")
     if code == "bad_request":
         return BadRequest(message)
+    if code == "evaluation":
+        return EvaluationFailed(f"the engine could not run it: {message}")
     if code == "store":
         return GraphUnavailable(f"the graph store failed: {message}")
     return ExecutorFailure(message)

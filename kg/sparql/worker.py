@@ -413,8 +413,10 @@ class Engine:
             return _error("too_complex", "the query nests too deeply")
         except ValueError as exc:
             return _error("bad_request", str(exc))
-        except (OSError, RuntimeError) as exc:
+        except OSError as exc:
             return _error("store", str(exc))
+        except RuntimeError as exc:  # pyoxigraph's evaluation errors (an unknown function, ...)
+            return _error("evaluation", str(exc))
         except Exception as exc:
             return _error("internal", f"{type(exc).__name__}: {exc}")
 
