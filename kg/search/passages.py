@@ -145,7 +145,7 @@ def _context_blocks(parsed: ParsedDocument, pieces: list[_Piece]) -> Iterator[Bl
 
 
 def _searchable(parsed: ParsedDocument, section: Section) -> list[Block]:
-    return [b for b in parsed.blocks if b.section == section.index and b.kind is not BlockKind.CODE]
+    return [b for b in parsed.blocks_of(section) if b.kind is not BlockKind.CODE]
 
 
 def _block_pieces(parsed: ParsedDocument, block: Block) -> list[_Piece]:
@@ -190,7 +190,7 @@ def _window_groups(parsed: ParsedDocument) -> Iterator[list[_Piece]]:
     step = max(1, WINDOW_SENTENCES - 1)
     for section in parsed.sections:
         blocks = {b.index: b for b in _searchable(parsed, section)}
-        sentences = [s for s in parsed.sentences if s.block in blocks]
+        sentences = [s for b in blocks.values() for s in parsed.sentences_of(b)]
         if not sentences:
             continue
         starts = range(0, max(1, len(sentences) - WINDOW_SENTENCES + step), step)
