@@ -448,3 +448,25 @@ def test_updates_link_the_store_instead_of_copying_it(tmp_path: Path) -> None:
     assert not list(graph.glob("LOG.old*"))
     shared = [f for f in graph.glob("*.sst") if f.stat().st_nlink > 1]
     assert shared  # the generation before still holds the same immutable files
+
+
+# -- passages ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["block", "window", "section"])
+def test_a_note_without_paragraphs_still_makes_small_passages(strategy: str) -> None:
+    """A 100,000-line file without blank lines is one block and one sentence: it became one
+    4 MB passage, which /search returned whole."""
+    from kg.model import Document
+    from kg.parse.notes import parse_document
+    from kg.search.passages import MAX_CHARS, SECTION_CHARS, chunk
+
+    text = "\n".join(f"line {i} of the export, value {i * 7}" for i in range(100_000))
+    text += "\n" + "x" * 5_000  # and a word longer than any passage
+    parsed = parse_document(Document(id="big.txt", path="big.txt", text=text, format="text"))
+    passages = chunk(parsed, strategy)
+    assert len(passages) > 1_000
+    assert max(len(p.text) for p in passages) <= SECTION_CHARS + 2 * MAX_CHARS
+    assert all(p.text == text[p.start : p.end] for p in passages)
+    covered = sum(len(p.text) for p in passages if strategy != "window")
+    assert strategy == "window" or covered >= len(text) - 100_000  # only line breaks are left out
