@@ -470,3 +470,29 @@ def test_a_note_without_paragraphs_still_makes_small_passages(strategy: str) -> 
     assert all(p.text == text[p.start : p.end] for p in passages)
     covered = sum(len(p.text) for p in passages if strategy != "window")
     assert strategy == "window" or covered >= len(text) - 100_000  # only line breaks are left out
+
+
+def test_lookups_by_bisection_match_the_scans() -> None:
+    """A note's sentences of a block, sentences of a span and blocks of a section are found by
+    binary search (a scan per call made one big note's build quadratic)."""
+    from kg.parse.notes import parse_document, read_document
+    from kg.settings import DEFAULT_CORPUS
+
+    notes = [
+        *DEFAULT_CORPUS.glob("*.txt"),
+        *Path(__file__).parent.joinpath("fixtures").glob("*.md"),
+    ]
+    assert notes
+    for note in notes:
+        parsed = parse_document(read_document(note, note.name))
+        for block in parsed.blocks:
+            assert parsed.sentences_of(block) == [
+                s for s in parsed.sentences if s.block == block.index
+            ]
+        for section in parsed.sections:
+            assert parsed.blocks_of(section) == [
+                b for b in parsed.blocks if b.section == section.index
+            ]
+            assert parsed.sentences_in(section.start, section.end) == [
+                s for s in parsed.sentences if section.start <= s.start < section.end
+            ]
