@@ -48,9 +48,11 @@ class Entity:
     known: bool = False  # a lexicon entry rather than something the notes introduced
     reference_names: frozenset[str] = frozenset()  # the lexicon's names of a known entity
     provider: str | None = None  # a service's provider
+    _cited: set[Evidence] = field(default_factory=set, repr=False, compare=False)
 
     def cite(self, ev: Evidence) -> None:
-        if ev not in self.evidence:
+        if ev not in self._cited:  # a set beside the list: a service named 10,000 times
+            self._cited.add(ev)
             self.evidence.append(ev)
 
 
