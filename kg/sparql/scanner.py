@@ -295,25 +295,6 @@ def position(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def offset(text: str, line: int, column: int) -> int:
-    """The offset of a 1-based line and column, as parsers report them."""
-    pos = 0
-    for _ in range(line - 1):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            return len(text)
-        pos = nl + 1
-    return min(pos + max(column - 1, 0), len(text))
-
-
-def token_at(text: str, at: int) -> Token | None:
-    """The token that starts at, or covers, offset ``at`` (None past the last one)."""
-    for tok in tokens(text):
-        if tok.start + len(tok.text) > at:
-            return tok
-    return None
-
-
 # Update operations with a WHERE clause, and the protocol's dataset for them.
 
 

@@ -14,9 +14,10 @@ Everything a query costs happens here, under the parent's time limit: the scan t
 SERVICE, LOAD and runaway nesting (``kg/sparql/scanner.py``), parsing, evaluation and
 serialisation. The parent's event loop only moves bytes. Requests run on a thread with a
 ``STACK``-byte stack, because Oxigraph's parser and evaluator recurse once per nesting level;
-``--max-memory`` caps the process's address space (``RLIMIT_AS``), so a query whose values
-double at every step stops at the cap (the engine aborts, the parent answers "memory limit")
-instead of taking the machine's memory.
+``--max-memory`` is what one request may allocate beyond what the worker holds (a soft
+``RLIMIT_AS`` for the length of the request, ``memory_budget``), so a query whose values double
+at every step stops there (the engine aborts, the parent answers "memory limit") instead of
+taking the machine's memory.
 
 On Linux the worker also moves itself into empty user and network namespaces when the kernel
 allows it, so that even a query that slipped past the SERVICE/LOAD screen could not reach a
