@@ -402,8 +402,8 @@ def test_links_out_of_the_notes_folder_are_never_indexed(tmp_path: Path) -> None
     settings = Settings(data=tmp_path / "data", embedder="fake")
     report = build(settings, [notes])
     assert report.documents == 1
-    assert any("passwd.txt" in w and "outside" in w for w in report.warnings)
-    assert any("linked" in w and "outside" in w for w in report.warnings)
+    assert any("passwd.txt" in w and "outside" in w for w in report.skipped)
+    assert any("linked" in w and "outside" in w for w in report.skipped)
     gen = Path(settings.data) / (Path(settings.data) / "CURRENT").read_text().strip()
     payloads = [p.read_text(encoding="utf-8") for p in gen.rglob("*.jsonl")]
     assert payloads and not any("hunter2" in text for text in payloads)
