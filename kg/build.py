@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -363,10 +363,9 @@ def _build_generation(
     if settings.graph_store == "oxigraph":
         store = OxigraphStore(gen / "graph")
         try:
-            for _, quads in documents.values():
-                store.store.bulk_extend(quads)
-            for quads in shared.values():
-                store.store.bulk_extend(quads)
+            # One bulk load: each call writes and ingests its own files, so a call per
+            # document made 2,000 small notes take 80 s (and 8,000 files) instead of one.
+            store.store.bulk_extend(_all_quads(documents, shared))
             store.store.flush()
             _count(store, report)
             report.violations = validate(store)
@@ -429,11 +428,17 @@ def _write_remote(
     finally:
         store.close()
     copy = OxigraphStore()
-    for _, quads in documents.values():
-        copy.store.bulk_extend(quads)
-    for quads in shared.values():
-        copy.store.bulk_extend(quads)
+    copy.store.bulk_extend(_all_quads(documents, shared))
     report.violations = validate(copy)
+
+
+def _all_quads(
+    documents: dict[str, tuple[str, list[ox.Quad]]], shared: dict[str, list[ox.Quad]]
+) -> Iterator[ox.Quad]:
+    for _, quads in documents.values():
+        yield from quads
+    for quads in shared.values():
+        yield from quads
 
 
 def _index(

@@ -496,3 +496,40 @@ def test_lookups_by_bisection_match_the_scans() -> None:
             assert parsed.sentences_in(section.start, section.end) == [
                 s for s in parsed.sentences if section.start <= s.start < section.end
             ]
+
+
+def test_many_notes_are_loaded_in_one_bulk_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each bulk load writes and ingests its own files: one per note made 2,000 small notes take
+    55 s (and leave thousands of files in the graph folder) instead of 10 s."""
+    import kg.build
+
+    loads: list[int] = []
+
+    class Counting(OxigraphStore):
+        @property
+        def store(self) -> Any:
+            real = super().store
+
+            class Proxy:
+                def bulk_extend(self, quads: Any) -> None:
+                    batch = list(quads)
+                    loads.append(len(batch))
+                    real.bulk_extend(batch)
+
+                def __getattr__(self, name: str) -> Any:
+                    return getattr(real, name)
+
+            return Proxy()
+
+    monkeypatch.setattr(kg.build, "OxigraphStore", Counting)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(150):
+        (notes / f"note-{i:03d}.md").write_text(
+            f"# Amazon SQS {i}\n\nSQS messages can be up to {i + 1} KB.\n", encoding="utf-8"
+        )
+    report = build(Settings(data=tmp_path / "data", embedder="fake"), [notes], search=False)
+    assert report.documents == 150
+    assert len(loads) == 1 and loads[0] == report.triples
