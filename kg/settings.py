@@ -54,7 +54,7 @@ class Settings(BaseSettings):
         ByteSize(16 * 2**20), gt=0, description="bytes of one SPARQL answer (16MiB, 1GB, ...)"
     )
     sparql_max_memory: ByteSize = Field(
-        ByteSize(2**30), ge=0, description="address space of each SPARQL worker; 0: no cap"
+        ByteSize(2**30), ge=0, description="memory a SPARQL query or update may allocate; 0: no cap"
     )
 
     allowed_origins: str = Field(

@@ -518,7 +518,7 @@ class LocalExecutor(QueryExecutor):
         if code == -signal.SIGABRT:
             return MemoryLimit(
                 f"the {what} needed more than the {self.max_memory / 2**20:,.0f} MiB of memory "
-                f"a {what} may use and was stopped"
+                f"{'an update' if what == 'update' else 'a query'} may use and was stopped"
             )
         if code == -signal.SIGSEGV:
             return too_complex("the engine ran out of stack on its structure")

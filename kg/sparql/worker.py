@@ -15,7 +15,7 @@ SERVICE, LOAD and runaway nesting (``kg/sparql/scanner.py``), parsing, evaluatio
 serialisation. The parent's event loop only moves bytes. Requests run on a thread with a
 ``STACK``-byte stack, because Oxigraph's parser and evaluator recurse once per nesting level;
 ``--max-memory`` is what one request may allocate beyond what the worker holds (a soft
-``RLIMIT_AS`` for the length of the request, ``memory_budget``), so a query whose values double
+``RLIMIT_DATA`` for the length of the request, ``memory_budget``), so a query whose values double
 at every step stops there (the engine aborts, the parent answers "memory limit") instead of
 taking the machine's memory.
 
@@ -588,12 +588,14 @@ def _folder_size(path: str) -> int:
 
 @contextlib.contextmanager
 def memory_budget(size: int) -> Iterator[None]:
-    """Let what runs inside allocate at most ``size`` more bytes of address space (0: no cap).
+    """Let what runs inside allocate at most ``size`` more bytes of memory (0: no cap).
 
-    The cap is the soft ``RLIMIT_AS``, set to what the process holds now plus ``size`` and
-    lifted afterwards, so that opening or copying a generation is not counted against a query.
-    Past it the engine's allocations fail and the process aborts; the parent reports the
-    memory limit. Where the platform has no such limit, the time limit still bounds a query.
+    The cap is the soft ``RLIMIT_DATA`` (heap and private writable mappings: what allocations
+    use, not the address space that libraries, file mappings and malloc's reserved arenas
+    take), set to what the process holds now plus ``size`` and lifted afterwards, so that
+    opening or copying a generation is not counted against a request. Past it the engine's
+    allocations fail and the process aborts; the parent reports the memory limit. Where the
+    platform has no such limit, the time limit still bounds the request.
     """
     if size <= 0:
         yield
@@ -601,19 +603,26 @@ def memory_budget(size: int) -> Iterator[None]:
     try:
         import resource
 
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        pages = int(Path("/proc/self/statm").read_text().split()[0])
-        cap = pages * os.sysconf("SC_PAGE_SIZE") + size
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = _data_bytes() + size
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
     except (ImportError, OSError, ValueError):
         yield
         return
     try:
         yield
     finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _data_bytes() -> int:
+    """What ``RLIMIT_DATA`` counts now (Linux: ``VmData``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    raise OSError("no VmData in /proc/self/status")
 
 
 def main(argv: list[str]) -> None:
