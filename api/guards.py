@@ -57,9 +57,14 @@ class BodyLimit:
             return
         path: str = scope.get("path", "")
         limit: int = self.limit(path)
-        declared = _content_length(scope)
+        declared, chunked = _framing(scope)
         if declared is not None and declared > limit:
             await _refuse(send, path, limit)
+            return
+        if declared is not None and not chunked:
+            # The server holds the body to its Content-Length, which is within the limit:
+            # nothing to count, and no wrapper in the way of the request.
+            await self.app(scope, receive, send)
             return
         received = 0
         exceeded = False
@@ -100,14 +105,20 @@ class BodyLimit:
                 await _refuse(send, path, limit)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared ``Content-Length`` (None when absent or unreadable) and whether the body
+    comes in chunks (``Transfer-Encoding``), whose length nothing declares."""
+    length: int | None = None
+    chunked = False
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
-                return int(value)
+                length = int(value)
             except ValueError:
-                return None
-    return None
+                chunked = True  # the server will refuse it; count it meanwhile
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 def too_large_body(path: str, limit: int) -> dict[str, Any]:

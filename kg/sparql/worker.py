@@ -369,12 +369,23 @@ class Engine:
     def __init__(self, memory_limit: int = 0, max_memory: int = 0) -> None:
         self.memory_limit = memory_limit
         self.max_memory = max_memory  # bytes a request may allocate (0: no cap)
+        self._held: int | None = None  # what the worker held with its generation open
         self.path: str | None = None
         self.store: ox.Store | None = None
         self.in_memory = False
 
+    def budget(self) -> contextlib.AbstractContextManager[None]:
+        """The memory budget of a query: ``max_memory`` beyond what the worker held once its
+        generation was open (measured then, not before every query: reading it costs more
+        than a point lookup)."""
+        if self._held is None and self.max_memory > 0:
+            with contextlib.suppress(OSError, ValueError):
+                self._held = _data_bytes()
+        return memory_budget(self.max_memory, held=self._held)
+
     def open(self, path: str) -> ox.Store:
         if self.store is None or self.path != path:
+            self._held = None
             self.store = None  # release the old generation before opening the new one
             store = ox.Store.read_only(path)
             self.in_memory = _folder_size(path) <= self.memory_limit
@@ -392,7 +403,7 @@ class Engine:
                 return self.query(request)
             if op == "update":
                 with memory_budget(self.max_memory):
-                    return update(request)
+                    return update(request)  # one-off: the budget from what is held now
             if op == "info":
                 return {
                     "ok": True,
@@ -444,7 +455,7 @@ class Engine:
             kwargs["use_default_graph_as_union"] = True
         if request.get("named_graphs") is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
-        with memory_budget(self.max_memory):
+        with self.budget():
             return self._answer(request, store.query(text, **kwargs))
 
     def _answer(
@@ -587,13 +598,14 @@ def _folder_size(path: str) -> int:
 
 
 @contextlib.contextmanager
-def memory_budget(size: int) -> Iterator[None]:
+def memory_budget(size: int, *, held: int | None = None) -> Iterator[None]:
     """Let what runs inside allocate at most ``size`` more bytes of memory (0: no cap).
 
     The cap is the soft ``RLIMIT_DATA`` (heap and private writable mappings: what allocations
     use, not the address space that libraries, file mappings and malloc's reserved arenas
-    take), set to what the process holds now plus ``size`` and lifted afterwards, so that
-    opening or copying a generation is not counted against a request. Past it the engine's
+    take), set to what the process holds now (or ``held``) plus ``size`` and lifted
+    afterwards, so that opening or copying a generation is not counted against a request.
+    Past it the engine's
     allocations fail and the process aborts; the parent reports the memory limit. Where the
     platform has no such limit, the time limit still bounds the request.
     """
@@ -604,7 +616,7 @@ def memory_budget(size: int) -> Iterator[None]:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        cap = _data_bytes() + size
+        cap = (held if held is not None else _data_bytes()) + size
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
