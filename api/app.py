@@ -13,8 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from api.guards import BodyLimit
 from api.mcp import McpHttp
+from api.openapi import openapi_schema
 from api.routes import ask, chat, docs, linked, pages, search, sparql
 from api.web import PageError, error_page, site_of
 from kg.datadir import DataDir
@@ -40,7 +43,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or Settings()
     state = AppState(settings=settings, data=DataDir(settings.data))
     state.services["runtime"] = runtime or Runtime(settings)
-    mcp_http = McpHttp(lambda: Toolbox(state.services["runtime"], settings))
+    mcp_http = McpHttp(
+        lambda: Toolbox(state.services["runtime"], settings, sparql.open_service(state).executor),
+        allowed_origins=settings.allowed_origins.split(","),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,7 +81,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(linked.router)
     docs.install(app)
     app.router.routes.append(mcp_http.route("/mcp"))
+    app.openapi = lambda: openapi_schema(app)  # type: ignore[method-assign]
     app.add_middleware(sparql.SparqlFastPath)
+    app.add_middleware(BodyLimit)  # outermost: every body, /sparql's fast path's too, is limited
     _error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
@@ -94,6 +102,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     return app
 
 
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves at the request's path."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 def _error_handlers(app: FastAPI) -> None:
     """Every error is JSON with an ``error`` that says what is wrong; pages get HTML."""
 
@@ -105,9 +124,10 @@ def _error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
         body = detail if isinstance(detail, dict) else {"error": str(detail)}
-        return JSONResponse(
-            body, status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette names only the first route's methods
+            headers["Allow"] = ", ".join(_allowed(app, request))
+        return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

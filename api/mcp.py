@@ -9,6 +9,13 @@ any replica behind a load balancer can answer any request, as the rest of the AP
 A tool result carries the tool's JSON both as ``structuredContent`` and, serialised, as its
 one text block (what the MCP specification asks of tools that return structured content);
 a failed call is a result with ``isError`` and the message.
+
+Over HTTP, as the MCP specification asks of servers: a request from a browser page (one with an
+``Origin`` header) is served only when that origin is a loopback one (``http://localhost:*``,
+``http://127.0.0.1:*``, ``http://[::1]:*``) or listed in ``KG_ALLOWED_ORIGINS``: otherwise a
+page on any site could reach a local server through DNS rebinding (403, a JSON-RPC error).
+``GET`` (an event stream for server-initiated messages) and ``DELETE`` (ending a session) answer
+405: the server is stateless and never speaks first, so such a stream would only stay open.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import mcp_types as types
@@ -28,6 +36,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from api.guards import SURROGATE_MESSAGE, lone_surrogate
 from kg.serve.runtime import NotReadyError, Runtime
 from kg.serve.tools import TOOLS, Toolbox, ToolError
 from kg.settings import Settings
@@ -69,6 +78,16 @@ def build_server(toolbox: Callable[[], Toolbox]) -> Server[Any]:
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        where = lone_surrogate(params.arguments or {})
+        if where is not None:
+            return types.CallToolResult(
+                content=[
+                    types.TextContent(
+                        text=f"invalid_arguments: {where or 'arguments'} {SURROGATE_MESSAGE}"
+                    )
+                ],
+                is_error=True,
+            )
         try:
             result = await anyio.to_thread.run_sync(
                 lambda: toolbox().call(params.name, params.arguments or {})
@@ -99,8 +118,11 @@ async def serve_stdio(settings: Settings) -> None:
     """Serve the tools over stdin/stdout until the client closes them (``kg mcp``)."""
     from mcp.server.stdio import stdio_server
 
+    from kg.sparql import open_executor
+
     runtime = Runtime(settings)
-    server = build_server(lambda: Toolbox(runtime, settings))
+    executor = open_executor(settings)  # one bounded pool for every sparql call of the session
+    server = build_server(lambda: Toolbox(runtime, settings, executor))
 
     def warm_up() -> None:
         try:
@@ -114,6 +136,7 @@ async def serve_stdio(settings: Settings) -> None:
             await server.run(read, write, server.create_initialization_options())
             tg.cancel_scope.cancel()
     finally:
+        executor.close()
         runtime.close()
 
 
@@ -121,8 +144,9 @@ class McpHttp:
     """The MCP server over streamable HTTP, as an ASGI app to mount at ``/mcp``; ``run()``
     belongs in the application's lifespan (a fresh session manager per run)."""
 
-    def __init__(self, toolbox: Callable[[], Toolbox]) -> None:
+    def __init__(self, toolbox: Callable[[], Toolbox], allowed_origins: Iterable[str] = ()) -> None:
         self.server = build_server(toolbox)
+        self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins if o}
         self._manager: StreamableHTTPSessionManager | None = None
 
     @asynccontextmanager
@@ -140,15 +164,54 @@ class McpHttp:
         return Route(path, self, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._manager is None:
-            body = json.dumps({"error": "the MCP endpoint is not running (no lifespan)"})
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 503,
-                    "headers": [(b"content-type", b"application/json")],
-                }
+        origin = _header(scope, b"origin")
+        if origin is not None and not self.origin_allowed(origin):
+            await _refuse(send, 403, f"requests from the origin {origin} are not allowed")
+            return
+        if scope.get("method") in ("GET", "DELETE"):
+            await _refuse(
+                send,
+                405,
+                "this MCP server is stateless and sends nothing unasked: POST JSON-RPC requests",
+                [(b"allow", b"POST")],
             )
-            await send({"type": "http.response.body", "body": body.encode()})
+            return
+        if self._manager is None:
+            await _refuse(send, 503, "the MCP endpoint is not running (no lifespan)")
             return
         await self._manager.handle_request(scope, receive, send)
+
+    def origin_allowed(self, origin: str) -> bool:
+        """A loopback origin, or one listed in ``allowed_origins``."""
+        if origin.rstrip("/").lower() in self.allowed_origins:
+            return True
+        try:
+            parts = urlsplit(origin)
+            host = parts.hostname
+        except ValueError:
+            return False
+        return parts.scheme in ("http", "https") and host in ("localhost", "127.0.0.1", "::1")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _refuse(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A JSON-RPC error (no request id is known yet) with an HTTP status."""
+    body = json.dumps(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *(headers or [])],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from api.guards import SURROGATE_MESSAGE, lone_surrogate
 from kg.model import Answer, Hit
 
 
+def unicode_text(value: str) -> str:
+    """Refuse text that is not Unicode (a lone surrogate from a JSON ``\\ud800`` escape)."""
+    if lone_surrogate(value) is not None:
+        raise ValueError(SURROGATE_MESSAGE)
+    return value
+
+
+UnicodeText = Annotated[str, AfterValidator(unicode_text)]
+
+
 class AskRequest(BaseModel):
-    question: str = Field(..., description="The question, in plain English.")
+    question: UnicodeText = Field(..., description="The question, in plain English.")
     k: int = Field(5, ge=1, le=50, description="How many passages to return as context.")
 
 

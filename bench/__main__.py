@@ -598,6 +598,10 @@ def report(results: dict[str, Any]) -> str:
             "```",
             "",
         ]
+    if results.get("hardening"):
+        from bench.hardening import table as hardening_table
+
+        lines += hardening_table(results["hardening"])
     lines.append(f"Total benchmark time: {results['seconds'] / 60:.1f} minutes.")
     return "\n".join(lines) + "\n"
 
@@ -609,6 +613,10 @@ def main() -> None:
     parser.add_argument("--no-sparql", action="store_true")
     parser.add_argument("--no-conversations", action="store_true")
     parser.add_argument("--no-probes", action="store_true")
+    parser.add_argument(
+        "--build-sizes", default="1,2,4,8", help="MB of the one-file build growth runs"
+    )
+    parser.add_argument("--no-hardening", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -670,6 +678,11 @@ def main() -> None:
                 log(f"conversations: the {half} half")
                 summary, _ = play_conversations(half, work / f"conversations-{half}")
                 results["conversations"][half] = summary
+        if not args.no_hardening:
+            from bench.hardening import measure as measure_hardening
+
+            build_sizes = [int(x) for x in args.build_sizes.split(",") if x]
+            results["hardening"] = measure_hardening(data, build_sizes)
     results["seconds"] = time.perf_counter() - started
     text = report(results)
     args.out.write_text(text, encoding="utf-8")

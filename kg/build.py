@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,17 +105,41 @@ class NoteFile:
     doc_id: str
 
 
+def _inside(folder: Path) -> tuple[list[Path], list[str]]:
+    """The files under ``folder``, sorted, and a "path: reason" line for each link found there
+    whose target lies outside it (a file, or a folder, which is then not searched)."""
+    root = folder.resolve()
+    files: list[Path] = []
+    outside: list[str] = []
+    for p in sorted(folder.rglob("*")):
+        if not p.resolve().is_relative_to(root):
+            if p.is_symlink() and (p.is_file() or p.is_dir()):
+                kind = "folder" if p.is_dir() else "file"
+                outside.append(f"{p}: a link to a {kind} outside {folder}; skipped")
+            continue
+        if p.is_file():
+            files.append(p)
+    return files, outside
+
+
 def collect_notes(paths: Iterable[Path]) -> tuple[list[NoteFile], list[str]]:
     """Notes files under ``paths`` (files or folders, recursively), and a "path: reason"
-    line for every file or folder given or found that will not be read."""
+    line for every file or folder given or found that will not be read.
+
+    Inside a folder, a symbolic link whose target lies outside that folder is skipped with a
+    warning: a notes folder from someone else must not make the build read (and the API serve)
+    other files of this machine, such as a ``notes.txt`` linking to ``/etc/passwd``. Links
+    within the folder are followed; a file named on the command line is read wherever it is.
+    """
     found: list[NoteFile] = []
     warnings: list[str] = []
     for path in paths:
         if not path.exists():
             warnings.append(f"{path}: no such file or folder")
         elif path.is_dir():
-            files, skipped = choose(sorted(p for p in path.rglob("*") if p.is_file()), path)
-            warnings += skipped
+            inside, outside = _inside(path)
+            files, skipped = choose(inside, path)
+            warnings += outside + skipped
             if not files:
                 warnings.append(f"{path}: no notes in this folder (see kg build --formats)")
             found += [NoteFile(p, p.relative_to(path).as_posix()) for p in files]
@@ -339,10 +363,9 @@ def _build_generation(
     if settings.graph_store == "oxigraph":
         store = OxigraphStore(gen / "graph")
         try:
-            for _, quads in documents.values():
-                store.store.bulk_extend(quads)
-            for quads in shared.values():
-                store.store.bulk_extend(quads)
+            # One bulk load: each call writes and ingests its own files, so a call per
+            # document made 2,000 small notes take 80 s (and 8,000 files) instead of one.
+            store.store.bulk_extend(_all_quads(documents, shared))
             store.store.flush()
             _count(store, report)
             report.violations = validate(store)
@@ -405,11 +428,17 @@ def _write_remote(
     finally:
         store.close()
     copy = OxigraphStore()
-    for _, quads in documents.values():
-        copy.store.bulk_extend(quads)
-    for quads in shared.values():
-        copy.store.bulk_extend(quads)
+    copy.store.bulk_extend(_all_quads(documents, shared))
     report.violations = validate(copy)
+
+
+def _all_quads(
+    documents: dict[str, tuple[str, list[ox.Quad]]], shared: dict[str, list[ox.Quad]]
+) -> Iterator[ox.Quad]:
+    for _, quads in documents.values():
+        yield from quads
+    for quads in shared.values():
+        yield from quads
 
 
 def _index(

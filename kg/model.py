@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -110,8 +111,37 @@ class ParsedDocument:
     blocks: tuple[Block, ...]
     sentences: tuple[Sentence, ...]
 
+    # Blocks and sentences are in document order, so their section, block and start offsets
+    # never decrease: each lookup is a binary search, not a scan (a scan per block or per
+    # section made building one big note quadratic).
+
     def sentences_of(self, block: Block) -> list[Sentence]:
-        return [s for s in self.sentences if s.block == block.index]
+        lo = bisect_left(self.sentences, block.index, key=_block_of)
+        hi = bisect_right(self.sentences, block.index, lo=lo, key=_block_of)
+        return list(self.sentences[lo:hi])
+
+    def sentences_in(self, start: int, end: int) -> list[Sentence]:
+        """The sentences that start in ``[start, end)`` (a section's, for instance)."""
+        lo = bisect_left(self.sentences, start, key=_start_of)
+        hi = bisect_left(self.sentences, end, lo=lo, key=_start_of)
+        return list(self.sentences[lo:hi])
+
+    def blocks_of(self, section: Section) -> list[Block]:
+        lo = bisect_left(self.blocks, section.index, key=_section_of)
+        hi = bisect_right(self.blocks, section.index, lo=lo, key=_section_of)
+        return list(self.blocks[lo:hi])
+
+
+def _block_of(sentence: Sentence) -> int:
+    return sentence.block
+
+
+def _start_of(item: Sentence | Section) -> int:
+    return item.start
+
+
+def _section_of(block: Block) -> int:
+    return block.section
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import ByteSize, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     sparql_timeout: float = Field(30.0, gt=0)
     sparql_max_rows: int = Field(10_000, ge=1)
     sparql_workers: int = Field(2, ge=1)
+    sparql_max_bytes: ByteSize = Field(
+        ByteSize(16 * 2**20), gt=0, description="bytes of one SPARQL answer (16MiB, 1GB, ...)"
+    )
+    sparql_max_memory: ByteSize = Field(
+        ByteSize(2**30), ge=0, description="memory a SPARQL query or update may allocate; 0: no cap"
+    )
+
+    allowed_origins: str = Field(
+        "", description="comma-separated browser origins /mcp serves besides loopback ones"
+    )
 
     max_question_chars: int = Field(
         MAX_QUESTION_CHARS,

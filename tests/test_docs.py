@@ -19,3 +19,12 @@ def test_every_weight_and_threshold_is_documented_with_its_value() -> None:
     for header, values in (("threshold", Thresholds()), ("weight", Weights())):
         code = {f.name: getattr(values, f.name) for f in dataclasses.fields(values)}
         assert _documented(header) == code
+
+
+def test_every_body_limit_is_documented() -> None:
+    from api.guards import BODY_LIMITS, DEFAULT_LIMIT
+
+    text = (DOCS / "security.md").read_text(encoding="utf-8")
+    for path, limit in BODY_LIMITS:
+        assert f"| `{path}` | {limit:,} bytes |" in text, path
+    assert f"| anything else (`/ask`, ...) | {DEFAULT_LIMIT:,} bytes |" in text

@@ -12,7 +12,7 @@ import pytest
 
 from kg.sparql import ForbiddenOperation, check_allowed, formats
 from kg.sparql.errors import MalformedQuery
-from kg.sparql.lexer import inspect
+from kg.sparql.scanner import inspect
 from kg.sparql.worker import RESULT_FORMATS, serialize_solutions, serialize_triples
 
 # -- the screen ---------------------------------------------------------------------------

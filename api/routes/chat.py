@@ -19,14 +19,17 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException  # FastAPI's body errors raise Starlette's
 
 from api.deps import EngineDep, RuntimeDep, SettingsDep, run_engine
+from api.guards import SURROGATE_MESSAGE, lone_surrogate
+from api.routes.sparql import EndpointDep
 from api.schemas import answer_out
 from kg.chat.resolve import Conversation, Reply
 from kg.serve.runtime import Runtime
@@ -96,6 +99,13 @@ class OpenAIRoute(APIRoute):
 def _invalid(exc: RequestValidationError) -> OpenAIError:
     problems = exc.errors()
     first = problems[0] if problems else {}
+    if first.get("type") == "json_invalid":
+        loc = first.get("loc", ())
+        at = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        why = (first.get("ctx") or {}).get("error", "")
+        return OpenAIError(
+            400, f"The body is not valid JSON{at}: {why}.", param=None, code="invalid_json"
+        )
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     param = ".".join(loc) or None
     message = "; ".join(
@@ -255,6 +265,14 @@ def _questions(messages: list[ChatMessage], limit: int) -> list[str]:
             param=f"messages.{len(messages) - 1}.content",
             code="invalid_value",
         )
+    for i, message in enumerate(messages):
+        if message.role == "user" and lone_surrogate(message.text) is not None:
+            raise OpenAIError(
+                400,
+                f"The message {SURROGATE_MESSAGE}.",
+                param=f"messages.{i}.content",
+                code="invalid_value",
+            )
     if len(text) > limit:
         raise OpenAIError(
             400,
@@ -407,7 +425,11 @@ async def list_tools() -> dict[str, Any]:
     },
 )
 async def call_tool(
-    name: str, request: Request, runtime: RuntimeDep, settings: SettingsDep
+    name: str,
+    request: Request,
+    runtime: RuntimeDep,
+    settings: SettingsDep,
+    endpoint: EndpointDep,
 ) -> dict[str, Any]:
     """Call a tool with a JSON object of arguments; 404 for an unknown tool, 422 for
     arguments that do not match its schema."""
@@ -418,11 +440,26 @@ async def call_tool(
         raise OpenAIError(
             422, f"The arguments are not JSON: {exc}", param="arguments", code="invalid_arguments"
         ) from None
+    except RecursionError:
+        raise OpenAIError(
+            422,
+            "The arguments are nested too deeply to read.",
+            param="arguments",
+            code="invalid_arguments",
+        ) from None
     if not isinstance(arguments, dict):
         raise OpenAIError(
             422, "The arguments must be a JSON object.", param="arguments", code="invalid_arguments"
         )
-    toolbox = Toolbox(runtime, settings)
+    where = lone_surrogate(arguments)
+    if where is not None:
+        raise OpenAIError(
+            422,
+            f"The argument {where or 'object'} {SURROGATE_MESSAGE}.",
+            param=f"arguments.{where}" if where else "arguments",
+            code="invalid_arguments",
+        )
+    toolbox = Toolbox(runtime, settings, endpoint.executor)  # /sparql's bounded worker pool
     try:
         result = await run_in_threadpool(toolbox.call, name, arguments)
     except ToolError as exc:

@@ -53,18 +53,6 @@ async def get_endpoint(request: Request) -> SparqlEndpoint:
 EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    """At most ``limit`` bytes of the body: enough for the endpoint to refuse an oversized one
-    (413) without reading it all."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            break
-    return b"".join(chunks)[:limit]
-
-
 _DESCRIPTION = (
     "GET `?query=`, POST form (`query=` or `update=`), `application/sparql-query`, "
     "`application/sparql-update`. Results by `Accept` or `format=`. Without a query: the "
@@ -77,7 +65,8 @@ async def sparql(request: Request, endpoint: EndpointDep) -> Response:
 
 
 async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes) -> Response:
-    """The endpoint's answer to a request whose body has been read: results for a SPARQL
+    """The endpoint's answer to a request whose body has been read (at most 1 MiB:
+    ``api.guards.BodyLimit`` refuses a longer one while it streams): results for a SPARQL
     client, the query page (with the query run) for a browser."""
     params = request.query_params.multi_items()
     method = request.scope["method"]

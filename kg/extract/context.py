@@ -8,6 +8,7 @@ produce."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -47,9 +48,11 @@ class Entity:
     known: bool = False  # a lexicon entry rather than something the notes introduced
     reference_names: frozenset[str] = frozenset()  # the lexicon's names of a known entity
     provider: str | None = None  # a service's provider
+    _cited: set[Evidence] = field(default_factory=set, repr=False, compare=False)
 
     def cite(self, ev: Evidence) -> None:
-        if ev not in self.evidence:
+        if ev not in self._cited:  # a set beside the list: a service named 10,000 times
+            self._cited.add(ev)
             self.evidence.append(ev)
 
 
@@ -73,9 +76,11 @@ class Extraction:
     enumerations: list[Enumeration] = field(default_factory=list)
 
     def section_title(self, ev: Evidence) -> str | None:
-        for s in self.sections:
-            if s.start <= ev.start < s.end:
-                return " › ".join(s.path) if s.path else None
+        # Sections are in document order: the last one starting at or before the evidence.
+        i = bisect_right(self.sections, ev.start, key=lambda s: s.start) - 1
+        if i >= 0 and self.sections[i].start <= ev.start < self.sections[i].end:
+            path = self.sections[i].path
+            return " › ".join(path) if path else None
         return None
 
 
@@ -121,6 +126,7 @@ class DocumentContext:
         self.text = clean_text(parsed.document.text)
         self.entities: dict[str, Entity] = {}
         self.relations: list[Relation] = []
+        self._related: set[Relation] = set()  # the same, for membership in constant time
         self.limits: list[LimitFact] = []
         self.mentions: dict[int, list[Mention]] = {}  # sentence start -> mentions
         self.section_subject: dict[int, Context] = {}
@@ -314,7 +320,8 @@ class DocumentContext:
 
     def relate(self, s: str, p: str, o: str, ev: Evidence, *, literal: bool = False) -> None:
         rel = Relation(s, p, o, ev, literal)
-        if s != o and rel not in self.relations:
+        if s != o and rel not in self._related:
+            self._related.add(rel)
             self.relations.append(rel)
 
     def label_entity(self, block: Block, section_ctx: Context) -> Entity | None:

@@ -64,7 +64,7 @@ def discover_services(
         if main and common and _coined_name(main, common, matcher):
             consider(main.title() if main.isupper() else main, aliases, ev)
             continue
-        first = next((s for s in parsed.sentences if section.start <= s.start < section.end), None)
+        first = next(iter(parsed.sentences_in(section.start, section.end)), None)
         if main and first is not None:
             m = DEFINITION.match(clean_text(first.text))
             if m and _same_name(m.group("name"), main, aliases) and _is_service_head(m):

@@ -102,9 +102,7 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
     # Under a heading that names a list ("Supported locations", "Destinations"), the
     # services the items name are what is listed, not what the section is about.
     listing = bool(section.title) and plural_heading(section.title or "")
-    for sent in cx.parsed.sentences:
-        if not section.start <= sent.start < section.end:
-            continue
+    for sent in cx.parsed.sentences_in(section.start, section.end):
         block = cx.parsed.blocks[sent.block]
         lead = lead_term(cx.text[block.start : block.end]) if sent.start == block.start else None
         for k, m in enumerate(cx.mentions.get(sent.start, [])):

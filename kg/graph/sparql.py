@@ -44,7 +44,6 @@ Choices, and why:
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -57,6 +56,7 @@ from kg import vocab
 from kg.graph.base import GraphStore, GraphStoreError, QueryResult, Term
 from kg.graph.client import RequestRejected, SparqlClient, client_options
 from kg.settings import Settings
+from kg.sparql import scanner
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
@@ -213,23 +213,6 @@ class SparqlStore(GraphStore):
 
 # Reading the shape of a query.
 
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<comment>\#[^\r\n]*)
-  | (?P<str>\"\"\"(?:(?:\"|\"\")?(?:[^\"\\]|\\[\s\S]))*\"\"\"
-          | '''(?:(?:'|'')?(?:[^'\\]|\\[\s\S]))*'''
-          | \"(?:[^\"\\\r\n]|\\[\s\S])*\"
-          | '(?:[^'\\\r\n]|\\[\s\S])*')
-  | (?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][0-9A-Za-z_\u00B7\u00C0-\U000EFFFF]+)
-  | (?P<pname>(?:[A-Za-z\u00C0-\U000EFFFF][0-9A-Za-z_\u00B7\u00C0-\U000EFFFF.\-]*)?
-          :(?:[0-9A-Za-z_\u00B7\u00C0-\U000EFFFF.\-:%]|\\[^\s])*)
-  | (?P<word>[0-9A-Za-z_]+)
-  | (?P<punct>[\s\S])
-    """,
-    re.VERBOSE,
-)
 _FORMS = {"SELECT": "results", "ASK": "results", "CONSTRUCT": "graph", "DESCRIBE": "graph"}
 
 
@@ -248,10 +231,7 @@ class QueryScan:
 
 
 def _tokens(text: str) -> Iterator[tuple[str, str, int]]:
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup or "punct"
-        if kind not in ("ws", "comment"):
-            yield kind, match.group(), match.start()
+    return ((t.kind, t.text, t.start) for t in scanner.tokens(text))
 
 
 def scan_query(text: str) -> QueryScan:

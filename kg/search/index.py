@@ -16,6 +16,7 @@ import functools
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -289,17 +290,24 @@ def build_index(
     *,
     previous: Path | None = None,
     progress: Progress | None = None,
+    exact: bool = False,
 ) -> IndexReport:
     """Write the FAISS index of ``passages`` into ``folder`` (e.g. ``gen-*/vectors``).
 
     Starts from ``previous`` (the live generation's folder) when given: its files are
     hard-linked, not copied, and left untouched, since writes replace files atomically.
+    ``exact`` keeps a flat index at any size, for a store that is read by id and never
+    searched (the sentence store): an HNSW graph would only cost build time.
     """
     folder.mkdir(parents=True, exist_ok=True)
     if previous is not None and (previous / FaissStore.IDS_FILE).exists():
         for name in (FaissStore.INDEX_FILE, FaissStore.PAYLOADS_FILE, FaissStore.IDS_FILE):
             _link_or_copy(previous / name, folder / name)
-    store = FaissStore(folder, embedder.dim)
+    store = (
+        FaissStore(folder, embedder.dim, hnsw_threshold=sys.maxsize)
+        if exact
+        else FaissStore(folder, embedder.dim)
+    )
     try:
         report = sync_index(store, passages, embedder, cache, progress=progress)
         if not (folder / FaissStore.IDS_FILE).exists():

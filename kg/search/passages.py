@@ -145,7 +145,7 @@ def _context_blocks(parsed: ParsedDocument, pieces: list[_Piece]) -> Iterator[Bl
 
 
 def _searchable(parsed: ParsedDocument, section: Section) -> list[Block]:
-    return [b for b in parsed.blocks if b.section == section.index and b.kind is not BlockKind.CODE]
+    return [b for b in parsed.blocks_of(section) if b.kind is not BlockKind.CODE]
 
 
 def _block_pieces(parsed: ParsedDocument, block: Block) -> list[_Piece]:
@@ -153,15 +153,42 @@ def _block_pieces(parsed: ParsedDocument, block: Block) -> list[_Piece]:
     if block.end - block.start <= MAX_CHARS:
         return [_Piece(block, block.start, block.end, block.text)]
     pieces: list[_Piece] = []
-    run: list[tuple[int, int, str]] = []
-    for s in parsed.sentences_of(block):
-        if run and s.end - run[0][0] > MAX_CHARS:
-            pieces.append(_Piece(block, run[0][0], run[-1][1], " ".join(t for *_, t in run)))
+    run: list[_Piece] = []
+    for s in _sentences(parsed, block):
+        if run and s.end - run[0].start > MAX_CHARS:
+            pieces.append(_Piece(block, run[0].start, run[-1].end, " ".join(p.text for p in run)))
             run = []
-        run.append((s.start, s.end, s.text))
+        run.append(s)
     if run:
-        pieces.append(_Piece(block, run[0][0], run[-1][1], " ".join(t for *_, t in run)))
+        pieces.append(_Piece(block, run[0].start, run[-1].end, " ".join(p.text for p in run)))
     return pieces
+
+
+def _sentences(parsed: ParsedDocument, block: Block) -> list[_Piece]:
+    """A block's sentences, none longer than MAX_CHARS: a longer one (a log pasted without
+    full stops, a 100,000-line file that is one paragraph) is cut at the last line break, or
+    else the last space, before the limit. A passage is then never much longer than
+    SECTION_CHARS + MAX_CHARS, whatever the note holds."""
+    text = parsed.document.text
+    spans = [(s.start, s.end, s.text) for s in parsed.sentences_of(block)]
+    out: list[_Piece] = []
+    for start, end, sentence in spans or [(block.start, block.end, block.text)]:
+        if end - start <= MAX_CHARS:
+            out.append(_Piece(block, start, end, sentence))
+            continue
+        while end - start > MAX_CHARS:
+            limit = start + MAX_CHARS
+            cut = text.rfind("\n", start + MAX_CHARS // 2, limit)
+            if cut < 0:
+                cut = text.rfind(" ", start + MAX_CHARS // 2, limit)
+            cut = cut if cut > start else limit
+            out.append(_Piece(block, start, cut, text[start:cut]))
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        if start < end:
+            out.append(_Piece(block, start, end, text[start:end]))
+    return out
 
 
 def _block_groups(parsed: ParsedDocument) -> Iterator[list[_Piece]]:
@@ -189,15 +216,14 @@ def _block_groups(parsed: ParsedDocument) -> Iterator[list[_Piece]]:
 def _window_groups(parsed: ParsedDocument) -> Iterator[list[_Piece]]:
     step = max(1, WINDOW_SENTENCES - 1)
     for section in parsed.sections:
-        blocks = {b.index: b for b in _searchable(parsed, section)}
-        sentences = [s for s in parsed.sentences if s.block in blocks]
+        sentences = [p for b in _searchable(parsed, section) for p in _sentences(parsed, b)]
         if not sentences:
             continue
         starts = range(0, max(1, len(sentences) - WINDOW_SENTENCES + step), step)
         for i in starts:
             window = sentences[i : i + WINDOW_SENTENCES]
             if window:
-                yield [_Piece(blocks[s.block], s.start, s.end, s.text) for s in window]
+                yield window
 
 
 def _section_groups(parsed: ParsedDocument) -> Iterator[list[_Piece]]:

@@ -162,6 +162,7 @@ def build_sentence_index(
                 cache,
                 previous=previous,
                 progress=relabel,
+                exact=True,  # read by document and offset, never searched: no HNSW graph
             )
         else:
             alias = f"{settings.qdrant_collection}-sentences"

@@ -6,10 +6,12 @@ OpenAI-style ``/v1/tools`` endpoints. Every tool returns a JSON-able dict; every
 ``ToolError`` with an HTTP-like status and a code.
 
 ``sparql`` runs through ``kg.sparql.run_query``: the endpoint's time limit, row cap and
-SERVICE/LOAD screen apply. ``describe`` links a name ("SQS", "FIFO queue") or an IRI through
-the catalog and returns the entity card: labels, aliases, kind, categories, features (with
-their kinds), limits (bounds in base units and as the notes state them), relations, a
-definition sentence and the source passages.
+SERVICE/LOAD screen apply, and with a shared executor (the server's) it takes a worker from the
+same bounded pool as ``/sparql`` instead of starting its own.
+``describe`` links a name ("SQS", "FIFO queue") or an IRI through the catalog and returns the
+entity card: labels, aliases, kind, categories, features (with their kinds), limits (bounds in
+base units and as the notes state them), relations, a definition sentence and the source
+passages.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +28,9 @@ from kg.answer.engine import AnswerEngine
 from kg.chat.render import render
 from kg.serve.runtime import NotReadyError, Runtime
 from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from kg.sparql import QueryExecutor
 
 __all__ = [
     "TOOLS",
@@ -172,11 +177,15 @@ def openai_tools() -> list[dict[str, Any]]:
 
 class Toolbox:
     """The tools over one runtime (the live build) and its settings. A backend that is
-    missing or fails during a call is a ``ToolError`` with status 503 and code ``not_ready``."""
+    missing or fails during a call is a ``ToolError`` with status 503 and code ``not_ready``.
+    ``sparql`` is the executor the ``sparql`` tool shares (None: one of its own per call)."""
 
-    def __init__(self, runtime: Runtime, settings: Settings) -> None:
+    def __init__(
+        self, runtime: Runtime, settings: Settings, sparql: QueryExecutor | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings = settings
+        self.executor = sparql
 
     def call(self, name: str, arguments: Mapping[str, Any] | None) -> dict[str, Any]:
         """Validate the arguments against the tool's schema and run it."""
@@ -236,7 +245,7 @@ class Toolbox:
         from kg.sparql import SparqlError, run_query
 
         try:
-            result = run_query(self.settings, query, format=format)
+            result = run_query(self.settings, query, format=format, executor=self.executor)
         except SparqlError as exc:
             raise ToolError(exc.message, status=exc.status, code=exc.code) from None
         out: dict[str, Any] = {

@@ -17,11 +17,15 @@ from kg.sparql.errors import (
     ForbiddenOperation,
     GraphUnavailable,
     MalformedQuery,
+    MemoryLimit,
     NotAcceptable,
     QueryTimeout,
+    QueryTooComplex,
+    ResultTooLarge,
     SparqlError,
     Unauthorized,
     UpdateConflict,
+    UpdateSentAsQuery,
 )
 from kg.sparql.executor import (
     LocalExecutor,
@@ -29,6 +33,7 @@ from kg.sparql.executor import (
     QueryRequest,
     QueryResult,
     UnavailableExecutor,
+    UpdateRequest,
     check_allowed,
 )
 from kg.sparql.protocol import HttpRequest, HttpResponse, SparqlEndpoint
@@ -44,16 +49,21 @@ __all__ = [
     "HttpResponse",
     "LocalExecutor",
     "MalformedQuery",
+    "MemoryLimit",
     "NotAcceptable",
     "QueryExecutor",
     "QueryRequest",
     "QueryResult",
     "QueryTimeout",
+    "QueryTooComplex",
+    "ResultTooLarge",
     "SparqlEndpoint",
     "SparqlError",
     "Unauthorized",
     "UnavailableExecutor",
     "UpdateConflict",
+    "UpdateRequest",
+    "UpdateSentAsQuery",
     "check_allowed",
     "open_endpoint",
     "open_executor",
@@ -79,6 +89,8 @@ def open_executor(settings: Settings, *, workers: int | None = None) -> QueryExe
         workers=workers or settings.sparql_workers,
         timeout=settings.sparql_timeout,
         max_rows=settings.sparql_max_rows,
+        max_bytes=int(settings.sparql_max_bytes),
+        max_memory=int(settings.sparql_max_memory),
     )
 
 
@@ -87,12 +99,20 @@ def open_endpoint(settings: Settings) -> SparqlEndpoint:
     return SparqlEndpoint(open_executor(settings), update_token=token)
 
 
-def run_query(settings: Settings, query: str, *, format: str | None = None) -> QueryResult:
+def run_query(
+    settings: Settings,
+    query: str,
+    *,
+    format: str | None = None,
+    executor: QueryExecutor | None = None,
+) -> QueryResult:
     """Run one query on the live generation with the endpoint's time limit and row cap.
 
     ``format`` is a ``format=`` value ("json", "csv", "ttl", "nt", ... or a media type);
     by default SELECT/ASK answer SPARQL JSON and CONSTRUCT/DESCRIBE Turtle. The serialised
-    answer is ``.body``; ``.truncated`` tells whether the cap cut it. Raises SparqlError.
+    answer is ``.body``; ``.truncated`` tells whether the cap cut it. ``executor`` is a running
+    one to share (the server's bounded pool); without it a one-worker executor is opened for
+    the call. Raises SparqlError.
     """
     results_format: str | None = "json"
     graph_format: str | None = "turtle"
@@ -103,5 +123,8 @@ def run_query(settings: Settings, query: str, *, format: str | None = None) -> Q
         graph = formats.from_parameters([format], formats.GRAPH_FORMATS)
         results_format = results.name if results else None
         graph_format = graph.name if graph else None
-    with open_executor(settings, workers=1) as executor:
-        return executor.query(QueryRequest(query, results_format, graph_format))
+    request = QueryRequest(query, results_format, graph_format)
+    if executor is not None:
+        return executor.query(request)
+    with open_executor(settings, workers=1) as own:
+        return own.query(request)

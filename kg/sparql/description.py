@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from kg import vocab
 from kg.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
+SH = vocab.SH
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _PREFIXES = {
     "sd": SD,
     "dcterms": "http://purl.org/dc/terms/",
     "formats": "http://www.w3.org/ns/formats/",
+    "sh": SH,
+}
+
+# Prefixes every query and update may use without declaring them: the project's own and those
+# of the vocabularies its graph uses. A query's own PREFIX wins over these.
+PREDECLARED: dict[str, str] = {
+    **vocab.PREFIXES,
+    "qudt": "http://qudt.org/schema/qudt/",
+    "sh": vocab.SH,
 }
 
 _RDF_FORMATS = {
@@ -54,6 +65,18 @@ def service_description(endpoint: str, *, updates: bool) -> list[ox.Triple]:
     ]
     if updates:
         triples.append(ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Update")))
+    # The predeclared prefixes, as SHACL prefix declarations (the vocabulary RDF tools read).
+    for name, iri in sorted(PREDECLARED.items()):
+        declaration = ox.BlankNode(f"prefix-{name}")
+        triples += [
+            ox.Triple(service, ox.NamedNode(SH + "declare"), declaration),
+            ox.Triple(declaration, ox.NamedNode(SH + "prefix"), ox.Literal(name)),
+            ox.Triple(
+                declaration,
+                ox.NamedNode(SH + "namespace"),
+                ox.Literal(iri, datatype=ox.NamedNode(vocab.XSD + "anyURI")),
+            ),
+        ]
     for fmt in (*RESULT_FORMATS, *GRAPH_FORMATS):
         triples.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.iri)))
     return triples

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import pickle
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -35,21 +35,27 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import kg.sparql.lexer as lexer
+import kg.sparql.scanner as scanner
 from kg import vocab
 from kg.datadir import BuildLockedError, DataDir
-from kg.sparql.errors import (
+from kg.sparql.description import PREDECLARED
+from kg.sparql.errors import (  # noqa: F401 (kg.sparql.remote)
+    _ACCEPT_GRAPHS,
+    _ACCEPT_RESULTS,
     BadRequest,
     EndpointBusy,
     ExecutorFailure,
-    ForbiddenOperation,
     GraphUnavailable,
-    MalformedQuery,
-    NotAcceptable,
+    MemoryLimit,
     QueryTimeout,
+    SparqlError,
     UpdateConflict,
+    forbidden,
+    from_worker,
+    too_complex,
 )
 from kg.sparql.formats import BY_NAME, Format
+from kg.sparql.updates import link_generation
 from kg.sparql.worker import HEADER, read_frame, write_frame
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
@@ -60,6 +66,12 @@ MEMORY_LIMIT = 64 * 1024 * 1024
 # Prefixes written into Turtle and RDF/XML answers; not id:, as its local names hold slashes.
 OUTPUT_PREFIXES = {name: iri for name, iri in vocab.PREFIXES.items() if name != "id"}
 
+# Relative IRIs resolve against the request's URL over HTTP (as ``oxigraph serve`` does); where
+# there is no request (``kg sparql``, the tools), against the namespace of the built resources.
+DEFAULT_BASE = vocab.ID
+MAX_MEMORY = 1 << 30  # bytes of address space per worker
+MAX_BYTES = 16 << 20  # bytes of one serialised answer
+
 
 @dataclass(frozen=True)
 class QueryRequest:
@@ -69,7 +81,8 @@ class QueryRequest:
     means the client accepts nothing of that kind (the answer is then ``NotAcceptable``).
     ``default_graphs`` / ``named_graphs`` are the protocol's ``default-graph-uri`` and
     ``named-graph-uri``; when both are None the default graph is the union of all graphs,
-    unless the query has its own FROM / FROM NAMED.
+    unless the query has its own FROM / FROM NAMED. ``base_iri`` resolves relative IRIs (the
+    executor's default when None).
     """
 
     query: str
@@ -77,6 +90,22 @@ class QueryRequest:
     graph_format: str | None = "turtle"
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """One update. ``using_graphs`` / ``using_named_graphs`` are the protocol's
+    ``using-graph-uri`` and ``using-named-graph-uri`` (None when not given)."""
+
+    update: str
+    using_graphs: tuple[str, ...] | None = None
+    using_named_graphs: tuple[str, ...] | None = None
+    base_iri: str | None = None
+
+    @property
+    def has_dataset(self) -> bool:
+        return self.using_graphs is not None or self.using_named_graphs is not None
 
 
 @dataclass(frozen=True)
@@ -108,6 +137,15 @@ class QueryExecutor(ABC):
     @abstractmethod
     def update(self, update: str) -> str:
         """Apply a SPARQL Update; returns the id of the data it produced (a generation)."""
+
+    def apply(self, request: UpdateRequest) -> str:
+        """``update`` with the protocol's parameters; executors that cannot honour a
+        ``using-graph-uri`` dataset refuse it."""
+        if request.has_dataset:
+            raise BadRequest(
+                "using-graph-uri and using-named-graph-uri are not supported by this graph store"
+            )
+        return self.update(request.update)
 
     def start(self) -> None:  # noqa: B027 - optional
         """Open ahead of the first query what would otherwise open on demand."""
@@ -141,28 +179,36 @@ class UnavailableExecutor(QueryExecutor):
         raise GraphUnavailable(self.reason)
 
 
-def check_allowed(text: str, *, update: bool = False) -> lexer.Inspection:
-    """Inspect a query or update and refuse SERVICE and LOAD (no requests to other hosts)."""
-    found = lexer.inspect(text, update=update)
-    if "SERVICE" in found.forbidden:
-        raise ForbiddenOperation(
-            "SERVICE (federated query) is not allowed: this endpoint only queries its own graph"
-        )
-    if "LOAD" in found.forbidden:
-        raise ForbiddenOperation("LOAD is not allowed: this endpoint never fetches remote data")
+def check_allowed(text: str, *, update: bool = False) -> scanner.Inspection:
+    """Inspect a query or update and refuse SERVICE and LOAD (no requests to other hosts) and
+    nesting deeper than ``scanner.MAX_DEPTH``. The embedded executor runs the same screen in
+    its workers, under the time limit; this is for callers that send the text elsewhere."""
+    found = scanner.inspect(text, update=update)
+    if found.forbidden:
+        raise forbidden(found.forbidden[-1])
+    if found.depth > scanner.MAX_DEPTH:
+        raise too_complex(f"nested more than {scanner.MAX_DEPTH} levels deep")
     return found
 
 
 class _Worker:
     """One worker process and its two pipes."""
 
-    def __init__(self, graph: str | None, *, isolate: bool, memory_limit: int = 0) -> None:
+    def __init__(
+        self, graph: str | None, *, isolate: bool, memory_limit: int = 0, max_memory: int = 0
+    ) -> None:
         cmd = [sys.executable, "-I", str(WORKER_SCRIPT), "--memory-limit", str(memory_limit)]
+        cmd += ["--max-memory", str(max_memory)]
         if not isolate:
             cmd.append("--shared-network")
         cmd.append(graph or "")
         self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0, close_fds=True
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            close_fds=True,
+            env={**os.environ, "RUST_BACKTRACE": "0"},  # an aborted query logs one line
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in = self.proc.stdin
@@ -257,9 +303,11 @@ class LocalExecutor(QueryExecutor):
     waits up to ``queue_timeout`` (default: ``timeout``) for one, then gets EndpointBusy.
     Each worker copies a generation whose graph folder is at most ``memory_limit`` bytes into
     memory (several times faster than reading RocksDB; about twice the folder's size in RAM
-    per worker) and queries larger ones on disk. ``isolate_network=False`` leaves workers in
-    the host's network namespace (tests use it to show that the SERVICE/LOAD screen alone
-    stops requests).
+    per worker) and queries larger ones on disk. Each worker may use ``max_memory`` bytes of
+    address space, and an answer ``max_bytes`` bytes. ``isolate_network=False`` leaves workers
+    in the host's network namespace (tests use it to show that the SERVICE/LOAD screen alone
+    stops requests). ``prefixes`` are predeclared for every query and update; ``base_iri``
+    resolves relative IRIs when a request brings none.
     """
 
     def __init__(
@@ -269,17 +317,25 @@ class LocalExecutor(QueryExecutor):
         workers: int = 2,
         timeout: float = 30.0,
         max_rows: int = 10_000,
+        max_bytes: int = MAX_BYTES,
+        max_memory: int = MAX_MEMORY,
         queue_timeout: float | None = None,
         memory_limit: int = MEMORY_LIMIT,
         isolate_network: bool = True,
+        prefixes: dict[str, str] | None = None,
+        base_iri: str = DEFAULT_BASE,
     ) -> None:
         self.data = data
         self.size = workers
         self.timeout = timeout
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.max_memory = max_memory
         self.queue_timeout = timeout if queue_timeout is None else queue_timeout
         self.isolate_network = isolate_network
         self.memory_limit = memory_limit
+        self.prefixes = dict(PREDECLARED if prefixes is None else prefixes)
+        self.base_iri = base_iri
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -288,6 +344,7 @@ class LocalExecutor(QueryExecutor):
         self._stamp: tuple[int, int, int] | None = None
         self._graph: str | None = None
         self._current = data.root / "CURRENT"  # stat'ed on every query: joined once
+        self._updater: _Worker | None = None  # used under the build lock only
 
     # Pool.
 
@@ -302,9 +359,17 @@ class LocalExecutor(QueryExecutor):
                 self._add_worker(graph)
 
     def _add_worker(self, graph: str | None) -> None:
-        worker = _Worker(graph, isolate=self.isolate_network, memory_limit=self.memory_limit)
+        worker = self._spawn(graph, memory_limit=self.memory_limit)
         self._all.add(worker)
         self._idle.put(worker)
+
+    def _spawn(self, graph: str | None, *, memory_limit: int = 0) -> _Worker:
+        return _Worker(
+            graph,
+            isolate=self.isolate_network,
+            memory_limit=memory_limit,
+            max_memory=self.max_memory,
+        )
 
     @contextlib.contextmanager
     def _worker(self) -> Iterator[_Worker]:
@@ -368,6 +433,9 @@ class LocalExecutor(QueryExecutor):
             self._closed = True
             workers = list(self._all)
             self._all.clear()
+            if self._updater is not None:
+                workers.append(self._updater)
+                self._updater = None
         for worker in workers:
             worker.stop()
 
@@ -393,7 +461,7 @@ class LocalExecutor(QueryExecutor):
     def query(self, request: QueryRequest) -> QueryResult:
         message = self._message(request)
         started = time.monotonic()
-        with self._worker() as worker, self._failures():
+        with self._worker() as worker, self._failures(worker):
             reply = worker.call(message, started + self.timeout)
         return self._result(reply, started)
 
@@ -401,17 +469,13 @@ class LocalExecutor(QueryExecutor):
         message = self._message(request)
         started = time.monotonic()
         async with self._worker_async() as worker:
-            with self._failures():
+            with self._failures(worker):
                 reply = await worker.call_async(message, started + self.timeout)
         return self._result(reply, started)
 
     def _message(self, request: QueryRequest) -> dict[str, Any]:
-        """Screen the query, answer 406 early when its form is known, build the request."""
-        found = check_allowed(request.query)
-        if found.kind == "results" and request.results_format is None:
-            raise NotAcceptable(f"{found.form} answers are results; {_ACCEPT_RESULTS}")
-        if found.kind == "graph" and request.graph_format is None:
-            raise NotAcceptable(f"{found.form} answers are RDF graphs; {_ACCEPT_GRAPHS}")
+        """The worker's request. Nothing here reads the query: the worker screens, parses and
+        runs it under the time limit, so a crafted query costs the event loop nothing."""
         message: dict[str, Any] = {
             "op": "query",
             "path": self._live_graph(),
@@ -419,31 +483,50 @@ class LocalExecutor(QueryExecutor):
             "results_format": request.results_format,
             "graph_format": request.graph_format,
             "max_rows": self.max_rows,
+            "max_bytes": self.max_bytes,
+            "prefixes": OUTPUT_PREFIXES,  # for Turtle and RDF/XML answers
+            "predeclared": self.prefixes,
+            "base_iri": request.base_iri or self.base_iri,
         }
-        if found.kind != "results":
-            message["prefixes"] = OUTPUT_PREFIXES  # for Turtle and RDF/XML
         if request.default_graphs is not None or request.named_graphs is not None:
             # The protocol's dataset replaces the query's; a part left out is empty.
             message["default_graphs"] = list(request.default_graphs or ())
             message["named_graphs"] = list(request.named_graphs or ())
         else:
-            message["union"] = not found.has_dataset
+            message["union"] = None  # the union unless the query has FROM / FROM NAMED
         return message
 
     @contextlib.contextmanager
-    def _failures(self) -> Iterator[None]:
+    def _failures(self, worker: _Worker, what: str = "query") -> Iterator[None]:
         try:
             yield
         except TimeoutError:
             raise QueryTimeout(
-                f"the query ran longer than the {self.timeout:g} s limit and was stopped"
+                f"the {what} ran longer than the {self.timeout:g} s limit and was stopped"
             ) from None
         except EOFError as exc:
-            raise ExecutorFailure(f"{exc} (out of memory?); it has been restarted") from None
+            raise self._death(worker, what, exc) from None
+
+    def _death(self, worker: _Worker, what: str, exc: EOFError) -> SparqlError:
+        """Why a worker died mid-request, from how it ended: an abort is the engine failing to
+        allocate under the memory cap, a segmentation fault its parser or evaluator running
+        out of stack on deep structure; anything else is a failure of ours."""
+        try:
+            code = worker.proc.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code == -signal.SIGABRT:
+            return MemoryLimit(
+                f"the {what} needed more than the {self.max_memory / 2**20:,.0f} MiB of memory "
+                f"{'an update' if what == 'update' else 'a query'} may use and was stopped"
+            )
+        if code == -signal.SIGSEGV:
+            return too_complex("the engine ran out of stack on its structure")
+        return ExecutorFailure(f"{exc}; it has been restarted")
 
     def _result(self, reply: dict[str, Any], started: float) -> QueryResult:
         if not reply["ok"]:
-            raise _reply_error(reply)
+            raise from_worker(reply, max_memory=self.max_memory)
         return QueryResult(
             body=reply["body"],
             format=BY_NAME[reply["format"]],
@@ -461,10 +544,27 @@ class LocalExecutor(QueryExecutor):
             return [worker.call({"op": "info"}, deadline) for worker in workers]
 
     def update(self, update: str) -> str:
-        """Copy the live generation, apply the update to the copy in a one-off worker (under
-        the time limit), and publish the copy; holds the build lock throughout, so an update
-        never races a build, and a failed update changes nothing."""
-        check_allowed(update, update=True)
+        return self.apply(UpdateRequest(update))
+
+    def apply(self, request: UpdateRequest) -> str:
+        """Apply an update to a new generation and publish it (``kg/sparql/updates.py``).
+
+        Holding the build lock (an update never races a build), the new generation links the
+        live one's files; the update worker checkpoints the live graph into it (hard links,
+        nothing copied), applies the update there under the time limit, and the generation is
+        published. A failed or stopped update deletes it: the live data is untouched.
+        """
+        message: dict[str, Any] = {
+            "op": "update",
+            "update": request.update,
+            "predeclared": self.prefixes,
+            "base_iri": request.base_iri or self.base_iri,
+        }
+        if request.has_dataset:
+            message["using"] = (
+                list(request.using_graphs or ()),
+                list(request.using_named_graphs or ()),
+            )
         try:
             with self.data.lock():
                 live = self.data.current()
@@ -472,25 +572,16 @@ class LocalExecutor(QueryExecutor):
                     raise GraphUnavailable("no graph has been built yet (run `kg build`)")
                 gen = self.data.new_generation()
                 try:
-                    _copy_generation(live, gen)
-                    worker = _Worker(None, isolate=self.isolate_network)
-                    try:
-                        reply = worker.call(
-                            {"op": "update", "path": str(gen / "graph"), "update": update},
-                            time.monotonic() + self.timeout,
-                        )
-                    except TimeoutError:
-                        raise QueryTimeout(
-                            f"the update ran longer than the {self.timeout:g} s limit and was "
-                            "stopped; nothing was changed"
-                        ) from None
-                    except EOFError as exc:
-                        raise ExecutorFailure(str(exc)) from None
-                    finally:
-                        worker.kill()
+                    link_generation(live, gen)
+                    message["source"] = str(live / "graph")
+                    message["path"] = str(gen / "graph")
+                    reply = self._update_call(message)
                     if not reply["ok"]:
-                        raise _reply_error(reply)
+                        raise from_worker(reply, max_memory=self.max_memory)
                     self.data.publish(gen)
+                except QueryTimeout as exc:
+                    shutil.rmtree(gen, ignore_errors=True)
+                    raise QueryTimeout(f"{exc.message}; nothing was changed") from None
                 except BaseException:
                     shutil.rmtree(gen, ignore_errors=True)
                     raise
@@ -498,63 +589,18 @@ class LocalExecutor(QueryExecutor):
             raise UpdateConflict(f"{exc}; try the update again when it has finished") from None
         return gen.name
 
-
-_ACCEPT_RESULTS = (
-    "acceptable types are application/sparql-results+json, application/sparql-results+xml, "
-    "text/csv and text/tab-separated-values"
-)
-_ACCEPT_GRAPHS = (
-    "acceptable types are text/turtle, application/n-triples, application/n-quads, "
-    "application/rdf+xml and application/ld+json"
-)
-
-
-def _reply_error(reply: dict[str, Any]) -> Exception:
-    code, message = reply["error"], reply["message"]
-    if code == "syntax":
-        return MalformedQuery.from_parser(message)
-    if code == "not_acceptable":
-        kind = "results" if message in ("SELECT", "ASK") else "RDF graphs"
-        hint = _ACCEPT_RESULTS if kind == "results" else _ACCEPT_GRAPHS
-        return NotAcceptable(f"{message} answers are {kind}; {hint}")
-    if code == "bad_request":
-        return BadRequest(message)
-    if code == "store":
-        return GraphUnavailable(f"the graph store failed: {message}")
-    return ExecutorFailure(message)
-
-
-def _copy_generation(src: Path, dst: Path) -> None:
-    """The graph folder is copied (the copy will be written); everything else is hard-linked
-    (generations are immutable), or copied where links are not possible. The manifest is
-    rewritten without its build key, so that the next ``kg build`` rebuilds from the notes
-    instead of taking the updated graph for an up-to-date build."""
-    for entry in src.iterdir():
-        target = dst / entry.name
-        if entry.name == ".incomplete" or target.exists():
-            continue
-        if entry.name == "manifest.json":
-            try:
-                manifest = json.loads(entry.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                manifest = {}
-            manifest.pop("build_key", None)
-            manifest["sparql_update"] = {
-                "from": src.name,
-                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            }
-            target.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        elif entry.name == "graph":
-            shutil.copytree(entry, target)
-        elif entry.is_dir():
-            shutil.copytree(entry, target, copy_function=_link_or_copy)
-        else:
-            _link_or_copy(str(entry), str(target))
-
-
-def _link_or_copy(src: str, dst: str) -> str:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
-    return dst
+    def _update_call(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Run an update on the update worker (started on first use, kept between updates,
+        replaced after a time limit or a crash)."""
+        if self._updater is None:
+            self._updater = self._spawn(None)
+        worker, healthy = self._updater, False
+        try:
+            with self._failures(worker, "update"):
+                reply = worker.call(message, time.monotonic() + self.timeout)
+            healthy = True
+            return reply
+        finally:
+            if not healthy:
+                self._updater = None
+                worker.kill()

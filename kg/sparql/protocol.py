@@ -7,16 +7,19 @@ translates to and from Starlette. Status codes:
 =====  =================================================================================
 200    answer (results, graph, service description, query page, update applied)
 204    CORS preflight (OPTIONS)
-400    malformed query or update (parser message, line and column), SERVICE or LOAD,
-       bad parameters (two queries, query and update together, bad graph IRI, ...)
+400    malformed query or update (in the user's words, with line and column), SERVICE or
+       LOAD, nesting the engine cannot take, an update sent as a query, bad parameters (two
+       queries, query and update together, bad graph IRI, ...)
 401    update without a valid ``Authorization: Bearer`` token
 403    update while updates are disabled (no KG_UPDATE_TOKEN)
 406    no acceptable format for this kind of answer
 409    update while a build holds the data folder
 413    request body over 1 MiB
-415    POST with a content type other than form, sparql-query or sparql-update
-500    a worker died (it is restarted)
-503    time limit passed (query stopped), every worker busy, or no graph built yet
+415    POST with a content type other than form, sparql-query or sparql-update, or a charset
+       other than UTF-8
+500    a worker died for a reason of ours (it is restarted)
+503    a limit was reached (time, memory, answer size: the query was stopped), every worker
+       busy, or no graph built yet
 =====  =================================================================================
 
 Errors are JSON: ``{"error": code, "message": text}`` (plus ``line``/``column`` for syntax).
@@ -42,8 +45,9 @@ from kg.sparql.errors import (
     SparqlError,
     Unauthorized,
     UnsupportedMediaType,
+    UpdateSentAsQuery,
 )
-from kg.sparql.executor import QueryExecutor, QueryRequest, QueryResult
+from kg.sparql.executor import QueryExecutor, QueryRequest, QueryResult, UpdateRequest
 
 MAX_BODY = 1 << 20
 
@@ -101,10 +105,10 @@ class SparqlEndpoint:
             step = self._dispatch(request)
             if isinstance(step, QueryRequest):
                 step = _answer(self.executor.query(step))
-            elif isinstance(step, _Update):
+            elif isinstance(step, UpdateRequest):
                 step = self._update(step)
         except SparqlError as exc:
-            step = error_response(exc)
+            step = error_response(self._explained(exc))
         return _with_cors(step)
 
     async def handle_async(self, request: HttpRequest) -> HttpResponse:
@@ -114,13 +118,28 @@ class SparqlEndpoint:
             step = self._dispatch(request)
             if isinstance(step, QueryRequest):
                 step = _answer(await self.executor.query_async(step))
-            elif isinstance(step, _Update):
+            elif isinstance(step, UpdateRequest):
                 step = await asyncio.to_thread(self._update, step)
         except SparqlError as exc:
-            step = error_response(exc)
+            step = error_response(self._explained(exc))
         return _with_cors(step)
 
-    def _dispatch(self, request: HttpRequest) -> HttpResponse | QueryRequest | _Update:
+    def _explained(self, exc: SparqlError) -> SparqlError:
+        """An update sent as a query is told how updates are sent here, or that they are not."""
+        if isinstance(exc, UpdateSentAsQuery):
+            if self.update_token is None:
+                exc.message = (
+                    f"{exc.keyword} is an update, and the endpoint is read-only: updates need a "
+                    "token (the server has no KG_UPDATE_TOKEN)"
+                )
+            else:
+                exc.message = (
+                    f"{exc.keyword} is an update, not a query: send it as update= (form) or as "
+                    "application/sparql-update, with Authorization: Bearer <token>"
+                )
+        return exc
+
+    def _dispatch(self, request: HttpRequest) -> HttpResponse | QueryRequest | UpdateRequest:
         """Everything but running: parameters, formats, authorisation, the quick answers."""
         method = request.method.upper()
         if method == "OPTIONS":
@@ -137,7 +156,9 @@ class SparqlEndpoint:
             if query is None:
                 return self._describe(request, params)
         elif method == "POST":
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            header = request.headers.get("content-type", "")
+            ctype = header.split(";")[0].strip().lower()
+            _utf8_only(header)
             if ctype == FORM:
                 params += _form(request.body)
                 query, update = _one(params, "query"), _one(params, "update")
@@ -157,11 +178,17 @@ class SparqlEndpoint:
             raise MethodNotAllowed(f"{method} is not supported; use GET or POST")
         if update is not None:
             self._authorize(request)
-            if any(k in ("using-graph-uri", "using-named-graph-uri") for k, _ in params):
-                raise BadRequest("using-graph-uri and using-named-graph-uri are not supported")
             if not update.strip():
                 raise BadRequest("the update is empty")
-            return _Update(update)
+            using = tuple(v for k, v in params if k == "using-graph-uri")
+            using_named = tuple(v for k, v in params if k == "using-named-graph-uri")
+            dataset = bool(using or using_named)
+            return UpdateRequest(
+                update,
+                using_graphs=using if dataset else None,
+                using_named_graphs=using_named if dataset else None,
+                base_iri=request.endpoint,
+            )
         assert query is not None
         if not query.strip():
             raise BadRequest("the query is empty")
@@ -175,19 +202,25 @@ class SparqlEndpoint:
             graph_format=graph_format.name if graph_format else None,
             default_graphs=default_graphs if protocol_dataset else None,
             named_graphs=named_graphs if protocol_dataset else None,
+            base_iri=request.endpoint,
         )
 
-    def _update(self, update: _Update) -> HttpResponse:
-        generation = self.executor.update(update.text)
+    def _update(self, update: UpdateRequest) -> HttpResponse:
+        generation = self.executor.apply(update)
         body = b'{"updated":true,"generation":"%s"}' % generation.encode()
         return HttpResponse(200, body, "application/json")
 
     def _authorize(self, request: HttpRequest) -> None:
         if self.update_token is None:
-            raise Forbidden("updates are disabled (no KG_UPDATE_TOKEN is configured)")
+            raise Forbidden(
+                "the endpoint is read-only: updates need a token (the server has no "
+                "KG_UPDATE_TOKEN)"
+            )
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("updates need an Authorization: Bearer <token> header", None)
+            raise _unauthorized(
+                "updates need a token: send it as Authorization: Bearer <token>", None
+            )
         if not hmac.compare_digest(token.strip().encode(), self.update_token.encode()):
             raise _unauthorized("the update token is not valid", "invalid_token")
 
@@ -205,11 +238,6 @@ class SparqlEndpoint:
             request.endpoint, fmt.name, updates=self.update_token is not None
         )
         return HttpResponse(200, body, fmt.content_type, headers)
-
-
-@dataclass(frozen=True)
-class _Update:
-    text: str  # authorised and screened for parameters; run by SparqlEndpoint._update
 
 
 def _answer(result: QueryResult) -> HttpResponse:
@@ -254,6 +282,15 @@ def _choose(
     if values and formats.from_parameters(values, formats.ALL_FORMATS) is not None:
         return formats.from_parameters(values, choices)
     return formats.negotiate(request.headers.get("accept"), choices)
+
+
+def _utf8_only(content_type: str) -> None:
+    """The protocol's bodies are UTF-8; a request that says otherwise is refused (415)."""
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        charset = value.strip().strip('"').lower()
+        if key.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"the body must be UTF-8, not {charset}")
 
 
 def _one(params: list[tuple[str, str]], name: str) -> str | None:

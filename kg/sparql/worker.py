@@ -10,26 +10,59 @@ printed goes to stderr). A request names the store folder it wants; the worker k
 open and reopens when a new generation is asked for. Replies carry the answer already
 serialised, so the parent copies bytes and never touches RDF terms.
 
+Everything a query costs happens here, under the parent's time limit: the scan that refuses
+SERVICE, LOAD and runaway nesting (``kg/sparql/scanner.py``), parsing, evaluation and
+serialisation. The parent's event loop only moves bytes. Requests run on a thread with a
+``STACK``-byte stack, because Oxigraph's parser and evaluator recurse once per nesting level;
+``--max-memory`` is what one request may allocate beyond what the worker holds (a soft
+``RLIMIT_DATA`` for the length of the request, ``memory_budget``), so a query whose values double
+at every step stops there (the engine aborts, the parent answers "memory limit") instead of
+taking the machine's memory.
+
 On Linux the worker also moves itself into empty user and network namespaces when the kernel
 allows it, so that even a query that slipped past the SERVICE/LOAD screen could not reach a
-host. The screen in the parent is the rule; this is a second wall.
+host. The screen is the rule; this is a second wall.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pickle
 import struct
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, cast
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import pyoxigraph as ox
 
+
+def _load_scanner() -> ModuleType:
+    """``kg.sparql.scanner``, loaded from beside this file: importing it through the package
+    would load ``kg.sparql`` and with it pydantic into every worker (most of a second)."""
+    name = "kg.sparql.scanner"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("scanner.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from kg.sparql import scanner
+else:
+    scanner = _load_scanner()
+
 HEADER = struct.Struct("!Q")
+STACK = 64 << 20  # bytes of stack for the thread that runs requests (8x the usual main stack)
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -84,6 +117,14 @@ class _Stop(Exception):
     """Raised from ``write`` to stop the serializer once the row limit is passed."""
 
 
+class TooLarge(Exception):
+    """The serialised answer passed the byte limit."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the answer is larger than the {limit:,}-byte limit")
+        self.limit = limit
+
+
 class CappedOutput:
     """A binary file for ``QuerySolutions.serialize`` that keeps at most ``limit`` rows.
 
@@ -94,9 +135,10 @@ class CappedOutput:
 
     footer = b""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
         self.buf = bytearray()
         self.limit = limit
+        self.max_bytes = max_bytes
         self.cut: int | None = None
 
     def write(self, data: bytes) -> int:
@@ -104,6 +146,8 @@ class CappedOutput:
             return len(data)  # the writer's buffer is flushed again when it is dropped
         base = len(self.buf)
         self.buf += data
+        if self.max_bytes is not None and len(self.buf) > self.max_bytes:
+            raise TooLarge(self.max_bytes)
         cut = self._scan(bytes(data), base)
         if cut is not None:
             self.cut = cut
@@ -133,8 +177,8 @@ class _XmlOutput(CappedOutput):
     footer = b"</results></sparql>"
     TOKEN = b"<result>"
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        super().__init__(limit, max_bytes)
         self.rows = 0
 
     def _scan(self, data: bytes, base: int) -> int | None:
@@ -152,8 +196,8 @@ class _XmlOutput(CappedOutput):
 class _LineOutput(CappedOutput):
     """TSV: a header line, then one line per row (newlines in values are escaped)."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        super().__init__(limit, max_bytes)
         self.lines = 0
         self.mark = 0  # offset just after the header and ``limit`` rows
 
@@ -184,8 +228,8 @@ class _CsvOutput(_LineOutput):
     """CSV: rows end with CRLF; values holding quotes, commas or line breaks are quoted, so
     only line breaks outside quotes end rows (``""`` inside quotes toggles twice)."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        super().__init__(limit, max_bytes)
         self.quoted = False
 
     def _count(self, data: bytes) -> int:
@@ -217,8 +261,8 @@ class _JsonOutput(CappedOutput):
     objects. Strings are dropped before counting: escaped backslashes and quotes first, then
     every other piece of a split on ``"``."""
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(limit)
+    def __init__(self, limit: int, max_bytes: int | None = None) -> None:
+        super().__init__(limit, max_bytes)
         self.solutions = 0
         self.in_string = False
         self.escaped = False  # the chunk ended inside a string on a lone backslash
@@ -278,18 +322,26 @@ _OUTPUTS: dict[str, type[CappedOutput]] = {
 }
 
 
-def serialize_solutions(solutions: ox.QuerySolutions, fmt: str, limit: int) -> tuple[bytes, bool]:
-    """At most ``limit`` solutions in ``fmt``, and whether there were more."""
-    out = _OUTPUTS[fmt](limit)
+def serialize_solutions(
+    solutions: ox.QuerySolutions, fmt: str, limit: int, max_bytes: int | None = None
+) -> tuple[bytes, bool]:
+    """At most ``limit`` solutions in ``fmt``, and whether there were more. Raises TooLarge
+    when the answer passes ``max_bytes``."""
+    out = _OUTPUTS[fmt](limit, max_bytes)
     with contextlib.suppress(_Stop):
         solutions.serialize(cast("IO[bytes]", out), RESULT_FORMATS[fmt])
     return out.body(), out.truncated
 
 
 def serialize_triples(
-    triples: Iterable[ox.Triple], fmt: str, limit: int, prefixes: dict[str, str]
+    triples: Iterable[ox.Triple],
+    fmt: str,
+    limit: int,
+    prefixes: dict[str, str],
+    max_bytes: int | None = None,
 ) -> tuple[bytes, int, bool]:
-    """At most ``limit`` triples in ``fmt``, their count, and whether there were more."""
+    """At most ``limit`` triples in ``fmt``, their count, and whether there were more. Raises
+    TooLarge when the answer passes ``max_bytes``."""
     kept = list(islice(triples, limit + 1))
     truncated = len(kept) > limit
     if truncated:
@@ -297,6 +349,8 @@ def serialize_triples(
     body = ox.serialize(
         kept, format=GRAPH_FORMATS[fmt], prefixes=prefixes if fmt in _PREFIXED else None
     )
+    if max_bytes is not None and body is not None and len(body) > max_bytes:
+        raise TooLarge(max_bytes)
     return body or b"", len(kept), truncated
 
 
@@ -312,14 +366,26 @@ class Engine:
     graphs are queried on disk.
     """
 
-    def __init__(self, memory_limit: int = 0) -> None:
+    def __init__(self, memory_limit: int = 0, max_memory: int = 0) -> None:
         self.memory_limit = memory_limit
+        self.max_memory = max_memory  # bytes a request may allocate (0: no cap)
+        self._held: int | None = None  # what the worker held with its generation open
         self.path: str | None = None
         self.store: ox.Store | None = None
         self.in_memory = False
 
+    def budget(self) -> contextlib.AbstractContextManager[None]:
+        """The memory budget of a query: ``max_memory`` beyond what the worker held once its
+        generation was open (measured then, not before every query: reading it costs more
+        than a point lookup)."""
+        if self._held is None and self.max_memory > 0:
+            with contextlib.suppress(OSError, ValueError):
+                self._held = _data_bytes()
+        return memory_budget(self.max_memory, held=self._held)
+
     def open(self, path: str) -> ox.Store:
         if self.store is None or self.path != path:
+            self._held = None
             self.store = None  # release the old generation before opening the new one
             store = ox.Store.read_only(path)
             self.in_memory = _folder_size(path) <= self.memory_limit
@@ -336,7 +402,8 @@ class Engine:
             if op == "query":
                 return self.query(request)
             if op == "update":
-                return update(request["path"], request["update"])
+                with memory_budget(self.max_memory):
+                    return update(request)  # one-off: the budget from what is held now
             if op == "info":
                 return {
                     "ok": True,
@@ -346,26 +413,57 @@ class Engine:
                     "in_memory": self.in_memory,
                 }
             return _error("internal", f"unknown operation {op!r}")
+        except _Refused as exc:
+            return _error(exc.code, exc.message)
         except SyntaxError as exc:
-            return _error("syntax", str(exc))
+            return _syntax_error(request, str(exc))
+        except TooLarge as exc:
+            return _error("too_large", str(exc))
+        except MemoryError:
+            return _error("memory", "the query needed more memory than a query may use")
+        except RecursionError:
+            return _error("too_complex", "the query nests too deeply")
         except ValueError as exc:
             return _error("bad_request", str(exc))
-        except (OSError, RuntimeError) as exc:
+        except OSError as exc:
             return _error("store", str(exc))
+        except RuntimeError as exc:  # pyoxigraph's evaluation errors (an unknown function, ...)
+            return _error("evaluation", str(exc))
         except Exception as exc:
             return _error("internal", f"{type(exc).__name__}: {exc}")
 
     def query(self, request: dict[str, Any]) -> dict[str, Any]:
+        text = request["query"]
+        found = screen(text)
+        if found.is_update:
+            raise _Refused("update_as_query", found.first_word or "")
+        if found.kind == "results" and request.get("results_format") is None:
+            return _error("not_acceptable", found.form or "SELECT")
+        if found.kind == "graph" and request.get("graph_format") is None:
+            return _error("not_acceptable", found.form or "CONSTRUCT")
         store = self.open(request["path"])
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {
+            "base_iri": request.get("base_iri"),
+            "prefixes": request.get("predeclared") or None,
+        }
+        union = request.get("union")
+        if union is None:  # the union, unless the query names its own dataset (FROM)
+            union = not found.has_dataset
         if request.get("default_graphs") is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
-        elif request.get("union", True):
+        elif union:
             kwargs["use_default_graph_as_union"] = True
         if request.get("named_graphs") is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
-        result = store.query(request["query"], **kwargs)
+        with self.budget():
+            return self._answer(request, store.query(text, **kwargs))
+
+    def _answer(
+        self, request: dict[str, Any], result: ox.QueryBoolean | ox.QuerySolutions | Any
+    ) -> dict[str, Any]:
+        """The result serialised (evaluation happens here too: results are lazy)."""
         limit = request["max_rows"]
+        max_bytes = request.get("max_bytes")
         if isinstance(result, ox.QueryBoolean):
             fmt = request.get("results_format")
             if fmt is None:
@@ -376,26 +474,86 @@ class Engine:
             fmt = request.get("results_format")
             if fmt is None:
                 return _error("not_acceptable", "SELECT")
-            body, truncated = serialize_solutions(result, fmt, limit)
+            body, truncated = serialize_solutions(result, fmt, limit, max_bytes)
             return _reply("results", fmt, body, -1, truncated)
         fmt = request.get("graph_format")
         if fmt is None:
             return _error("not_acceptable", "CONSTRUCT")
         body, count, truncated = serialize_triples(
-            result, fmt, limit, request.get("prefixes") or {}
+            result, fmt, limit, request.get("prefixes") or {}, max_bytes
         )
         return _reply("graph", fmt, body, count, truncated)
 
 
-def update(path: str, text: str) -> dict[str, Any]:
-    """Apply an update to the (unpublished) store at ``path`` and close it."""
-    store = ox.Store(path)
+class _Refused(Exception):
+    """A request the screen refuses before the engine sees it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def screen(text: str, *, update: bool = False) -> scanner.Inspection:
+    """Refuse SERVICE, LOAD and nesting the engine's parser cannot take."""
+    found = scanner.inspect(text, update=update)
+    if "SERVICE" in found.forbidden:
+        raise _Refused("forbidden", "SERVICE")
+    if "LOAD" in found.forbidden:
+        raise _Refused("forbidden", "LOAD")
+    if found.depth > scanner.MAX_DEPTH:
+        raise _Refused("too_complex", f"nested more than {scanner.MAX_DEPTH} levels deep")
+    return found
+
+
+def update(request: dict[str, Any]) -> dict[str, Any]:
+    """Apply an update to the (unpublished) store at ``request["path"]`` and close it. With
+    ``using`` (the protocol's using-graph-uri / using-named-graph-uri) the operations that have
+    a WHERE clause get them as USING clauses."""
+    text = request["update"]
+    screen(text, update=True)
+    using = request.get("using")
+    if using is not None:
+        try:
+            text = scanner.with_using(text, list(using[0]), list(using[1]))
+        except scanner.DatasetConflict as exc:
+            raise _Refused("bad_request", str(exc)) from None
+    source = request.get("source")
+    if source:  # a checkpoint of the live store: its files hard-linked, nothing copied
+        ox.Store.read_only(source).backup(request["path"])
+    store = ox.Store(request["path"])
     try:
-        store.update(text)
+        store.update(
+            text,
+            base_iri=request.get("base_iri"),
+            prefixes=request.get("predeclared") or None,
+        )
         store.flush()
     finally:
         del store
     return {"ok": True}
+
+
+def _syntax_error(request: dict[str, Any], message: str) -> dict[str, Any]:
+    op = request.get("op")
+    text = request.get("query" if op == "query" else "update") or ""
+    try:
+        explained, line, column = scanner.explain(
+            text,
+            message,
+            update=op == "update",
+            predeclared=frozenset(request.get("predeclared") or ()),
+        )
+    except Exception:  # the parser's own words are still an answer
+        explained, line, column = message, None, None
+    return {
+        "ok": False,
+        "error": "syntax",
+        "message": explained,
+        "parser": message,
+        "line": line,
+        "column": column,
+    }
 
 
 def _reply(kind: str, fmt: str, body: bytes, rows: int, truncated: bool) -> dict[str, Any]:
@@ -439,11 +597,51 @@ def _folder_size(path: str) -> int:
     return total
 
 
+@contextlib.contextmanager
+def memory_budget(size: int, *, held: int | None = None) -> Iterator[None]:
+    """Let what runs inside allocate at most ``size`` more bytes of memory (0: no cap).
+
+    The cap is the soft ``RLIMIT_DATA`` (heap and private writable mappings: what allocations
+    use, not the address space that libraries, file mappings and malloc's reserved arenas
+    take), set to what the process holds now (or ``held``) plus ``size`` and lifted
+    afterwards, so that opening or copying a generation is not counted against a request.
+    Past it the engine's
+    allocations fail and the process aborts; the parent reports the memory limit. Where the
+    platform has no such limit, the time limit still bounds the request.
+    """
+    if size <= 0:
+        yield
+        return
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        cap = (held if held is not None else _data_bytes()) + size
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _data_bytes() -> int:
+    """What ``RLIMIT_DATA`` counts now (Linux: ``VmData``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmData:"):
+            return int(line.split()[1]) * 1024
+    raise OSError("no VmData in /proc/self/status")
+
+
 def main(argv: list[str]) -> None:
-    """``worker.py [--shared-network] [--memory-limit BYTES] [GRAPH]``: serve requests until
-    stdin closes."""
+    """``worker.py [--shared-network] [--memory-limit BYTES] [--max-memory BYTES] [GRAPH]``:
+    serve requests until stdin closes."""
     global ISOLATED
-    options = {"shared": False, "memory_limit": 0}
+    options = {"shared": False, "memory_limit": 0, "max_memory": 0}
     rest = []
     args = iter(argv)
     for arg in args:
@@ -451,21 +649,30 @@ def main(argv: list[str]) -> None:
             options["shared"] = True
         elif arg == "--memory-limit":
             options["memory_limit"] = int(next(args))
+        elif arg == "--max-memory":
+            options["max_memory"] = int(next(args))
         else:
             rest.append(arg)
     ISOLATED = False if options["shared"] else isolate_network()
     requests, replies = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not break the protocol
-    engine = Engine(int(options["memory_limit"]))
-    if rest and rest[0]:
-        with contextlib.suppress(OSError, RuntimeError, ValueError):
-            engine.open(rest[0])  # warm up while idle; a failure is reported per request
-    while True:
-        frame = read_frame(requests)
-        if frame is None:
-            return
-        reply = engine.handle(pickle.loads(frame))
-        write_frame(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+    engine = Engine(int(options["memory_limit"]), int(options["max_memory"]))
+
+    def serve() -> None:
+        if rest and rest[0]:
+            with contextlib.suppress(OSError, RuntimeError, ValueError):
+                engine.open(rest[0])  # warm up while idle; a failure is reported per request
+        while True:
+            frame = read_frame(requests)
+            if frame is None:
+                return
+            reply = engine.handle(pickle.loads(frame))
+            write_frame(replies, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+
+    threading.stack_size(STACK)
+    thread = threading.Thread(target=serve, name="requests")
+    thread.start()
+    thread.join()
 
 
 if __name__ == "__main__":
