@@ -109,6 +109,11 @@ def best_threshold(sets: list[tuple[list[dict[str, Any]], list[float | None]]]) 
     return max(candidates, key=lambda t: (round(mean_accuracy(t), 6), -t))
 
 
+# The threshold in use (Thresholds.answer) sits below the fitted one where that one gains only
+# a few questions: an answer withheld from a question the bundled notes answer costs more on
+# paraphrases than the probes show (see docs/answering.md).
+
+
 def reliability(
     rows: list[dict[str, Any]], probs: list[float | None], threshold: float
 ) -> list[str]:

@@ -637,7 +637,9 @@ def test_graph_outage_and_recovery(
         ready = c.get("/readyz")  # same app, same port and data: back without a restart
         assert ready.status_code == 200, ready.json()
         body = c.post("/ask", json={"question": QUESTIONS[1]}).json()
-        assert body["route"] in ("graph", "hybrid") and "5 TB" in body["answer"]
+        assert body["route"] != "none" and "5 TB" in body["answer"]
+        body = c.post("/ask", json={"question": QUESTIONS[2]}).json()  # a list: from the graph
+        assert body["route"] in ("graph", "hybrid") and "MySQL" in body["answer"]
 
 
 @server
