@@ -412,10 +412,9 @@ RDS = "Which database engines does RDS support?"
             "Amazon SQS",
         ),
         (
-            # the first answer is a sentence (no limit fact): the bound is swapped in place
             ["What is the maximum size of an S3 object?", "what's the min?"],
             "bound",
-            "What is the minimum size of an S3 object?",
+            "What is the minimum file size of Amazon S3?",
             "Amazon S3",
         ),
         (

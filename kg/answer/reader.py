@@ -80,6 +80,20 @@ def about(text: str, iris: Iterable[str], catalog: Catalog) -> bool:
     return False
 
 
+def names_another(text: str, iris: Iterable[str], catalog: Catalog) -> bool:
+    """Whether a text names a service other than these (or the services they belong to)."""
+    if not iris:
+        return False
+    own = set(iris)
+    for iri in iris:
+        own |= catalog.owner_services(iri)
+    for m in catalog.matcher.find(text):
+        entry = catalog.entries.get(m.keys[0])
+        if entry is not None and entry.kind == "service" and not own & set(m.keys):
+            return True
+    return False
+
+
 @lru_cache(maxsize=8192)
 def _names(name: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in re.findall(r"[A-Za-z0-9]+", name)]
@@ -125,6 +139,8 @@ def read_amounts(
         passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
         for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
             in_sentence = not named or about(sent.text, named, catalog)
+            if not in_sentence and names_another(sent.text, named, catalog):
+                continue  # "if you have an RDS instance ..." in a passage about S3
             if not (in_sentence or passage_about or about(sent.context, named, catalog)):
                 continue
             amounts = [(fits(q, a, sent.text), q) for q in find_quantities(sent.text)]
@@ -173,6 +189,8 @@ def read_lists(
         passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
         for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
             in_sentence = not named or about(sent.text, named, catalog)
+            if not in_sentence and names_another(sent.text, named, catalog):
+                continue
             if not (in_sentence or passage_about or about(sent.context, named, catalog)):
                 continue
             text = _ANSWER_MARK.sub("", sent.text)
