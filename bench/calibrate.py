@@ -64,7 +64,16 @@ def _matrix(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
         via = r["via"]
         kinds = [1.0 if via["kind"] == k else 0.0 for k in KINDS]
         unnamed = 1.0 if via["unnamed"] else 0.0
-        x.append([*kinds, via["raw"], via["coverage"], unnamed, via.get("similarity", 0.0)])
+        x.append(
+            [
+                *kinds,
+                via["raw"],
+                via["coverage"],
+                unnamed,
+                via.get("similarity", 0.0),
+                via.get("said", 1.0),
+            ]
+        )
         y.append(1.0 if r["right"] else 0.0)
     return np.array(x), np.array(y)
 
@@ -81,8 +90,10 @@ def fit(rows: list[dict[str, Any]], l2: float = 1.0) -> Calibration:
         if np.abs(step).max() < 1e-8:
             break
     values = {f"bias_{k}": round(float(v), 3) for k, v in zip(KINDS, w[: len(KINDS)], strict=True)}
-    raw, coverage, unnamed, similarity = (round(float(v), 3) for v in w[len(KINDS) :])
-    return Calibration(**values, raw=raw, coverage=coverage, unnamed=unnamed, similarity=similarity)
+    raw, coverage, unnamed, similarity, said = (round(float(v), 3) for v in w[len(KINDS) :])
+    return Calibration(
+        **values, raw=raw, coverage=coverage, unnamed=unnamed, similarity=similarity, said=said
+    )
 
 
 def probabilities(rows: list[dict[str, Any]], cal: Calibration) -> list[float | None]:

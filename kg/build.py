@@ -40,8 +40,11 @@ from kg.settings import ONTOLOGY_DIR, Settings
 if TYPE_CHECKING:
     from kg.search.embedder import Embedder
 
-# The code that turns text into quads: when any of it changes, cached extractions miss.
+# The code that turns text into quads and passages: when any of it changes, cached
+# extractions miss and an unchanged set of notes is built again.
 _EXTRACTION_CODE = (
+    "search/passages.py",
+    "search/sentences.py",
     "text",
     "parse",
     "extract",

@@ -203,6 +203,15 @@ def test_a_name_does_not_ask_for_an_amount():
     assert a.dimension is None
 
 
+def test_a_common_noun_asks_for_its_amount_though_a_note_named_a_feature_after_it():
+    entries = [
+        Entry("s:msk", "service", "Amazon MSK", {"MSK"}),
+        Entry("f:st", "feature", "Storage"),
+    ]
+    a = analyse("How much storage can each broker of an Amazon MSK cluster have?", Catalog(entries))
+    assert a.dimension is Dimension.BYTES
+
+
 def test_protecting_is_supporting():
     a = analyse("Which resources can WAF protect?", catalog())
     assert (a.intent, a.relation) == ("list", "supports")
@@ -365,6 +374,15 @@ def test_an_equivalent_in_another_cloud_comes_from_the_catalog(two_clouds):
     assert answer.route == "graph"
     assert "Pub/Sub" in answer.answer and "the notes cover Pub/Sub" in answer.answer
     assert all(f.predicate.iri.endswith("closeMatch") for f in answer.facts)
+
+
+def test_a_weak_equivalence_word_asks_across_clouds_only_with_another_cloud_named(two_clouds):
+    engine = two_clouds.engine()
+    across = engine.ask("Which Google Cloud service matches SQS?")
+    assert across.analysis.get("via") == {"kind": "equivalents"} and "Pub/Sub" in across.answer
+    within = engine.ask("Which message size corresponds to the limit of Amazon SQS?")
+    assert within.analysis.get("via") != {"kind": "equivalents"}
+    assert "256 KB" in within.answer
 
 
 def test_a_provider_name_is_not_a_name_the_notes_lack(two_clouds):

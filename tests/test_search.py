@@ -363,3 +363,17 @@ def test_lazy_embedder_creates_the_model_only_to_encode_something() -> None:
     )
     lazy.encode(["a", "b"])
     assert len(made) == 1
+
+
+def test_a_table_row_is_embedded_with_its_header_and_the_header_row_is_no_sentence() -> None:
+    from kg.search.sentences import sentence_passages
+
+    doc = parsed(
+        "# Alerts\n\n| Severity | Meaning |\n| --- | --- |\n| Sev 0 | Critical |\n"
+        "| Sev 2 | Warning |\n\nAlerts fire once.\n",
+        "alerts.md",
+    )
+    by_text = {p.text: p.context for p in sentence_passages([doc])}
+    assert "| Severity | Meaning |" not in by_text
+    assert by_text["| Sev 2 | Warning |"] == "Alerts: Severity: Sev 2; Meaning: Warning"
+    assert by_text["Alerts fire once."] == "Alerts: Alerts fire once."

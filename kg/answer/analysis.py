@@ -181,10 +181,12 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
     a.terms = {stem(t.lower) for t in content if not any(s <= t.start < e for s, e in covered)}
     a.words = {stem(t.lower) for t in content}
     low = question.lower()
-    # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size.
+    # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size. A
+    # common noun written in lower case still does, though a note named a feature after it
+    # ("how much EBS storage ...").
     unnamed = low
     for e in a.entities:
-        if e.start >= 0:  # scattered-word matches have no place in the question
+        if e.start >= 0 and not question[e.start : e.end].islower():
             unnamed = unnamed[: e.start] + " " * (e.end - e.start) + unnamed[e.end :]
     a.dimension = _question_word_dimension(low)
     for dim, pattern in _DIMENSIONS:

@@ -12,7 +12,11 @@ kind of answer:
 * ``coverage``: the share of the question's words (other than the names it links) that its
   evidence (the answer, the source sentences and their headings) contains;
 * ``unnamed``: the question names a service or feature that its evidence never mentions;
-* ``similarity``: the closest cosine of the question and one of the evidence's sentences.
+* ``similarity``: the closest cosine of the question and one of the evidence's sentences;
+* ``said``: the share of the question's words that the answer itself says (the answer and the
+  sentences it quotes, not their headings): an answer about the service asked of, from a
+  section about the thing asked, can still be about another of its limits ("secret value
+  size" for a question on a policy's size).
 
 An answer whose probability falls below ``Thresholds.answer`` is withheld: the route is
 ``none`` and the reason says the notes do not state it clearly enough. The reliability table
@@ -31,7 +35,8 @@ class Features:
     raw: float
     coverage: float
     unnamed: bool
-    similarity: float = 0.199  # the closest cosine of the question and an evidence sentence
+    similarity: float = 0.0  # the closest cosine of the question and an evidence sentence
+    said: float = 1.0  # the share of the question's words that the answer itself says
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -40,6 +45,7 @@ class Features:
             "coverage": round(self.coverage, 4),
             "unnamed": self.unnamed,
             "similarity": round(self.similarity, 4),
+            "said": round(self.said, 4),
         }
 
 
@@ -61,12 +67,14 @@ class Calibration:
     coverage: float = 2.292  # times the share of the question's words in the evidence
     unnamed: float = -0.01  # the evidence never mentions the service or feature asked about
     similarity: float = 0.199  # times the closest cosine of the question and an evidence sentence
+    said: float = 0.0  # times the share of the question's words the answer itself says
 
     def probability(self, f: Features) -> float:
         bias = getattr(self, f"bias_{f.kind}", self.bias_search)
         z = bias + self.raw * f.raw + self.coverage * f.coverage
         z += self.unnamed if f.unnamed else 0.0
         z += self.similarity * f.similarity
+        z += self.said * f.said
         return 1.0 / (1.0 + math.exp(-z))
 
 

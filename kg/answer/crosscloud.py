@@ -21,10 +21,12 @@ from kg.answer.compose import join_names
 from kg.lexicon import Lexicon
 from kg.model import Fact, Term
 
-_EQUIVALENT = re.compile(
-    r"\b(?:equivalents?|counterparts?|alternatives?|analog(?:ue)?s?|match(?:es)?|"
-    r"corresponds?\s+to|same\s+as|instead\s+of)\b",
-    re.I,
+# "equivalent" always asks across clouds; "matches", "corresponds to" only with another
+# provider named ("Which GCP service matches Lambda?", not "Which severity range corresponds
+# to a High finding in GuardDuty?").
+_EQUIVALENT = re.compile(r"\b(?:equivalents?|counterparts?|analog(?:ue)?s?)\b", re.I)
+_EQUIVALENT_WITH_PROVIDER = re.compile(
+    r"\b(?:alternatives?|match(?:es)?|corresponds?\s+to|same\s+as|instead\s+of)\b", re.I
 )
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|\bor\b|\bbetween\b|\band\b", re.I)
 CLOSE_MATCH = vocab.SKOS + "closeMatch"
@@ -45,7 +47,10 @@ def providers_named(question: str, lexicon: Lexicon) -> list[str]:
 def equivalents(a: Analysis, catalog: Catalog) -> Equivalents | None:
     """An equivalence question and its answer from the catalog, or None."""
     lexicon = catalog.lexicon
-    if lexicon is None or not _EQUIVALENT.search(a.question):
+    if lexicon is None:
+        return None
+    strong = _EQUIVALENT.search(a.question)
+    if not strong and not _EQUIVALENT_WITH_PROVIDER.search(a.question):
         return None
     named = providers_named(a.question, lexicon)
     service = _service_named(a, catalog)
@@ -53,6 +58,8 @@ def equivalents(a: Analysis, catalog: Catalog) -> Equivalents | None:
         return None
     entry = lexicon.entries[service]
     wanted = [p for p in named if p != entry.provider]
+    if not strong and not wanted:
+        return None
     others = [
         o
         for o in entry.equivalents

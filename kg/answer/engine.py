@@ -282,7 +282,10 @@ class AnswerEngine:
             and not about(text, named, self.catalog)
             and not any(f.subject.iri in named or f.object.iri in named for f in chosen.facts)
         )
-        return Features(chosen.kind, chosen.confidence, min(1.0, coverage), unnamed, similarity)
+        said = stems_overlap(terms, chosen.answer) / len(terms) if terms else 1.0
+        return Features(
+            chosen.kind, chosen.confidence, min(1.0, coverage), unnamed, similarity, min(1.0, said)
+        )
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         a = analyse(query, self.catalog)

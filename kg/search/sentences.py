@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kg.model import BlockKind, ParsedDocument
+from kg.model import Block, BlockKind, ParsedDocument
 from kg.search.cache import EmbeddingCache
 from kg.search.embedder import Embedder
 from kg.search.index import Progress, build_index, qdrant_location, sync_index
@@ -38,16 +38,22 @@ SENTENCES_DIR = "sentences"
 
 
 def sentence_passages(parsed: Sequence[ParsedDocument]) -> list[Passage]:
-    """Every sentence (and table row) outside code, with its section title as context."""
+    """Every sentence and table row outside code, with its section title as context.
+
+    A table row is read with its header ("Severity: Sev 2; Meaning: Warning"): alone, its
+    cells say nothing of what they are, and the header row, which holds no fact, would be
+    the closest "sentence" to a question in the header's words."""
     out = []
     for doc in parsed:
         for s in doc.sentences:
             block = doc.blocks[s.block]
-            if block.kind is BlockKind.CODE:
+            if block.kind in (BlockKind.CODE, BlockKind.TABLE_HEADER):
                 continue
             section = doc.sections[block.section]
             title = " › ".join(section.path) if section.path else None
-            context = f"{title}: {s.text}" if title else s.text
+            whole = (s.start, s.end) == (block.start, block.end)
+            said = (_with_header(doc, block) if whole else None) or s.text
+            context = f"{title}: {said}" if title else said
             out.append(
                 Passage(
                     passage_id(doc.document.id, s.start, s.end),
@@ -60,6 +66,19 @@ def sentence_passages(parsed: Sequence[ParsedDocument]) -> list[Passage]:
                 )
             )
     return out
+
+
+def _with_header(doc: ParsedDocument, block: Block) -> str | None:
+    """A table row as "header: cell; header: cell", or None for anything else."""
+    if block.kind is not BlockKind.TABLE_ROW or block.table is None or not block.cells:
+        return None
+    header = doc.blocks[block.table].cells
+    pairs = [
+        f"{h.text}: {c.text}" if h.text else c.text
+        for h, c in zip(header, block.cells, strict=False)
+        if c.text
+    ]
+    return "; ".join(pairs) or None
 
 
 class SentenceIndex:
