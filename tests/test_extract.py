@@ -532,3 +532,17 @@ def test_supported_things_a_sentence_includes():
 def test_each_quantity_naming_rule_names_its_example(rule: NamingRule) -> None:
     x = extract("Amazon SQS\n\n" + rule.example)
     assert [quantity for _, quantity, _ in limits(x)] == [rule.names]
+
+
+def test_an_inline_list_whose_items_carry_asides_in_parentheses():
+    x = extract(
+        "# AWS Nebula Params\n\n"
+        "Types: String, StringList, SecureString (encrypted with KMS, default key alias).\n",
+        "markdown",
+    )
+    found = [e for e in x.enumerations if e.lead == "Types"]
+    assert [label(x, item) for item, _ in found[0].items] == [
+        "String",
+        "StringList",
+        "SecureString",
+    ]

@@ -203,3 +203,17 @@ def test_a_heading_right_above_a_key_value_line():
     text = "Notes\n\nPricing\nPrice: $0.11 per unit-hour, billed per second\n"
     parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
     assert [s.title for s in parsed.sections if s.title] == ["Notes", "Pricing"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_flashcard_answer_that_starts_a_list_on_its_label_line(fmt: str) -> None:
+    parsed = parse_document(
+        doc(
+            "Q: Which protocols does Amazon MQ support?\nA: - OpenWire (JMS)\n- AMQP 1.0\n"
+            "- MQTT\n\nQ: What is it?\nA: a broker: - not a list\n",
+            fmt,
+        )
+    )
+    items = [b.text for b in parsed.blocks if b.kind is BlockKind.BULLET]
+    assert items == ["OpenWire (JMS)", "AMQP 1.0", "MQTT"]
+    assert not any("A: -" in b.text for b in parsed.blocks)

@@ -31,6 +31,7 @@ MAX_ITEM_WORDS = 6
 _ITEM_END = re.compile(r"\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])")
 _LEAD_COUNT = re.compile(r"\s*\((?:\w+|\d+)\)\s*$")  # "Routing methods (six)"
 _ITEMS = (BlockKind.BULLET, BlockKind.NUMBERED)
+_ASIDE = re.compile(r"\s*\([^()]*\)")
 
 
 @dataclass
@@ -139,7 +140,9 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
             continue
         lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
         items = split_list(text[colon + 2 :])
-        if len(items) < 2 or not looks_like_name_list([i for i, _, _ in items]):
+        # An aside in parentheses is no part of the name: "SecureString (encrypted with KMS)".
+        bare = [_ASIDE.sub("", i).strip() or i for i, _, _ in items]
+        if len(items) < 2 or not looks_like_name_list(bare):
             continue
         base = sent.start + colon + 2
         named = [(n, base + s, base + e) for i, s, e in items if (n := item_name(i)) is not None]

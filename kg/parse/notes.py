@@ -23,6 +23,10 @@ from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section, 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
 _BULLET = re.compile(r"^(\s*)(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))\s*(.*)$")
+# A flashcard's answer that starts a list on its label's line: "A: - OpenWire (JMS)".
+_LABELLED_BULLET = re.compile(
+    r"^(\s*)(?:[A-Z][A-Za-z]{0,9}):\s*(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))\s*(.*)$"
+)
 _NUMBERED = re.compile(r"^(\s*)(?:\d{1,3}|[a-zA-Z])[.)]\s+(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)([^*_]{1,80})(?:\*\*|__)\s*:?\s*$")
@@ -400,7 +404,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
                 j += 1
             b.add(BlockKind.CODE, line.start, run[j - 1].end)
             i = j
-        elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
+        elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw) or _answer_list(run, i):
             i = _list_item(b, run, i)
         elif (
             not markdown
@@ -428,9 +432,16 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i = _paragraph(b, run, i, markdown)
 
 
+def _answer_list(run: list[_Line], i: int) -> bool:
+    """ "A: - OpenWire (JMS)" over more items: a list that starts on its label's line."""
+    return bool(
+        _LABELLED_BULLET.match(run[i].raw) and i + 1 < len(run) and _BULLET.match(run[i + 1].raw)
+    )
+
+
 def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
     line = run[i]
-    m = _BULLET.match(line.raw)
+    m = _BULLET.match(line.raw) or _LABELLED_BULLET.match(line.raw)
     kind = BlockKind.BULLET
     if not m:
         m = _NUMBERED.match(line.raw)
@@ -460,6 +471,8 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
     while j < len(run):
         nxt = run[j]
         if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or _MD_HEADING.match(nxt.raw):
+            break
+        if _answer_list(run, j):
             break
         if markdown and _CALLOUT.match(nxt.raw):
             break
