@@ -5,9 +5,11 @@ Every tuning question is asked with nothing withheld (``Thresholds.answer = 0``)
 answer's features (``Answer.analysis["via"]``) and whether it is right (scored like
 ``score.py``; any answer to a ``none`` question is wrong) fit a logistic model, L2-regularised,
 by Newton's method. The withholding threshold is then the one that maximises the half's
-score (an answer withheld is right only for a ``none`` question). Prints the coefficients
-as the ``Calibration`` and ``Thresholds.answer`` values to put in kg/answer/weights.py, and
-the reliability table (probability bucket -> share right) of the fitted model on both halves.
+score (an answer withheld is right only for a ``none`` question), and ``sure``, the
+probability reported as confidence 0.8, the lowest above which 97% of the tuning answers are
+right. Prints the coefficients as the ``Calibration`` and ``Thresholds.answer`` values to put
+in kg/answer/calibration.py and kg/answer/weights.py, and the reliability table (confidence
+bucket -> share right) of the fitted model on each half.
 
     python -m bench.calibrate                      # fit on tuning, report tuning and holdout
 """
@@ -100,6 +102,25 @@ def probabilities(rows: list[dict[str, Any]], cal: Calibration) -> list[float | 
     return [None if r["via"] is None else cal.probability(Features(**r["via"])) for r in rows]
 
 
+def sure_at(rows: list[dict[str, Any]], cal: Calibration, share: float = 0.97) -> float:
+    """The lowest probability above which at least ``share`` of the answers are right: the
+    one reported as confidence 0.8 (``Calibration.sure``)."""
+    answered = sorted(
+        ((cal.probability(Features(**r["via"])), r["right"]) for r in rows if r["via"]),
+        reverse=True,
+    )
+    best, right = 1.0, 0
+    for n, (p, ok) in enumerate(answered, start=1):
+        right += ok
+        if right / n >= share:
+            best = p
+    return round(max(best, 0.8), 2)
+
+
+def confidences(rows: list[dict[str, Any]], cal: Calibration) -> list[float | None]:
+    return [None if r["via"] is None else cal.confidence(Features(**r["via"])) for r in rows]
+
+
 def score(rows: list[dict[str, Any]], probs: list[float | None], threshold: float) -> int:
     """Questions right when answers below ``threshold`` are withheld."""
     right = 0
@@ -154,6 +175,7 @@ def main() -> None:
     halves["bundled"] = observe([BUNDLED], bundled)
     fitted = halves["tuning"] + halves["bundled"]
     cal = fit(fitted)
+    cal = replace(cal, sure=sure_at(halves["tuning"], cal))
     probs = {h: probabilities(rows, cal) for h, rows in halves.items()}
     threshold = best_threshold(
         [(halves[h], probabilities(halves[h], cal)) for h in ("tuning", "bundled")]
@@ -167,7 +189,7 @@ def main() -> None:
     for half, rows in halves.items():
         right = score(rows, probs[half], threshold)
         print(f"\n{half}: {right}/{len(rows)} right with answers below {threshold} withheld")
-        print("\n".join(reliability(rows, probs[half], threshold)))
+        print("\n".join(reliability(rows, confidences(rows, cal), threshold)))
     if args.json:
         args.json.write_text(json.dumps(halves, indent=1), encoding="utf-8")
     sys.stdout.flush()

@@ -127,10 +127,11 @@ class AnswerEngine:
             return none(found, top)
         chosen, route, evidence = found
         features = self._features(a, chosen, evidence, qvec)
-        confidence = self.calibration.probability(features)
+        probability = self.calibration.probability(features)
         analysis["via"] = features.as_dict()
-        if confidence < self.thresholds.answer:
-            return none("the notes do not state it clearly enough", confidence)
+        if probability < self.thresholds.answer:
+            return none("the notes do not state it clearly enough", probability)
+        confidence = self.calibration.confidence(features)
         sparql = chosen.sparql if route != "search" else None
         return Answer(
             question,
@@ -168,7 +169,7 @@ class AnswerEngine:
             parts.append(chosen.answer if starts else f"{label}: {chosen.answer}")
             facts += chosen.facts
             sparql = sparql or chosen.sparql
-            sure.append(self.calibration.probability(self._features(own, chosen, evidence, qvec)))
+            sure.append(self.calibration.confidence(self._features(own, chosen, evidence, qvec)))
         analysis["via"] = {"kind": "compare_services", "services": services}
         if not sure:
             analysis["reason"] = "the notes state it for none of them"
