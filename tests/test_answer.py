@@ -212,6 +212,15 @@ def test_a_common_noun_asks_for_its_amount_though_a_note_named_a_feature_after_i
     assert a.dimension is Dimension.BYTES
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What pricing tiers does Amazon SQS have?", "What service tiers does Amazon RDS offer?"],
+)
+def test_two_words_before_a_plural_name_the_kind_a_list_question_asks_for(question):
+    a = analyse(question, catalog())
+    assert (a.intent, a.relation) == ("list", None)
+
+
 def test_protecting_is_supporting():
     a = analyse("Which resources can WAF protect?", catalog())
     assert (a.intent, a.relation) == ("list", "supports")

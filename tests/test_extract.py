@@ -546,3 +546,14 @@ def test_an_inline_list_whose_items_carry_asides_in_parentheses():
         "StringList",
         "SecureString",
     ]
+
+
+def test_bullets_that_are_clauses_are_no_list_of_names():
+    x = extract(
+        "# AWS Nebula Params\n\n## Hosting plans\n\n"
+        "- Container hosting also exists (barely on the exam)\n"
+        "- Classic hosting is being retired\n"
+        "- Flex hosting = Linux only\n",
+        "markdown",
+    )
+    assert not [e for e in x.enumerations if e.lead == "Hosting plans"]

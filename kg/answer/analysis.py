@@ -283,16 +283,23 @@ def _price(a: Analysis, low: str) -> bool:
 
 
 def _charged_by(a: Analysis, low: str) -> bool:
-    if _PRICING.search(low):
+    if _PRICING.search(low) and not _KINDS_OF.match(low):
         a.intent, a.relation = "pricing", "chargedBy"
         return True
     return False
 
 
+# "What pricing tiers does X have?", "What service tiers does X offer?": a list of the kind
+# the two words name, not a question about pricing or about which service.
+_KINDS_OF = re.compile(
+    r"\s*(?:which|what)\s+[\w-]+\s+[\w-]+[^s\W]s\s+(?:do|does|did|are|can|will)\b"
+)
+
+
 def _which_service(a: Analysis, low: str) -> bool:
-    if re.match(r"\s*(?:which|what)\s+(?:aws\s+)?service\b", low) or re.search(
-        r"\bwhat\s+should\s+i\s+(?:use|put)\b", low
-    ):
+    if (
+        re.match(r"\s*(?:which|what)\s+(?:aws\s+)?service\b", low) and not _KINDS_OF.match(low)
+    ) or re.search(r"\bwhat\s+should\s+i\s+(?:use|put)\b", low):
         a.intent, a.relation = "relation", "usedFor"
         return True
     return False

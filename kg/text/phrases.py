@@ -21,6 +21,9 @@ _NOT_A_NAME_START = frozenset(
     edit change launch assign search purchase store trigger allow allows provide provides
     scale make let lets get give take""".split()
 )
+# An auxiliary verb (or "also") makes a phrase a clause: "Linux Consumption is being retired",
+# "Container Apps hosting also exists" are no names.
+_CLAUSE_WORD = re.compile(r"\b(?:is|are|was|were|can|will|must|should|have|has|also)\b")
 _GENERIC_LEADS = frozenset(
     """type types kind kinds pricing price cost costs note notes example examples tip tips
     security summary basics overview limits limit use case use cases how to usage""".split()
@@ -61,7 +64,7 @@ def lead_term(text: str) -> Lead | None:
         return None
     if words[0].lower() in _NOT_A_NAME_START and words[0].lower() not in ("about",):
         return None
-    if re.search(r"\b(?:is|are|was|were|can|will|must|should|have|has)\b", term):
+    if _CLAUSE_WORD.search(term):
         return None
     start = m.start(1)
     return Lead(term, start, start + len(term), m.end())
@@ -226,5 +229,6 @@ def looks_like_name_list(items: list[str]) -> bool:
         0 < len(i.split()) <= 5
         and i.split()[0].lower() not in _NOT_A_NAME_START
         and not (i[0].islower() and i.split()[0].endswith("ing"))
+        and not _CLAUSE_WORD.search(i)
         for i in items
     )
