@@ -55,6 +55,33 @@ def catalog() -> Catalog:
 
 
 @pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        ("What IP range does a Google Filestore Basic instance need?", []),  # not Firestore
+        ("How much notice does an Azure Spot VM get?", []),  # the notes say "Spot VMs"
+        ("How many backends can a Standard SKU balancer have?", []),  # the notes say "SKUs"
+        ("When was the old agent (MMA/OMS) retired?", []),  # "MMA / OMS agent"
+        (
+            "How long does Amazon Kinesis Video Streams keep video?",
+            ["Amazon Kinesis Video Streams"],
+        ),
+    ],
+)
+def test_names_the_notes_use_in_their_own_words_are_not_unknown(question, unknown):
+    from kg.lexicon import Lexicon
+
+    entries = [
+        Entry("https://w3id.org/cloudkg/id/service/filestore", "service", "Filestore"),
+        Entry("https://w3id.org/cloudkg/id/service/azure-virtual-machines", "service", "Azure VMs"),
+        Entry("https://w3id.org/cloudkg/id/service/amazon-kinesis", "service", "Amazon Kinesis"),
+    ]
+    words = "filestore basic ip range spot vms notice standard skus backends mma oms agent old"
+    words += " retired kinesis video streams keep"
+    cat = Catalog(entries, vocabulary=words.split(), lexicon=Lexicon.load())
+    assert analyse(question, cat).unknown == unknown
+
+
+@pytest.mark.parametrize(
     ("question", "intent", "bound", "dimension"),
     [
         ("How long does SQS keep a message by default?", "limit", "default", Dimension.SECONDS),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from kg import vocab
 from kg.graph.base import GraphStore
-from kg.lexicon import Lexicon, Matcher
+from kg.lexicon import Lexicon, Matcher, Mention
 from kg.text.words import STOPWORDS, deletes, norm_key, singular, stem, tokens
 
 
@@ -288,15 +288,16 @@ class Catalog:
         the graph, or a capitalised name (or a rare word) the notes never use."""
         covered = [(f.start, f.end) for f in linked if f.start >= 0]
         unknown: list[str] = []
+        clouds = self.lexicon.providers.find(question) if self.lexicon is not None else []
         if self._lexicon_matcher is not None:
             for m in self._lexicon_matcher.find(question):
-                if any(s <= m.start < e for s, e in covered):
-                    continue
+                if self._within(m, covered, clouds):
+                    continue  # "Google Filestore": the notes' Filestore, not a fuzzy Firestore
                 if not any(k in self.entries for k in m.keys):
-                    unknown.append(m.text)
+                    if not self._described(m.text, m.keys, clouds, m.start):
+                        unknown.append(m.text)
                     covered.append((m.start, m.end))
-        if self.lexicon is not None:  # "Azure", "GCP": a cloud, not a thing the notes lack
-            covered += [(m.start, m.end) for m in self.lexicon.providers.find(question)]
+        covered += [(m.start, m.end) for m in clouds]  # "Azure", "GCP": a cloud, not a name
         for i, t in enumerate(tokens(question)):
             if any(s <= t.start < e for s, e in covered):
                 continue
@@ -311,13 +312,47 @@ class Catalog:
                 unknown.append(t.text)
         return unknown
 
+    @staticmethod
+    def _within(m: Mention, covered: list[tuple[int, int]], clouds: list[Mention]) -> bool:
+        """Whether a catalog name adds nothing but a cloud's name to names already linked:
+        "Google Filestore" over "Filestore", not "Amazon Kinesis Video Streams" over "Amazon
+        Kinesis"."""
+        if not any(s < m.end and m.start < e for s, e in covered):
+            return False
+        spans = covered + [(c.start, c.end) for c in clouds]
+        return all(
+            any(s <= m.start + t.start < e for s, e in spans) or t.lower in STOPWORDS
+            for t in tokens(m.text)
+        )
+
+    def _described(self, text: str, keys: tuple[str, ...], clouds: list[Mention], at: int) -> bool:
+        """A catalog feature the notes describe in their own words without its catalog name:
+        "Azure Spot VM" where the notes say "Spot VMs" (every word but the cloud's is theirs).
+        A service must be named: "Kinesis Video Streams" is not "video" in Kinesis notes."""
+        if self.lexicon is None or not all(
+            (entry := self.lexicon.entries.get(k)) is not None and entry.part_of for k in keys
+        ):
+            return False
+        cloud = [(c.start - at, c.end - at) for c in clouds]
+        words = [
+            t.lower
+            for t in tokens(text)
+            if t.lower not in STOPWORDS and not any(s <= t.start < e for s, e in cloud)
+        ]
+        return bool(words) and all(self.knows(w) for w in words)
+
     def knows(self, word: str) -> bool:
-        """Whether the notes use this word (or a one-typo variant of it, or its singular)."""
+        """Whether the notes use this word (or a one-typo variant of it, its singular or its
+        plural), or each part of a compound ("MMA/OMS")."""
         w = word.lower()
         if not self.vocabulary:
             return True
-        if w in self.vocabulary or singular(w) in self.vocabulary or stem(w) in self.vocabulary:
+        forms = (w, singular(w), stem(w), f"{w}s", f"{w}es")
+        if any(f in self.vocabulary for f in forms):
             return True
+        parts = [p for p in re.split(r"[/.-]", w) if p]
+        if len(parts) > 1:
+            return all(self.knows(p) for p in parts)
         if len(w) < 5:
             return False
         return w in self._vocab_deletes or any(
