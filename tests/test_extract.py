@@ -557,3 +557,16 @@ def test_bullets_that_are_clauses_are_no_list_of_names():
         "markdown",
     )
     assert not [e for e in x.enumerations if e.lead == "Hosting plans"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_flashcard_answer_states_the_amount_its_question_asks_for(fmt):
+    x = extract(
+        "Amazon SES\n\nQ: Max recipients per message?\nA: 50 (To + CC + BCC combined).\n\n"
+        "Q: Max message size?\nA: 40 MB including attachments.\n",
+        fmt,
+    )
+    assert limits(x) == [
+        ("Amazon SES", "recipients per message", {"value": Decimal("50")}),
+        ("Amazon SES", "message size", {"value": Decimal("40000000")}),
+    ]

@@ -105,12 +105,18 @@ def extract_limits(
             lead_end = lead.rest_start
             if names_a_quantity(lead.term) and not dx.find(lead.term):
                 lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
+    lead = lead_term(text)
+    if lead_name is None and lead is not None and len(lead.term) <= 3:
+        asked = _asked(dx, sent)  # "Q: Max recipients per message?" then "A: 50"
+        if asked is not None:
+            lead_name, lead_end = asked, lead.rest_start
     found: list[LimitFact] = []
     previous_role: str | None = None
     previous_end = -1
     for amount in _amounts(text):
         q = amount.high if isinstance(amount, Range) else amount
-        if _skip(text, q, amount.start) or any(s <= amount.start < e for s, e in cells):
+        named = lead_name is not None and _bare(text, lead_end, amount)
+        if _skip(text, q, amount.start, named) or any(s <= amount.start < e for s, e in cells):
             continue
         window = _window(text, amount.start, lead_end)
         role = _role(text, amount, window)
@@ -212,6 +218,26 @@ def names_a_quantity(term: str) -> bool:
     return bool(words) and len(words) <= 4 and bool(DIMENSION_NOUNS.search(words[-1].lower()))
 
 
+def _asked(dx: DocumentContext, sent: Sentence) -> str | None:
+    """What a flashcard's question asks for, as the name of the amounts its answer states:
+    "Q: Max recipients per message?" over "A: 50 (To + CC + BCC combined)."."""
+    section = dx.parsed.sections[dx.parsed.blocks[sent.block].section]
+    before = dx.parsed.sentences_in(section.start, sent.start)
+    # The sentence before, or a question as the heading its answer is under.
+    question = dx.text[before[-1].start : before[-1].end] if before else section.title or ""
+    question = question.strip()
+    m = re.fullmatch(r"(?:[A-Z][a-z]{0,2}\s*[:.)]\s*)?(.+?)\s*\?", question)
+    asked = _QUESTION_OPENING.sub("", m.group(1)) if m else ""
+    if not 1 <= len(asked.split()) <= 8 or dx.find(asked):
+        return None
+    return clean_quantity(asked)
+
+
+_QUESTION_OPENING = re.compile(
+    r"^(?:what(?:'s|\s+is|\s+are)?|how\s+(?:many|much|long|big|large))\s+(?:the\s+)?", re.I
+)
+
+
 def _bare(text: str, lead_end: int, amount: Quantity | Range) -> bool:
     """Nothing but amounts and bound words between a lead and an amount: the lead names it."""
     between = text[lead_end : amount.start]
@@ -253,14 +279,17 @@ _HTTP_STATUS = re.compile(
 )
 
 
-def _skip(text: str, q: Quantity, start: int) -> bool:
+def _skip(text: str, q: Quantity, start: int, named: bool = False) -> bool:
     """Amounts that are not limits: HTTP status codes, "4 others", a lone "1 subnet", the
-    count that announces a list ("There are three types: ...")."""
+    count that announces a list ("There are three types: ..."). A bare number counts only
+    when a lead names it (``named``: "Recipients per message: 50") or after "is", "of" ..."""
     if q.dimension is Dimension.COUNT:
         noun = (q.noun or "").strip()
         if not noun:
-            return not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start]) and not (
-                _RAISED_TO.search(text[:start])
+            return (
+                not named
+                and not re.search(r"\b(?:of|is|are|was|be|between|from)\s*$", text[:start])
+                and not (_RAISED_TO.search(text[:start]))
             )
         if noun.lower() in _RATE_NOUN_SKIP or re.match(r"(?:[AP]\.?M\.?)\b", noun, re.I):
             return True  # "4 others", "starts at 5 AM UTC"

@@ -73,12 +73,17 @@ def lead_term(text: str) -> Lead | None:
 def is_generic_lead(term: str) -> bool:
     """A lead that names a heading or a kind of thing, not a thing: "Pricing:", "Features:",
     "Deployment types: Single-AZ and Multi-AZ"."""
-    words = term.lower().split()
     return (
         term.lower().strip() in _GENERIC_LEADS
         or bool(_KIND_LEAD.fullmatch(term.strip()))
-        or (bool(words) and words[0] in _ASIDE_LEADS)  # "Remember:", "Tip from lecture:"
+        or is_aside(term)
     )
+
+
+def is_aside(term: str) -> bool:
+    """A lead that sets off a remark, not a thing: "Remember:", "Tip from lecture:"."""
+    words = term.lower().split()
+    return bool(words) and words[0] in _ASIDE_LEADS
 
 
 _ASIDE_LEADS = frozenset(
