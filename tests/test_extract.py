@@ -570,3 +570,15 @@ def test_a_flashcard_answer_states_the_amount_its_question_asks_for(fmt):
         ("Amazon SES", "recipients per message", {"value": Decimal("50")}),
         ("Amazon SES", "message size", {"value": Decimal("40000000")}),
     ]
+
+
+def test_columns_that_name_bounded_quantities_make_each_row_a_thing():
+    x = extract(
+        "# Azure Nebula Functions\n\n## Hosting plans\n\n"
+        "| Plan | Max instances | Default timeout | Max timeout |\n|---|---|---|---|\n"
+        "| Consumption | 200 | 5 min | 10 min |\n| Flex Consumption | 1,000 | 30 min | unlimited |\n",
+        "markdown",
+    )
+    found = {(s, q): b for s, q, b in limits(x)}
+    assert found[("Consumption", "timeout")] == {"default": Decimal(300), "max": Decimal(600)}
+    assert found[("Flex Consumption", "timeout")] == {"default": Decimal(1800)}

@@ -56,6 +56,13 @@ _COMPARISON_FIRST_COLUMN = re.compile(
 _UNIT_COLUMN = re.compile(r"^(?:(?:billing|pricing|price)\s+)?(?:units?|per)$", re.I)
 _AMOUNT_COLUMN = re.compile(r"^(?:price|cost|fee|charge|amount|rate|value)s?\b", re.I)
 _BOUND_COLUMN = re.compile(rf"^(?:default|{MAX_WORD}|{MIN_WORD}|value|limit|quota)\b", re.I)
+# A column that is only a bound ("Default", "Max value", "Maximum (Premium)"), unlike "Max
+# timeout": in a table of such columns each row is a quantity.
+_ONLY_BOUND_COLUMN = re.compile(
+    rf"^(?:(?:default|{MAX_WORD}|{MIN_WORD})(?:\s+(?:value|limit|quota))?|values?|limits?|quotas?)"
+    r"(?:\s*\(.*\))?\s*$",
+    re.I,
+)
 _QUANTITY_WORDS = re.compile(
     r"\b(?:size|iops|throughput|bandwidth|memory|ram|storage|capacity|disk|price|cost|"
     r"latency|duration|timeout|retention|period|time|length|nodes?|connections?|vcpus?|cpus?|"
@@ -119,7 +126,7 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         if amounts:
             numeric.append(NumberCell(heads[i], cell.start, cell.end, amounts))
     first_is_quantity = _QUANTITY_FIRST_COLUMN.match(first_head.strip()) or (
-        numeric and all(_BOUND_COLUMN.match(c.column.strip()) for c in numeric)
+        numeric and all(_ONLY_BOUND_COLUMN.match(c.column.strip()) for c in numeric)
     )
     transposed = (
         numeric
