@@ -24,6 +24,7 @@ from kg.text.words import deletes, edit_distance, singular, split_camel
 LEXICON_DIR = ONTOLOGY_DIR / "services"
 _MATCH_TOKEN = re.compile(r"[A-Za-z0-9#+]+(?:\.[A-Za-z0-9]+)*")
 _PREFIXES = ("amazon ", "aws ")
+_AWS = vocab.ID + "provider/aws"
 # What other providers put before a name that is also another provider's: "Google Cloud IAM",
 # "Cloud KMS", "Azure DNS" are written "IAM", "KMS", "DNS" too, as AWS's are.
 _SHARED_PREFIXES = (
@@ -352,6 +353,27 @@ class Lexicon:
                 ):
                     found.setdefault(_key(form), set()).add(self._provider(entry))
         return found
+
+    def bare_matcher(self) -> Matcher:
+        """Names of other providers' services without their vendor words, two words or more
+        ("API Management", "Container Apps", "Site Recovery"): how a note about that cloud
+        writes them, and read only there (``DocumentContext.find``), where no other cloud's
+        "load balancer" or "container registry" can be meant."""
+        m = Matcher()
+        for entry in self.entries.values():
+            if entry.kind not in ("service", "component") or entry.provider in (None, _AWS):
+                continue
+            names = {n.lower() for n in self.names(entry)}
+            for name in (entry.label, *entry.aliases):
+                for prefix in _SHARED_PREFIXES:
+                    bare = name[len(prefix) :]
+                    if (
+                        name.lower().startswith(prefix)
+                        and len(bare.split()) >= 2
+                        and bare.lower() not in names
+                    ):
+                        m.add(bare, entry.iri)
+        return m
 
     def matcher(
         self, common_words: Iterable[str] = (), kinds: tuple[str, ...] = ("service", "component")

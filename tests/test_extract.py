@@ -582,3 +582,43 @@ def test_columns_that_name_bounded_quantities_make_each_row_a_thing():
     found = {(s, q): b for s, q, b in limits(x)}
     assert found[("Consumption", "timeout")] == {"default": Decimal(300), "max": Decimal(600)}
     assert found[("Flex Consumption", "timeout")] == {"default": Decimal(1800)}
+
+
+def test_a_note_about_a_cloud_names_its_services_without_the_vendor():
+    azure = extract(
+        "# API Management\n\nAzure notes. APIM tiers.\n\n## Tiers\n\n"
+        "- Premium: up to 12 units per region.\n",
+        "markdown",
+    )
+    premium = azure.limits[0].subject
+    assert label(azure, azure.entities[premium].owner or premium) == "Azure API Management"
+    aws = extract(
+        "# Amazon EC2 notes\n\nPut a Load Balancer in front of Amazon EC2 instances.\n", "markdown"
+    )
+    assert "Azure Load Balancer" not in {e.label for e in aws.entities.values()}
+
+
+def test_a_markdown_section_keeps_its_parent_across_blank_lines():
+    parsed = parse_document(
+        Document(
+            id="t",
+            path="t",
+            text="# Azure Nebula\n\n## Policies\n\nText.\n\n\n\nMore text.\n\n## Scopes\n\nText.\n",
+            format="markdown",
+        )
+    )
+    assert [(s.title, s.parents) for s in parsed.sections] == [
+        ("Azure Nebula", ()),
+        ("Policies", ("Azure Nebula",)),
+        ("Scopes", ("Azure Nebula",)),
+    ]
+
+
+def test_a_flashcard_answer_lists_what_its_question_asks_for():
+    x = extract(
+        "Amazon SES\n\nQ: Sending interfaces?\nA: SMTP interface and the console.\n\n"
+        "Q: Event destinations for a config set?\nA: CloudWatch, SNS, EventBridge, Pinpoint.\n"
+    )
+    [found] = [e for e in x.enumerations if e.lead == "Event destinations for a config set"]
+    assert label(x, found.owner) == "Amazon SES"
+    assert len(found.items) == 4

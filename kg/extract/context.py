@@ -160,7 +160,27 @@ class DocumentContext:
             kept = prefer_provider(m, provider, self.ex.providers.of, self._ordinary)
             if kept is not None:
                 out.append(kept)
-        return out
+        cloud = provider or self.leaning
+        if cloud is None:
+            return out
+        # "API Management" in Azure notes: Azure API Management, written as its users do.
+        bare = [
+            m
+            for m in self.ex.bare_matcher.find(text, offset)
+            if self.ex.providers.of(m.keys[0]) == cloud
+            and not any(o.start < m.end and m.start < o.end for o in out)
+        ]
+        return sorted(out + bare, key=lambda m: m.start) if bare else out
+
+    def question_before(self, sent: Sentence) -> str | None:
+        """The question a flashcard's answer answers, without its label: the sentence before
+        it or the heading it is under ("Q: Max recipients per message?" -> "Max recipients
+        per message"), or None when that is no question."""
+        section = self.parsed.sections[self.parsed.blocks[sent.block].section]
+        before = self.parsed.sentences_in(section.start, sent.start)
+        text = self.text[before[-1].start : before[-1].end] if before else section.title or ""
+        m = re.fullmatch(r"(?:[A-Z][a-z]{0,2}\s*[:.)]\s*)?(.+?)\s*\?", text.strip())
+        return m.group(1) if m else None
 
     def _ordinary(self, m: Mention) -> bool:
         """Too weak a name to mean another provider's service here: ordinary words ("Connect",

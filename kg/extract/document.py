@@ -50,6 +50,7 @@ class Extractor:
             for name in (d.label, *d.aliases, *vendorless(d.label)):
                 self.matcher.add(name, iri)
         self.category_matcher = lexicon.matcher(kinds=("category",))
+        self.bare_matcher = lexicon.bare_matcher()
 
     def extract(self, parsed: ParsedDocument) -> Extraction:
         return run(DocumentContext(self, parsed))

@@ -141,6 +141,8 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         if colon <= 0 or colon > 80:
             continue
         lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
+        if len(lead_text) <= 3:  # "A: CloudWatch, SNS" answers "Q: Event destinations?"
+            lead_text = cx.question_before(sent) or lead_text
         items = split_list(text[colon + 2 :])
         # An aside in parentheses is no part of the name: "SecureString (encrypted with KMS)".
         bare = [_ASIDE.sub("", i).strip() or i for i, _, _ in items]

@@ -221,13 +221,8 @@ def names_a_quantity(term: str) -> bool:
 def _asked(dx: DocumentContext, sent: Sentence) -> str | None:
     """What a flashcard's question asks for, as the name of the amounts its answer states:
     "Q: Max recipients per message?" over "A: 50 (To + CC + BCC combined)."."""
-    section = dx.parsed.sections[dx.parsed.blocks[sent.block].section]
-    before = dx.parsed.sentences_in(section.start, sent.start)
-    # The sentence before, or a question as the heading its answer is under.
-    question = dx.text[before[-1].start : before[-1].end] if before else section.title or ""
-    question = question.strip()
-    m = re.fullmatch(r"(?:[A-Z][a-z]{0,2}\s*[:.)]\s*)?(.+?)\s*\?", question)
-    asked = _QUESTION_OPENING.sub("", m.group(1)) if m else ""
+    question = dx.question_before(sent)
+    asked = _QUESTION_OPENING.sub("", question) if question else ""
     if not 1 <= len(asked.split()) <= 8 or dx.find(asked):
         return None
     return clean_quantity(asked)

@@ -97,8 +97,10 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
         # as its subject, however many services its lists mention.
         scores[cx.document_service] += w.document_service
     parent = _parent_subject(cx, section)
-    if parent is not None:
-        scores[parent] += w.parent  # "## 1. AWS Config" then "### 1.1 Rules": still AWS Config
+    if parent is not None and not cx.of_other_provider(parent):
+        # "## 1. AWS Config" then "### 1.1 Rules": still AWS Config, whatever the rules
+        # mention (a "VNet" column in API Management's tier table).
+        return Context(parent, cx.owner_service(parent) or parent)
     # Under a heading that names a list ("Supported locations", "Destinations"), the
     # services the items name are what is listed, not what the section is about.
     listing = bool(section.title) and plural_heading(section.title or "")
@@ -129,6 +131,9 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
     if section.title and section.heading_start is not None:
         title_listy = "," in section.title.split(":", 1)[-1]
         overview = len(raw) >= 4 and max(raw.values()) <= 1
+        asked = section.title.rstrip().endswith("?")  # a flashcard's question names no topic
+        if (title_listy or overview or not scores) and asked and previous.subject is not None:
+            return previous
         if title_listy or overview or not scores:
             ev = Evidence(section.heading_start, section.heading_end or section.heading_start)
             topic = cx.topic(section.title, ev)

@@ -264,7 +264,10 @@ def parse_document(doc: Document, hide: Sequence[tuple[int, int]] = ()) -> Parse
         ):
             run_end += 1
         run = lines[i:run_end]
-        if blank_run >= 2 and b.open_has_content and not _is_heading_run(run, markdown):
+        # Two blank lines in plain text may stand for a lost heading; Markdown writes its
+        # headings (a Notion callout or an HTML block leaves blank lines behind).
+        lost = blank_run >= 2 and not markdown and b.open_has_content
+        if lost and not _is_heading_run(run, markdown):
             b.untitled_section(line.start)
         _run(b, run, markdown)
         blank_run = 0
