@@ -576,7 +576,8 @@ def test_columns_that_name_bounded_quantities_make_each_row_a_thing():
     x = extract(
         "# Azure Nebula Functions\n\n## Hosting plans\n\n"
         "| Plan | Max instances | Default timeout | Max timeout |\n|---|---|---|---|\n"
-        "| Consumption | 200 | 5 min | 10 min |\n| Flex Consumption | 1,000 | 30 min | unlimited |\n",
+        "| Consumption | 200 | 5 min | 10 min |\n"
+        "| Flex Consumption | 1,000 | 30 min | unlimited |\n",
         "markdown",
     )
     found = {(s, q): b for s, q, b in limits(x)}
@@ -622,3 +623,15 @@ def test_a_flashcard_answer_lists_what_its_question_asks_for():
     [found] = [e for e in x.enumerations if e.lead == "Event destinations for a config set"]
     assert label(x, found.owner) == "Amazon SES"
     assert len(found.items) == 4
+
+
+def test_items_nested_under_a_short_item_are_about_the_part_it_names():
+    x = extract(
+        "Azure Load Balancer\n  SKUs\n    Basic\n      - max 300 backend instances\n"
+        "    Standard\n      - up to 1,000 backend instances\n"
+    )
+    found = {s: b for s, _, b in limits(x)}
+    assert found == {"Basic": {"max": Decimal(300)}, "Standard": {"max": Decimal(1000)}}
+    basic = next(e for e in x.entities.values() if e.label == "Basic")
+    assert label(x, basic.owner) == "Azure Load Balancer"
+    assert (basic.feature_kind or "").lower().startswith("sku")

@@ -217,3 +217,18 @@ def test_a_flashcard_answer_that_starts_a_list_on_its_label_line(fmt: str) -> No
     items = [b.text for b in parsed.blocks if b.kind is BlockKind.BULLET]
     assert items == ["OpenWire (JMS)", "AMQP 1.0", "MQTT"]
     assert not any("A: -" in b.text for b in parsed.blocks)
+
+
+def test_an_indented_outline_nests_its_lines_by_indentation():
+    parsed = parse_document(
+        doc(
+            "Azure Nebula Balancer\n  layer 4, no TLS termination\n  SKUs\n    Basic\n"
+            "      - max 300 backend instances\n    Standard\n"
+            "      - up to 1,000 backend instances\n"
+        )
+    )
+    assert [s.title for s in parsed.sections] == ["Azure Nebula Balancer"]
+    by_text = {b.text: b for b in parsed.blocks}
+    assert all(b.kind is BlockKind.BULLET for b in parsed.blocks)
+    assert parsed.blocks[by_text["up to 1,000 backend instances"].intro].text == "Standard"
+    assert parsed.blocks[by_text["Standard"].intro].text == "SKUs"

@@ -377,3 +377,18 @@ def test_a_table_row_is_embedded_with_its_header_and_the_header_row_is_no_senten
     assert "| Severity | Meaning |" not in by_text
     assert by_text["| Sev 2 | Warning |"] == "Alerts: Severity: Sev 2; Meaning: Warning"
     assert by_text["Alerts fire once."] == "Alerts: Alerts fire once."
+
+
+def test_a_nested_list_item_is_embedded_with_the_items_it_nests_under() -> None:
+    from kg.search.sentences import sentence_passages
+
+    doc = parsed(
+        "# Balancer\n\nThe summary is:\n\n- SKUs\n  - Standard\n"
+        "    - up to 1,000 backend instances\n",
+        "b.md",
+    )
+    by_text = {p.text: p.context for p in sentence_passages([doc])}
+    assert by_text["up to 1,000 backend instances"] == (
+        "Balancer › SKUs › Standard: up to 1,000 backend instances"
+    )
+    assert by_text["SKUs"] == "Balancer: SKUs"

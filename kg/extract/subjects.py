@@ -4,6 +4,7 @@ else the previous section's service, else a topic named by its heading."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -178,9 +179,33 @@ def block_context(cx: DocumentContext, block: Block) -> Context:
         label_ent = cx.label_entity(ref_block, section_ctx)
         if label_ent is not None:
             return Context(label_ent.iri, cx.owner_service(label_ent.iri) or section_ctx.service)
+        part = _nested_part(cx, block, ref_block, ctx or section_ctx)
+        if part is not None:
+            return Context(part.iri, cx.owner_service(part.iri) or section_ctx.service)
         if ctx is not None and ctx.subject != section_ctx.subject:
             return ctx
     return section_ctx
+
+
+def _nested_part(cx: DocumentContext, block: Block, parent: Block, ctx: Context) -> Entity | None:
+    """A short item that other items nest under names a part of what it is about: "Basic"
+    under "SKUs", over "- max 300 backend instances", is a SKU of the load balancer."""
+    items = (BlockKind.BULLET, BlockKind.NUMBERED)
+    text = cx.text[parent.start : parent.end].strip()
+    if (
+        block.intro != parent.index
+        or parent.kind not in items
+        or block.depth <= parent.depth
+        or not 1 <= len(text.split()) <= 4
+        or re.search(r"[\d:;=,.()]", text)
+        or is_generic_lead(text)
+        or plural_heading(text)  # "SKUs" names the kind of its items, not a part
+        or ctx.subject is None
+    ):
+        return None
+    return cx.feature(
+        ctx.subject, text, Evidence(parent.start, parent.end), kind=list_kind(cx, parent)
+    )
 
 
 def sentence_context(cx: DocumentContext, sent: Sentence, block: Block, ctx: Context) -> Context:

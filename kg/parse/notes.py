@@ -383,6 +383,15 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
     if not markdown and len(run) == 1 and looks_like_heading(first.stripped):
         b.heading(first.stripped, 1, first.start, first.end, markdown=False)
         return
+    if not markdown and _outline(run):
+        # An indented outline: the title, then one item per line, nested by indentation,
+        # with or without a bullet ("SKUs" > "Basic" > "- max 300 backend instances").
+        b.heading(first.stripped, 1, first.start, first.end, markdown=False)
+        for line in run[1:]:
+            m = _BULLET.match(line.raw) or _NUMBERED.match(line.raw)
+            start = line.start + (m.start(2) if m else line.indent)
+            b.add(BlockKind.BULLET, start, line.end, depth=line.indent)
+        return
     i = 0
     while i < len(run):
         line = run[i]
@@ -433,6 +442,20 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i = _flat_table(b, run, i)
         else:
             i = _paragraph(b, run, i, markdown)
+
+
+def _outline(run: list[_Line]) -> bool:
+    """A title line over lines all indented, at two depths or more, some without a bullet:
+    notes kept as an indented outline."""
+    rest = run[1:]
+    if len(rest) < 3 or run[0].indent or any(line.indent == 0 for line in rest):
+        return False
+    unmarked = [x for x in rest if not (_BULLET.match(x.raw) or _NUMBERED.match(x.raw))]
+    return (
+        len({x.indent for x in rest}) >= 2
+        and len(unmarked) >= 2
+        and looks_like_heading(run[0].stripped)
+    )
 
 
 def _answer_list(run: list[_Line], i: int) -> bool:

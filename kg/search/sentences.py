@@ -53,7 +53,8 @@ def sentence_passages(parsed: Sequence[ParsedDocument]) -> list[Passage]:
             title = " › ".join(section.path) if section.path else None
             whole = (s.start, s.end) == (block.start, block.end)
             said = (_with_header(doc, block) if whole else None) or s.text
-            context = f"{title}: {said}" if title else said
+            path = [p for p in (title, *_nesting(doc, block)) if p]
+            context = f"{' › '.join(path)}: {said}" if path else said
             out.append(
                 Passage(
                     passage_id(doc.document.id, s.start, s.end),
@@ -66,6 +67,20 @@ def sentence_passages(parsed: Sequence[ParsedDocument]) -> list[Passage]:
                 )
             )
     return out
+
+
+def _nesting(doc: ParsedDocument, block: Block) -> list[str]:
+    """The list items a list item is nested under, outermost first ("SKUs", "Standard"):
+    what "up to 1,000 backend instances" is about. A paragraph that introduces a list is
+    not part of it."""
+    items = (BlockKind.BULLET, BlockKind.NUMBERED)
+    out: list[str] = []
+    at = block.intro if block.kind in items else None
+    while at is not None and doc.blocks[at].kind in items and len(out) < 3:
+        intro = doc.blocks[at]
+        out.append(" ".join(intro.text.split()[:8]).rstrip(":"))
+        at = intro.intro
+    return out[::-1]
 
 
 def _with_header(doc: ParsedDocument, block: Block) -> str | None:
