@@ -635,3 +635,15 @@ def test_items_nested_under_a_short_item_are_about_the_part_it_names():
     basic = next(e for e in x.entities.values() if e.label == "Basic")
     assert label(x, basic.owner) == "Azure Load Balancer"
     assert (basic.feature_kind or "").lower().startswith("sku")
+
+
+def test_an_amount_denied_or_asked_about_is_not_stated():
+    x = extract(
+        "# Amazon DynamoDB\n\nThe max item size is 400 KB, not 4 MB.\n\n"
+        "Wasn't it 100 GB per partition?\n\nNo, a partition holds 10 GB.\n",
+        "markdown",
+    )
+    assert limits(x) == [
+        ("Amazon DynamoDB", "item size", {"max": Decimal(400_000)}),
+        ("Amazon DynamoDB", "partition size", {"value": Decimal(10_000_000_000)}),
+    ]

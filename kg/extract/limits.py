@@ -77,6 +77,7 @@ _MIN = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT = re.compile(r"\bdefaults?\b", re.IGNORECASE)
+_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:a|an|the)?\s*$", re.I)
 _RATE_NOUN_SKIP = frozenset("others ones times things".split())
 
 
@@ -113,8 +114,12 @@ def extract_limits(
     found: list[LimitFact] = []
     previous_role: str | None = None
     previous_end = -1
+    if text.rstrip().endswith("?"):
+        return row_facts  # a question states nothing: "wasn't it 100 GB per partition?"
     for amount in _amounts(text):
         q = amount.high if isinstance(amount, Range) else amount
+        if _DENIED.search(text[: amount.start]):
+            continue  # "it's 400 KB not 4 MB"
         named = lead_name is not None and _bare(text, lead_end, amount)
         if _skip(text, q, amount.start, named) or any(s <= amount.start < e for s, e in cells):
             continue
