@@ -59,23 +59,23 @@ class Features:
 class Calibration:
     """The logistic model's coefficients (fitted by ``bench.calibrate``)."""
 
-    bias_limit: float = -1.281  # an amount from a graph limit
-    bias_agreed: float = 0.178  # a graph limit read from the sentence the reader chose too
-    bias_related: float = -1.321  # a list of related things from the graph
-    bias_enumeration: float = -0.527  # a list as the notes enumerate it
-    bias_supported_by: float = 0.124  # what supports a named thing
-    bias_used_for: float = 0.0  # which service is used for something
-    bias_compare: float = 0.286  # a comparison across features
-    bias_list_reader: float = -0.255  # a sentence that lists names
-    bias_reader: float = -0.354  # an amount read from a sentence
-    bias_search: float = 0.843  # the sentence of a passage
-    raw: float = 0.485  # times the reading's own score
-    coverage: float = 2.043  # times the share of the question's words in the evidence
-    unnamed: float = -0.439  # the evidence never mentions the service or feature asked about
-    similarity: float = 0.038  # times the closest cosine of the question and an evidence sentence
-    said: float = 0.694  # times the share of the question's words the answer itself says
+    bias_limit: float = -1.002  # an amount from a graph limit
+    bias_agreed: float = 0.128  # a graph limit read from the sentence the reader chose too
+    bias_related: float = -1.234  # a list of related things from the graph
+    bias_enumeration: float = -0.411  # a list as the notes enumerate it
+    bias_supported_by: float = 0.126  # what supports a named thing
+    bias_used_for: float = -0.456  # which service is used for something
+    bias_compare: float = 0.288  # a comparison across features
+    bias_list_reader: float = 0.088  # a sentence that lists names
+    bias_reader: float = -1.231  # an amount read from a sentence
+    bias_search: float = 0.468  # the sentence of a passage
+    raw: float = 0.396  # times the reading's own score
+    coverage: float = 2.115  # times the share of the question's words in the evidence
+    unnamed: float = 0.11  # the evidence never mentions the service or feature asked about
+    similarity: float = 0.088  # times the closest cosine of the question and an evidence sentence
+    said: float = 0.658  # times the share of the question's words the answer itself says
 
-    sure: float = 0.87  # the probability reported as confidence 0.8 (see the module's text)
+    sure: float = 0.88  # the probability reported as confidence 0.8 (see the module's text)
 
     def confidence(self, f: Features) -> float:
         """The confidence reported with an answer: its probability, cautious at the top."""
