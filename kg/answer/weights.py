@@ -16,7 +16,7 @@ class Thresholds:
     search_weak: float = 0.22  # top dense score below this even with entities: not covered
     general_limit: float = 0.6  # a general question answered by a limit needs at least this
     catalog: float = 0.95  # an answer from the service catalog (cross-cloud equivalents)
-    answer: float = 0.2  # an answer less likely right than this is withheld (route none)
+    answer: float = 0.28  # an answer less likely right than this is withheld (route none)
 
 
 @dataclass(frozen=True)
