@@ -430,3 +430,32 @@ def test_a_comparison_answers_each_service_from_its_own_notes(two_clouds):
     answer = two_clouds.engine().ask("Compare the maximum message size of SQS and Pub/Sub")
     assert answer.route != "none"
     assert "256 KB" in answer.answer and "10 MB" in answer.answer
+
+
+def test_an_enumerated_item_reads_as_its_list_item_writes_it():
+    from types import SimpleNamespace
+
+    from kg.answer.candidates import GraphCandidates
+    from kg.answer.weights import Thresholds, Weights
+
+    entries = [
+        Entry("s:vpn", "service", "Azure VPN Gateway", {"Virtual Network Gateway"}),
+        Entry("s:r53", "service", "Amazon Route 53", {"Route 53"}),
+        Entry("f:inet", "feature", "Internet"),
+    ]
+    graph = GraphCandidates(None, Catalog(entries), None, Weights(), Thresholds())  # type: ignore[arg-type]
+
+    def row(item: str, text: str) -> dict[str, object]:
+        return {"item": SimpleNamespace(value=item), "text": SimpleNamespace(value=text)}
+
+    assert graph._item_as_written(row("s:vpn", "Virtual network gateway")) == (
+        "Virtual network gateway"
+    )
+    assert graph._item_as_written(row("s:r53", "Route 53 hosted zones — DNS")) == (
+        "Route 53 hosted zones"
+    )
+    assert graph._item_as_written(row("f:inet", "Internet")) == "Internet"
+    # an inline list cites its whole sentence: the name as that sentence writes it
+    assert graph._item_as_written(row("s:vpn", "Hops: Internet, virtual network gateway.")) == (
+        "virtual network gateway"
+    )

@@ -22,11 +22,12 @@ from kg.answer import templates
 from kg.answer.analysis import Analysis, stems_overlap
 from kg.answer.catalog import Catalog
 from kg.answer.compose import describe_limit, join_names, limit_sentence, plural
-from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of
+from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of, value
 from kg.answer.score import Group, counts, group_score, limit_score
 from kg.answer.weights import Thresholds, Weights
 from kg.graph.base import GraphStore
 from kg.model import Fact, Source, Term
+from kg.text.phrases import item_name
 from kg.text.units import Dimension
 from kg.text.words import norm_key
 
@@ -281,8 +282,9 @@ class GraphCandidates:
         rows = sorted(lists[key], key=lambda r: (r["doc"].value, int(r["start"].value)))
         owner = rows[0]["owner"].value
         owner_label = self.catalog.label(owner)
+        first = {r["item"].value: r for r in reversed(rows)}  # each item's first row
         items = list(dict.fromkeys(r["item"].value for r in rows))
-        names = [self.catalog.label(i) for i in items]
+        names = list(dict.fromkeys(self._item_as_written(first[i]) for i in items))
         lead = rows[0]["lead"].value
         sentence = f"{owner_label} — {lead}: {join_names(names)}."
         facts = [
@@ -347,10 +349,24 @@ class GraphCandidates:
         )
 
     def _as_written(self, row: RelatedRow) -> str:
+        return self._written(row.source.text, row.object, row.label)
+
+    def _item_as_written(self, row: dict[str, Any]) -> str:
+        """An enumerated item as its list item writes it ("Virtual network gateway", "Route 53
+        hosted zones"), when the catalog knows it by another name; else as ``_written``."""
+        iri, text = row["item"].value, value(row, "text") or ""
+        label = self.catalog.label(iri)
+        entry = self.catalog.entries.get(iri)
+        name = item_name(text)
+        names = {label, *(entry.names if entry else ())}
+        if name and name != label and any(n.lower() in name.lower() for n in names):
+            return name
+        return self._written(text, iri, label)
+
+    def _written(self, text: str, iri: str, label: str) -> str:
         """The name as the source sentence writes it ("an Elastic Load Balancer" rather than
         the lexicon's "Elastic Load Balancing"), else the label."""
-        text, label = row.source.text, row.label
-        entry = self.catalog.entries.get(row.object)
+        entry = self.catalog.entries.get(iri)
         if entry is None or label.lower() in text.lower():
             return label
         low = text.lower()

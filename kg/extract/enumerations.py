@@ -24,11 +24,15 @@ from dataclasses import dataclass, field
 
 from kg.extract.context import Context, DocumentContext, Entity
 from kg.model import Block, BlockKind, Evidence, Section
-from kg.text.phrases import is_aside, kind_of, lead_term, looks_like_name_list, split_list
+from kg.text.phrases import (
+    item_name,
+    kind_of,
+    lead_term,
+    looks_like_name_list,
+    split_list,
+)
 from kg.text.words import squash
 
-MAX_ITEM_WORDS = 6
-_ITEM_END = re.compile(r"\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])")
 _LEAD_COUNT = re.compile(r"\s*\((?:\w+|\d+)\)\s*$")  # "Routing methods (six)"
 _ITEMS = (BlockKind.BULLET, BlockKind.NUMBERED)
 _ASIDE = re.compile(r"\s*\([^()]*\)")
@@ -62,18 +66,6 @@ def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
     out += _table_lists(cx)
     out.sort(key=lambda e: e.evidence.start)
     return out
-
-
-def item_name(text: str) -> str | None:
-    """ "Latency — routes to the lowest-latency region" -> "Latency"; a sentence -> None."""
-    lead = lead_term(text)
-    if lead is not None and is_aside(lead.term):
-        return None  # "Remember: a gateway needs one subnet per AZ."
-    name = lead.term if lead is not None else _ITEM_END.split(text.strip(), maxsplit=1)[0]
-    name = squash(name).strip(" .,;:*`")
-    if not name or len(name.split()) > MAX_ITEM_WORDS:
-        return None
-    return name
 
 
 def _subject(cx: DocumentContext, block: Block | None, section: int) -> str | None:

@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section
-from kg.parse.notes import link_lists, split_sentences
+from kg.parse.lists import link_lists
+from kg.parse.notes import split_sentences
 
 
 def squash(text: str) -> str:

@@ -26,7 +26,8 @@ from typing import Any
 
 from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section
 from kg.parse.layout import Layout, TableCell, squash
-from kg.parse.notes import ParseError, Reading, decode_text, link_lists, split_sentences
+from kg.parse.lists import link_lists
+from kg.parse.notes import ParseError, Reading, decode_text, split_sentences
 
 _DELIMITERS = ",;\t|"
 _NOTION_ID = re.compile(r"\s+[0-9a-f]{32}$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kg.text.words import STOPWORDS, singular
+from kg.text.words import STOPWORDS, singular, squash
 
 # Words that open a clause rather than a name ("We can ...", "How to ...").
 _NOT_A_NAME_START = frozenset(
@@ -237,3 +237,20 @@ def looks_like_name_list(items: list[str]) -> bool:
         and not _CLAUSE_WORD.search(i)
         for i in items
     )
+
+
+MAX_ITEM_WORDS = 6
+_ITEM_END = re.compile(r"\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])")
+
+
+def item_name(text: str) -> str | None:
+    """ "Latency — routes to the lowest-latency region" -> "Latency"; a sentence -> None;
+    "Remember: ..." (an aside) -> None."""
+    lead = lead_term(text)
+    if lead is not None and is_aside(lead.term):
+        return None
+    name = lead.term if lead is not None else _ITEM_END.split(text.strip(), maxsplit=1)[0]
+    name = squash(name).strip(" .,;:*`")
+    if not name or len(name.split()) > MAX_ITEM_WORDS:
+        return None
+    return name
