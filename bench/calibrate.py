@@ -74,6 +74,7 @@ def _matrix(rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
                 unnamed,
                 via.get("similarity", 0.0),
                 via.get("said", 1.0),
+                via.get("missing", 0.0),
             ]
         )
         y.append(1.0 if r["right"] else 0.0)
@@ -92,9 +93,17 @@ def fit(rows: list[dict[str, Any]], l2: float = 1.0) -> Calibration:
         if np.abs(step).max() < 1e-8:
             break
     values = {f"bias_{k}": round(float(v), 3) for k, v in zip(KINDS, w[: len(KINDS)], strict=True)}
-    raw, coverage, unnamed, similarity, said = (round(float(v), 3) for v in w[len(KINDS) :])
+    raw, coverage, unnamed, similarity, said, missing = (
+        round(float(v), 3) for v in w[len(KINDS) :]
+    )
     return Calibration(
-        **values, raw=raw, coverage=coverage, unnamed=unnamed, similarity=similarity, said=said
+        **values,
+        raw=raw,
+        coverage=coverage,
+        unnamed=unnamed,
+        similarity=similarity,
+        said=said,
+        missing=missing,
     )
 
 

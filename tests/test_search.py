@@ -392,3 +392,9 @@ def test_a_nested_list_item_is_embedded_with_the_items_it_nests_under() -> None:
         "Balancer › SKUs › Standard: up to 1,000 backend instances"
     )
     assert by_text["SKUs"] == "Balancer: SKUs"
+
+
+def test_bm25_rarity_runs_from_everywhere_to_nowhere() -> None:
+    bm25 = BM25(["queue retention", "queue size", "queue SLA uptime", "topic size"])
+    assert bm25.rarity("queue") < bm25.rarity("size") < bm25.rarity("SLA") < 1.0
+    assert bm25.rarity("quorum") == 1.0 and bm25.rarity("the") == 0.0

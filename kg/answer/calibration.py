@@ -13,6 +13,8 @@ kind of answer:
   evidence (the answer, the source sentences and their headings) contains;
 * ``unnamed``: the question names a service or feature that its evidence never mentions;
 * ``similarity``: the closest cosine of the question and one of the evidence's sentences;
+* ``missing``: how rare (by idf over the passages) the rarest question word is that the
+  evidence lacks;
 * ``said``: the share of the question's words that the answer itself says (the answer and the
   sentences it quotes, not their headings): an answer about the service asked of, from a
   section about the thing asked, can still be about another of its limits ("secret value
@@ -43,6 +45,7 @@ class Features:
     unnamed: bool
     similarity: float = 0.0  # the closest cosine of the question and an evidence sentence
     said: float = 1.0  # the share of the question's words that the answer itself says
+    missing: float = 0.0  # how rare the rarest question word the evidence lacks is (0-1)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +55,7 @@ class Features:
             "unnamed": self.unnamed,
             "similarity": round(self.similarity, 4),
             "said": round(self.said, 4),
+            "missing": round(self.missing, 4),
         }
 
 
@@ -59,22 +63,23 @@ class Features:
 class Calibration:
     """The logistic model's coefficients (fitted by ``bench.calibrate``)."""
 
-    bias_limit: float = -1.002  # an amount from a graph limit
-    bias_agreed: float = 0.128  # a graph limit read from the sentence the reader chose too
-    bias_related: float = -1.234  # a list of related things from the graph
-    bias_enumeration: float = -0.411  # a list as the notes enumerate it
-    bias_supported_by: float = 0.126  # what supports a named thing
-    bias_used_for: float = -0.456  # which service is used for something
-    bias_compare: float = 0.288  # a comparison across features
-    bias_list_reader: float = 0.088  # a sentence that lists names
-    bias_reader: float = -1.231  # an amount read from a sentence
-    bias_search: float = 0.468  # the sentence of a passage
-    raw: float = 0.396  # times the reading's own score
-    coverage: float = 2.115  # times the share of the question's words in the evidence
-    unnamed: float = 0.11  # the evidence never mentions the service or feature asked about
-    similarity: float = 0.088  # times the closest cosine of the question and an evidence sentence
-    said: float = 0.658  # times the share of the question's words the answer itself says
+    bias_limit: float = -0.936  # an amount from a graph limit
+    bias_agreed: float = 0.148  # a graph limit read from the sentence the reader chose too
+    bias_related: float = -1.175  # a list of related things from the graph
+    bias_enumeration: float = -0.222  # a list as the notes enumerate it
+    bias_supported_by: float = 0.117  # what supports a named thing
+    bias_used_for: float = -0.444  # which service is used for something
+    bias_compare: float = 0.34  # a comparison across features
+    bias_list_reader: float = 0.196  # a sentence that lists names
+    bias_reader: float = -1.221  # an amount read from a sentence
+    bias_search: float = 0.613  # the sentence of a passage
+    raw: float = 0.622  # times the reading's own score
+    coverage: float = 1.963  # times the share of the question's words in the evidence
+    unnamed: float = 0.159  # the evidence never mentions the service or feature asked about
+    similarity: float = 0.272  # times the closest cosine of the question and an evidence sentence
+    said: float = 0.681  # times the share of the question's words the answer itself says
 
+    missing: float = -0.489  # times how rare the rarest question word the evidence lacks is
     sure: float = 0.88  # the probability reported as confidence 0.8 (see the module's text)
 
     def confidence(self, f: Features) -> float:
@@ -87,6 +92,7 @@ class Calibration:
         z += self.unnamed if f.unnamed else 0.0
         z += self.similarity * f.similarity
         z += self.said * f.said
+        z += self.missing * f.missing
         return 1.0 / (1.0 + math.exp(-z))
 
 

@@ -61,6 +61,10 @@ class Retriever(Protocol):
 
     def vocabulary(self) -> set[str]: ...
 
+    def rarity(self, word: str) -> float:
+        """0 for a word every passage uses, 1 for one none does."""
+        ...
+
     def ping(self) -> None: ...
 
 
@@ -284,8 +288,19 @@ class AnswerEngine:
             and not any(f.subject.iri in named or f.object.iri in named for f in chosen.facts)
         )
         said = stems_overlap(terms, chosen.answer) / len(terms) if terms else 1.0
+        # The rarest word of the question its evidence lacks: "SLA" in "What uptime SLA does
+        # BigQuery offer?" answered by some percentage, however much else matches.
+        missing = max(
+            (self.retriever.rarity(t) for t in terms if not stems_overlap({t}, text)), default=0.0
+        )
         return Features(
-            chosen.kind, chosen.confidence, min(1.0, coverage), unnamed, similarity, min(1.0, said)
+            chosen.kind,
+            chosen.confidence,
+            min(1.0, coverage),
+            unnamed,
+            similarity,
+            min(1.0, said),
+            missing,
         )
 
     def search(self, query: str, k: int = 5) -> list[Hit]:

@@ -7,6 +7,7 @@ and counts term frequencies with numpy (100k passages in about a second or two).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -109,6 +110,15 @@ class BM25:
         self._docs = d_arr.astype(np.int32)
         self._weights = weights.astype(np.float32)
         self.idf = {term: float(idf[i]) for term, i in vocab.items()}
+
+    def rarity(self, word: str) -> float:
+        """How rare a word is in the passages, 0 (everywhere) to 1 (nowhere): its idf over
+        the idf of a term no passage holds."""
+        terms = tokenize(word)
+        if not terms:
+            return 0.0
+        top = math.log1p((self.n_docs + 0.5) / 0.5)
+        return min(1.0, self.idf.get(terms[0], top) / top) if top > 0 else 0.0
 
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every document for ``query`` (zeros where no term matches)."""

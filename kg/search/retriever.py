@@ -57,6 +57,9 @@ class Retriever:
     def vocabulary(self) -> set[str]:
         return self.index.vocabulary()
 
+    def rarity(self, word: str) -> float:
+        return self.index.bm25.rarity(word)
+
     def ping(self) -> None:
         self.index.ping()
 
