@@ -647,3 +647,16 @@ def test_an_amount_denied_or_asked_about_is_not_stated():
         ("Amazon DynamoDB", "item size", {"max": Decimal(400_000)}),
         ("Amazon DynamoDB", "partition size", {"value": Decimal(10_000_000_000)}),
     ]
+
+
+def test_a_column_header_gives_its_unit_to_the_bare_numbers_below():
+    x = extract(
+        "# Cloud Nebula Table\n\n| Tier | SSD storage per node (TB) | Latency (ms) | Nodes |\n"
+        "|---|---|---|---|\n| Standard | up to 5 | 6 | 30 |\n",
+        "markdown",
+    )
+    assert [b for _, _, b in limits(x)] == [
+        {"value": Decimal(5_000_000_000_000)},
+        {"value": Decimal("0.006")},
+        {"value": Decimal(30)},
+    ]

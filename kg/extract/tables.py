@@ -15,7 +15,7 @@ from typing import Protocol
 from kg.model import Block
 from kg.text.phrases import KIND_WORDS
 from kg.text.quantities import find_quantities, find_ranges
-from kg.text.units import Quantity, Range
+from kg.text.units import Dimension, Quantity, Range, Unit
 from kg.text.words import MAX_WORD, MIN_WORD, singular
 
 
@@ -93,6 +93,28 @@ def _amounts(text: str, offset: int) -> tuple[Quantity | Range, ...]:
     return tuple(_shift(a, offset) for a in found)
 
 
+def _column_unit(head: str) -> Unit | None:
+    """The unit a column's header gives its bare numbers: "SSD storage per node (TB)"."""
+    m = re.search(r"\(([^()\d]{1,12})\)\s*$", head)
+    if not m:
+        return None
+    found = find_quantities(f"1 {m.group(1)}")
+    if len(found) != 1 or found[0].dimension is Dimension.COUNT:
+        return None
+    return found[0].unit
+
+
+def _in_unit(a: Quantity | Range, unit: Unit) -> Quantity | Range:
+    """A bare number ("5") in the unit of its column; an amount with a unit of its own as is."""
+    if isinstance(a, Range):
+        low, high = _in_unit(a.low, unit), _in_unit(a.high, unit)
+        assert isinstance(low, Quantity) and isinstance(high, Quantity)
+        return replace(a, low=low, high=high)
+    if a.dimension is Dimension.COUNT and not a.noun:
+        return replace(a, unit=unit)
+    return a
+
+
 def _shift(a: Quantity | Range, offset: int) -> Quantity | Range:
     """Move an amount found in a cell to document offsets."""
     if isinstance(a, Range):
@@ -123,6 +145,9 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         if i == 0 or i >= len(heads):
             continue
         amounts = _amounts(cell.text, cell.start)
+        unit = _column_unit(heads[i])
+        if unit is not None:
+            amounts = tuple(_in_unit(a, unit) for a in amounts)
         if amounts:
             numeric.append(NumberCell(heads[i], cell.start, cell.end, amounts))
     first_is_quantity = _QUANTITY_FIRST_COLUMN.match(first_head.strip()) or (
