@@ -21,7 +21,8 @@ from kg.chat.answers import out_of_scope, passage_answer, restricted
 from kg.chat.context import Context, Ref, find_item
 from kg.chat.resolve import Conversation
 from kg.chat.rules import RULES
-from kg.chat.scope import name_around
+from kg.chat.scope import Coverage, name_around, uncovered_name
+from kg.lexicon import Matcher
 from kg.model import Answer, Fact, Hit, Source, Term
 from kg.serve.runtime import Runtime
 
@@ -754,6 +755,38 @@ def test_a_list_of_another_kind_is_not_the_list_asked_for() -> None:
     context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
     assert context.subject == Ref("Amazon GuardDuty", "s", "service")
     assert sorted(t.label for t in context.items) == ["RDS Protection", "S3 Protection"]
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("And how is AWS IoT Core messaging priced?", "AWS IoT Core"),
+        ("How many partitions can an Azure Data Explorer table have?", "Azure Data Explorer"),
+        ("How is AWS Lambda charged?", None),
+    ],
+)
+def test_a_reference_service_no_passage_is_about_is_not_covered(
+    question: str, name: str | None
+) -> None:
+    """The graph holds Azure Data Explorer (from the catalog of services) and a feature named
+    "AWS", and no passage is about either reference service: the question is out of scope,
+    though the graph links a name in it. A service some passage is about is covered."""
+    catalog = Catalog(
+        [
+            Entry("adx", "service", "Azure Data Explorer"),
+            Entry("lambda", "service", "AWS Lambda", {"Lambda"}),
+            Entry("aws", "feature", "AWS", owners={"lambda"}),
+            Entry("partitions", "feature", "partitions", owners={"adx"}),
+        ]
+    )
+    reference = Matcher()
+    for label, iri in (("AWS IoT Core", "iot"), ("Azure Data Explorer", "adx")):
+        reference.add(label, iri)
+    reference.add("AWS Lambda", "lambda")
+    covered = Coverage(frozenset({"lambda", "aws", "partitions"}), reference)
+    analysis = analyse(question, catalog)
+    assert uncovered_name(question, analysis, catalog) is None  # the graph alone links them
+    assert uncovered_name(question, analysis, catalog, covered) == name
 
 
 def test_find_item_by_word_typo_and_position() -> None:

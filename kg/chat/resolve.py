@@ -37,7 +37,7 @@ from kg.chat.context import Context, Ref, named
 from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
 from kg.chat.rules import RULES, Followup, Rewrite
-from kg.chat.scope import uncovered_name
+from kg.chat.scope import coverage, uncovered_name
 from kg.model import Answer, Term
 from kg.text.words import squash
 
@@ -208,7 +208,9 @@ class Conversation:
             answer = self.engine.ask(turn.text, self.k)
             cache.put(key, answer)
         rewrite = turn.rewrite
-        outside = uncovered_name(turn.text, turn.analysis, self.engine.catalog)
+        outside = uncovered_name(
+            turn.text, turn.analysis, self.engine.catalog, coverage(self.engine)
+        )
         if outside is not None:
             answer = out_of_scope(answer, outside)
         elif rewrite is not None and rewrite.restrict_to:
@@ -237,7 +239,7 @@ class Conversation:
         cache = answer_cache(self.engine)
         analysis = cache.analysis(question, catalog)
         if context is not None:
-            followup = Followup(question, analysis, context, catalog)
+            followup = Followup(question, analysis, context, catalog, coverage(self.engine))
             for rule in RULES:
                 rewrite = rule.apply(followup)
                 if rewrite is None:

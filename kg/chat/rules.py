@@ -43,7 +43,7 @@ from kg.chat.phrases import (
     swap_bound,
     words_only,
 )
-from kg.chat.scope import uncovered_name
+from kg.chat.scope import Coverage, uncovered_name
 from kg.model import Term
 from kg.text.words import STOPWORDS, singular, squash
 
@@ -58,6 +58,7 @@ class Followup:
     analysis: Analysis
     context: Context
     catalog: Catalog
+    covered: Coverage | None = None  # what the notes mention (None: names in the graph count)
 
 
 @dataclass
@@ -94,7 +95,7 @@ class Rule:
 
 def _outside(f: Followup) -> Rewrite | None:
     """A cloud or a name the notes do not cover: the turn stands alone, out of scope."""
-    name = uncovered_name(f.question, f.analysis, f.catalog)
+    name = uncovered_name(f.question, f.analysis, f.catalog, f.covered)
     if name is None:
         return None
     return Rewrite(f.question, {"entities": [], "intent": None, "outside": name})
