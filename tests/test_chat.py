@@ -17,10 +17,10 @@ from kg import vocab
 from kg.answer.analysis import analyse
 from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import out_of_scope, passage_answer, restricted
-from kg.chat.context import Context, Ref, find_item
+from kg.chat.answers import item_answer, out_of_scope, passage_answer, restricted
+from kg.chat.context import Context, Ref, find_item, kind_words
 from kg.chat.resolve import Conversation
-from kg.chat.rules import RULES
+from kg.chat.rules import RULES, Followup
 from kg.chat.scope import Coverage, name_around, uncovered_name
 from kg.lexicon import Matcher
 from kg.model import Answer, Fact, Hit, Source, Term
@@ -277,6 +277,12 @@ def test_a_cloud_the_notes_do_not_cover_is_named(client: OpenAI, question: str, 
     assert ext["resolution"]["rule"] == "outside"
     assert content.startswith(f"The notes don't cover {name}")
     assert "They cover" in content and "AWS Lambda" not in content.splitlines()[0]
+
+
+def test_a_service_the_notes_list_features_of_is_covered(engine: AnswerEngine) -> None:
+    """Storage Gateway has no passage of its own, but the notes list its gateways."""
+    reply = Conversation(engine).reply(["What types of Storage Gateway are there?"])
+    assert reply.answer.route != "none" and "Volume Gateway" in reply.markdown
 
 
 def test_unknown_service_follow_up_stays_out_of_scope(client: OpenAI) -> None:
@@ -698,6 +704,131 @@ def test_restricted_ignores_the_previous_list_answered_again() -> None:
     assert kept == []
 
 
+def test_restricted_takes_a_negation_the_question_asks_for() -> None:
+    """ "Which one is better when the subscriber isn't publicly reachable?": the sentence that
+    says so has the question's own negation."""
+    items = [Term("Pull", "pull"), Term("Push", "push")]
+    line = "pull = better for high throughput and when subscriber isn't publicly reachable"
+    answer, kept = restricted(
+        _answer("Pub/Sub is global.", ["Pub/Sub is global."]),
+        items,
+        verb="is better when the subscriber isn't publicly reachable",
+        evidence=[line],
+    )
+    assert kept == [items[0]]
+    assert answer.answer == "Of those, Pull is better when the subscriber isn't publicly reachable."
+
+
+_SKUS = """Azure Load Balancer
+  SKUs
+    Basic
+      - retired 30 Sept 2025, migrate to Standard
+      - max 300 backend instances
+    Standard
+      - up to 1,000 backend instances (any VM/VMSS in the vnet)
+      - SLA 99.99%"""
+_LB_SKUS = (Term("Basic", "basic"), Term("Standard", "standard"))
+
+
+def test_item_answer_takes_the_line_under_the_item() -> None:
+    """Asked about the Basic SKU, the engine quoted the Standard one's line: the line under
+    "Basic" that shares the question's words answers instead, named by the item."""
+    answer = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Basic of Azure Load Balancer support?",
+        Ref("Basic", "basic", "item"),
+        _LB_SKUS,
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert answer.answer == "Basic: max 300 backend instances"
+    assert answer.analysis["cited"] == "max 300 backend instances"
+    unlisted = item_answer(  # no list known: the outline's headings beside "Basic" are its peers
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Basic of Azure Load Balancer support?",
+        Ref("Basic", None, "item", "basic"),
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert unlisted.answer == "Basic: max 300 backend instances"
+    same = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Standard of Azure Load Balancer support?",
+        Ref("Standard", "standard", "item"),
+        _LB_SKUS,
+        named_as="the Standard of Azure Load Balancer",
+    )
+    assert same.answer == "up to 1,000 backend instances (any VM/VMSS in the vnet)"
+
+
+def test_item_answer_about_another_item_is_withheld() -> None:
+    answer = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "What does the Basic of Azure Load Balancer cost?",
+        Ref("Basic", "basic", "item"),
+        _LB_SKUS,
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert answer.answer == "The notes don't say that about Basic."
+    assert answer.confidence == 0.0 and answer.facts == ()
+
+
+def test_item_answer_keeps_a_sentence_naming_the_item_as_the_user_did() -> None:
+    """ "the premium one" found the feature "Premium messaging units (MU)"; the engine's
+    sentence about "Premium" is about what the user asked."""
+    sentence = "Premium message size: up to 100 MB, Standard 256 KB."
+    answer = item_answer(
+        _answer(sentence, ["| Max message size | 256 KB | 100 MB |", "Standard: 256 KB"]),
+        "What's the max message size on the Premium messaging units (MU) of Azure Service Bus?",
+        Ref("Premium messaging units (MU)", "mu", "item"),
+        (Term("Standard", "std"), Term("Premium messaging units (MU)", "mu")),
+        named_as="the Premium messaging units (MU) of Azure Service Bus",
+        said="premium",
+    )
+    assert answer.answer == sentence
+
+
+def test_item_answer_reads_where_the_list_was_found_and_not_a_denial() -> None:
+    """ "no push" does not describe push subscriptions; the list item's own line does."""
+    listed = Hit("s", "2. Push - PubSub sends an HTTPS POST to your endpoint", "n", None, 5, 60, 0)
+    answer = item_answer(
+        _answer("subscriptions are pull only, no push.", ["subscriptions are pull only, no push."]),
+        "What does the Push subscription of Pub/Sub require from the endpoint?",
+        Ref("Push", "push", "item"),
+        (Term("Pull", "pull"), Term("Push", "push")),
+        elsewhere=[listed],
+        named_as="the Push subscription of Pub/Sub",
+    )
+    assert answer.answer == "Push - PubSub sends an HTTPS POST to your endpoint"
+    assert answer.passages[0] == listed
+
+
+def test_a_counted_kind_is_no_kind() -> None:
+    """ "SUBSCRIPTIONS 4 types" gave the items the kind "4 types": the list is still the one
+    asked for, and an item is called by the list's noun ("the Push subscription")."""
+    catalog = Catalog(
+        [
+            Entry("s", "service", "Pub/Sub", {"PubSub"}),
+            Entry("pull", "feature", "Pull", owners={"s"}, feature_kind="4 types"),
+            Entry("push", "feature", "Push", owners={"s"}, feature_kind="4 types"),
+        ],
+        vocabulary="pull push subscriptions subscription pub sub types".split(),
+    )
+    question = "What types of Pub/Sub subscriptions are there?"
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Pub/Sub", "s"), has, Term(label, iri), None)
+        for label, iri in (("Pull", "pull"), ("Push", "push"))
+    )
+    answer = Answer(question, "Pub/Sub has Pull and Push.", "graph", 0.9, facts)
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == ["Pull", "Push"]
+    assert kind_words("4 types") is None and kind_words("queue type") == "queue type"
+    item = next(r for r in RULES if r.name == "item")
+    follow = "What does the push one require from the endpoint?"
+    rewrite = item.apply(Followup(follow, analyse(follow, catalog), context, catalog))
+    assert rewrite is not None
+    assert rewrite.text == "What does the Push subscription of Pub/Sub require from the endpoint?"
+
+
 def test_passage_answer_takes_the_sentence_under_the_heading() -> None:
     text = "  • Weighted Routing Policy\n\nAllows you split your traffic based on weights."
     answer = passage_answer(
@@ -763,6 +894,7 @@ def test_a_list_of_another_kind_is_not_the_list_asked_for() -> None:
         ("And how is AWS IoT Core messaging priced?", "AWS IoT Core"),
         ("How many partitions can an Azure Data Explorer table have?", "Azure Data Explorer"),
         ("How is AWS Lambda charged?", None),
+        ("What is Azure Private Link?", None),
     ],
 )
 def test_a_reference_service_no_passage_is_about_is_not_covered(
@@ -770,7 +902,8 @@ def test_a_reference_service_no_passage_is_about_is_not_covered(
 ) -> None:
     """The graph holds Azure Data Explorer (from the catalog of services) and a feature named
     "AWS", and no passage is about either reference service: the question is out of scope,
-    though the graph links a name in it. A service some passage is about is covered."""
+    though the graph links a name in it. A service some passage is about is covered, and so
+    is one the notes write by name (without its cloud's word)."""
     catalog = Catalog(
         [
             Entry("adx", "service", "Azure Data Explorer"),
@@ -780,10 +913,15 @@ def test_a_reference_service_no_passage_is_about_is_not_covered(
         ]
     )
     reference = Matcher()
-    for label, iri in (("AWS IoT Core", "iot"), ("Azure Data Explorer", "adx")):
+    for label, iri in (
+        ("AWS IoT Core", "iot"),
+        ("Azure Data Explorer", "adx"),
+        ("AWS Lambda", "lambda"),
+        ("Azure Private Link", "link"),
+    ):
         reference.add(label, iri)
-    reference.add("AWS Lambda", "lambda")
-    covered = Coverage(frozenset({"lambda", "aws", "partitions"}), reference)
+    text = "private endpoint (private link): a nic with a private ip from your subnet"
+    covered = Coverage(frozenset({"lambda", "aws", "partitions"}), reference, text)
     analysis = analyse(question, catalog)
     assert uncovered_name(question, analysis, catalog) is None  # the graph alone links them
     assert uncovered_name(question, analysis, catalog, covered) == name

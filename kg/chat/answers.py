@@ -12,13 +12,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from kg.answer.analysis import QUESTION_WORDS
 from kg.answer.compose import join_names
 from kg.chat.context import LIMIT_PREDICATES, Ref, same_item
 from kg.chat.render import CITED
 from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, squash, stem
 
-__all__ = ["CITED", "fact_keys", "out_of_scope", "passage_answer", "restricted"]
+__all__ = ["CITED", "fact_keys", "item_answer", "out_of_scope", "passage_answer", "restricted"]
 
 _POSITIVE = re.compile(r"^(?:(?:yes|y|true|supported|included|available|optional)\b|[✔✓☑])", re.I)
 _NEGATIVE = re.compile(r"^(?:no|n|[✘✗✖x]|false|-|—|–|n/a|none|not\b.*)$", re.I)
@@ -103,12 +104,13 @@ def _by_sentences(
     wanted = {stem(singular(w)) for w in _label_words(verb)} - _VERBS
     if not wanted:
         return [], None
+    negated = bool(_NEGATION.search(verb))  # "when the subscriber isn't publicly reachable"
     kept: list[Term] = []
     first: str | None = None
     for text in texts:
         for m in _SENTENCE.finditer(text):
             words = {stem(singular(w)) for w in _label_words(m.group())}
-            if not wanted <= words or _NEGATION.search(m.group()):
+            if not wanted <= words or (_NEGATION.search(m.group()) and not negated):
                 continue
             named = [t for t in items if _mentions(m.group(), t)]
             if len(named) == 1 and named[0] not in kept:
@@ -293,6 +295,161 @@ def _describes(sentence: str, about: Term) -> bool:
     own = {stem(singular(w)) for w in _label_words(about.label)}
     rest = [w for w in _label_words(sentence) if stem(singular(w)) not in own]
     return len(rest) >= 3
+
+
+# ---- a question about one item of the previous list ---------------------------------------------
+
+
+def item_answer(
+    answer: Answer,
+    question: str,
+    item: Ref,
+    siblings: Sequence[Term] = (),
+    elsewhere: Sequence[Hit] = (),
+    named_as: str = "",
+    said: str = "",
+) -> Answer:
+    """A question about one item of the previous list ("How many backend instances does the
+    basic one support?") answered about that item. A fact of the item stands. Otherwise the
+    lines about the item (one that names it and no other item, not as "no push"; one under a
+    heading or lead that names it: "Basic" / "- max 300 backend instances"), in the answer's
+    passages or ``elsewhere`` (where the list was found), are weighed against the engine's
+    sentence by the words they share with the question (less ``named_as``, how the question
+    names the item): a line wins over a sentence about the item or about nothing in the list
+    only with more words; over a sentence about another item of the list (``siblings``) with
+    any. Nothing about the item, and the sentence about another one: the notes don't say.
+    What the user called the item (``said``: "premium" for "Premium messaging units") counts
+    as its name for the engine's sentence."""
+    if answer.route == "none" and not elsewhere:
+        return answer
+    if any(item.iri and item.iri in (f.subject.iri, f.object.iri) for f in answer.facts):
+        return answer
+    about = Term(item.words if item.iri is None and item.words else item.label, item.iri)
+    hits = [*answer.passages[:3], *elsewhere]
+    others = [
+        t
+        for t in [*siblings, *_peers(hits, about)]
+        if not same_item(t, about) and not _mentions(t.label, about)
+    ]
+    sentence = squash(answer.answer)
+    skip = _words_of(item.label) | _words_of(about.label) | _words_of(named_as) | _VERBS
+    asked = _words_of(question) - skip
+
+    def overlap(line: str) -> int:
+        return len(asked & (_words_of(line) - skip))
+
+    def about_it(term: Term, text: str) -> bool:
+        return _names(text, term) or any(text in line for line in _about(hits, term, others))
+
+    lines = [
+        (rank, line, hit) for rank, hit in enumerate(hits) for line in _about([hit], about, others)
+    ]
+    found = answer.route != "none"
+    own = found and (about_it(about, sentence) or bool(said and _names(sentence, Term(said))))
+    other = found and not own and any(about_it(t, sentence) for t in others)
+    best = max(lines, key=lambda x: (overlap(x[1]), -x[0]), default=None)
+    bar = 0 if other or not found else overlap(sentence)
+    if best is not None and overlap(best[1]) > bar:
+        _, line, hit = best
+        text = line if _mentions(line, about) else f"{item.label}: {line}"
+        passages = (hit, *(h for h in answer.passages if h != hit))
+        analysis = {**answer.analysis, CITED: line}
+        return replace(
+            answer, answer=text, route="search", facts=(), passages=passages, analysis=analysis
+        )
+    if other:
+        text = f"The notes don't say that about {item.label}."
+        analysis = {**answer.analysis, CITED: sentence}
+        return replace(answer, answer=text, facts=(), confidence=0.0, analysis=analysis)
+    return answer
+
+
+def _names(text: str, item: Term) -> bool:
+    """Whether ``text`` names the item, other than to deny it ("no push")."""
+    if not _mentions(text, item):
+        return False
+    first = _label_words(item.label)[:1]
+    denied = first and re.search(
+        rf"\b(?:no|not|never|without|except)\s+(?:\w+\s+)?{re.escape(first[0])}", text, re.I
+    )
+    return not denied
+
+
+_BULLET = re.compile(r"^\s*(?:#+|[-*•>+]+|\d+[.)])\s*")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _about(hits: Sequence[Hit], item: Term, others: Sequence[Term] = ()) -> list[str]:
+    """The lines of ``hits`` about ``item``, bullets dropped: a line that names it, says more
+    and names none of ``others`` ("Two tiers: Standard and Advanced" is about both), and the
+    lines under one that leads with its name (indented deeper, or up to the next heading
+    after a Markdown heading)."""
+    out: list[str] = []
+    for hit in hits:
+        lines = hit.text.splitlines()
+        for i, raw in enumerate(lines):
+            line = _BULLET.sub("", raw).strip()
+            if not line or not _names(line, item):
+                continue
+            if _describes(line, item) and not any(_says(line, t) for t in others):
+                out.append(squash(line))
+            if not _leads(line, item):
+                continue
+            heading = raw.lstrip().startswith("#")
+            for below in lines[i + 1 :]:
+                if not below.strip():
+                    if heading:
+                        continue
+                    break
+                if heading and below.lstrip().startswith("#"):
+                    break
+                if not heading and _indent(below) <= _indent(raw):
+                    break
+                out.append(squash(_BULLET.sub("", below)))
+    return list(dict.fromkeys(x for x in out if x))
+
+
+def _peers(hits: Sequence[Hit], item: Term) -> list[Term]:
+    """The headings beside the item's own in an outline: under "SKUs", "Basic" has the peers
+    "Standard" and "Gateway" (lines as deep as its own, with lines under them)."""
+    out: list[Term] = []
+    for hit in hits:
+        lines = [x for x in hit.text.splitlines() if x.strip()]
+        heads = [
+            i
+            for i in range(len(lines) - 1)
+            if _indent(lines[i + 1]) > _indent(lines[i]) and len(lines[i].split()) <= 4
+        ]
+        for i in heads:
+            if not _leads(_BULLET.sub("", lines[i]), item):
+                continue
+            depth = _indent(lines[i])
+            start = next((j for j in range(i, -1, -1) if _indent(lines[j]) < depth), -1)
+            end = next((j for j in range(i + 1, len(lines)) if _indent(lines[j]) < depth), None)
+            for j in heads:
+                if start < j < (end or len(lines)) and j != i and _indent(lines[j]) == depth:
+                    out.append(Term(_BULLET.sub("", lines[j]).strip()))
+    return out
+
+
+def _says(text: str, item: Term) -> bool:
+    """Whether ``text`` writes the item's name as one phrase ("Files ... gateway" does not
+    name the File Gateway)."""
+    return bool(re.search(rf"(?<!\w){re.escape(norm_key(item.label))}(?!\w)", norm_key(text)))
+
+
+def _leads(line: str, item: Term) -> bool:
+    """Whether a line starts with the item's name ("Basic", "2. Push - PubSub sends ...")."""
+    first = _label_words(item.label)[:1]
+    words = _label_words(line)[:1]
+    return bool(first) and bool(words) and stem(singular(first[0])) == stem(singular(words[0]))
+
+
+def _words_of(text: str) -> set[str]:
+    return {stem(singular(w)) for w in _label_words(text) if w not in QUESTION_WORDS}
 
 
 # ---- out of scope -------------------------------------------------------------------------------

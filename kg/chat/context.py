@@ -19,7 +19,7 @@ from typing import Any
 from kg import vocab
 from kg.answer.analysis import Analysis
 from kg.answer.catalog import Catalog, Linked
-from kg.model import Answer, Term
+from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, stem
 
 __all__ = [
@@ -28,7 +28,10 @@ __all__ = [
     "LIMIT_PREDICATES",
     "Context",
     "Ref",
+    "features_named",
+    "features_of",
     "find_item",
+    "kind_words",
     "list_items",
     "same_item",
 ]
@@ -79,6 +82,7 @@ class Context:
     items: tuple[Term, ...] = ()  # what the last list answer listed (or kept, for "of them")
     head: str | None = None  # what the items are ("routing policies")
     refs: list[Ref] = field(default_factory=list)  # everything the turn named
+    found_in: tuple[Hit, ...] = ()  # the passages of the answer that listed the items
 
     @property
     def target(self) -> Ref | None:
@@ -124,9 +128,13 @@ class Context:
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
             listed = _kinded_features(subject, head, catalog) or _header_cells(answer) or listed
+        found_in = (*_source_hits(answer), *answer.passages)
+        if items is not None and previous is not None:
+            found_in = (*previous.found_in, *_source_hits(answer), *answer.passages)
         if len(listed) < 2 and items is None and previous is not None and previous.items:
             # No list of its own: the previous list can still be referred to.
             listed, head = list(previous.items), previous.head
+            found_in = previous.found_in
         return cls(
             question,
             text,
@@ -137,7 +145,17 @@ class Context:
             tuple(listed),
             head,
             refs,
+            found_in,
         )
+
+
+def _source_hits(answer: Answer) -> list[Hit]:
+    """The sentences the answer's facts were read from, as passages ("2. Push - PubSub sends
+    an HTTPS POST to your endpoint" for the list item Push)."""
+    return [
+        Hit(f"{s.document}:{s.start}", s.text, s.document, s.section, s.start, s.end, 0.0)
+        for s in dict.fromkeys(f.source for f in answer.facts if f.source is not None)
+    ]
 
 
 def named(analysis: Analysis) -> list[Ref]:
@@ -285,11 +303,22 @@ def _other_kind(items: Sequence[Term], head: str | None, catalog: Catalog) -> bo
     noun = singular(head.split()[-1].lower())
     if noun in GENERIC_HEADS:
         return False
-    kinds = [catalog.entries[t.iri].feature_kind for t in items if t.iri in catalog.entries]
+    kinds = [
+        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
+    ]
     known = [k.lower() for k in kinds if k]
     if len(known) * 2 < len(items):
         return False
     return not any(noun in {singular(w) for w in k.split()} for k in known)
+
+
+def kind_words(kind: str | None) -> str | None:
+    """A feature kind without a count ("4 types", read from "SUBSCRIPTIONS 4 types" ->
+    "types"), or None when all it says is a kind-word ("type", "options")."""
+    words = [w for w in (kind or "").split() if not re.search(r"\d", w)]
+    if all(singular(w.lower()) in GENERIC_HEADS for w in words):
+        return None
+    return " ".join(words)
 
 
 def _kinded_features(subject: Ref | None, head: str | None, catalog: Catalog) -> list[Term]:
@@ -362,16 +391,20 @@ def find_item(words: str, items: Sequence[Term]) -> Term | None:
     return (exact or found)[0]
 
 
-def features_named(words: str, subject: Ref | None, catalog: Catalog) -> Term | None:
-    """The subject's feature that ``words`` points at, when no listed item does."""
+def features_of(subject: Ref | None, catalog: Catalog) -> list[Term]:
+    """The subject's features (and topics) in the graph."""
     if subject is None or subject.iri is None:
-        return None
-    owned = [
+        return []
+    return [
         Term(e.label, e.iri)
         for e in catalog.entries.values()
         if subject.iri in e.owners and e.kind in CARRIED_KINDS
     ]
-    return find_item(words, owned)
+
+
+def features_named(words: str, subject: Ref | None, catalog: Catalog) -> Term | None:
+    """The subject's feature that ``words`` points at, when no listed item does."""
+    return find_item(words, features_of(subject, catalog))
 
 
 def same_item(a: Term, b: Term) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 from kg.answer.analysis import Analysis, analyse
 from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import out_of_scope, passage_answer, restricted
+from kg.chat.answers import item_answer, out_of_scope, passage_answer, restricted
 from kg.chat.context import Context, Ref, named
 from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
@@ -231,6 +231,16 @@ class Conversation:
             turn.kept = None
         elif rewrite is not None and is_passage_question(turn.text):
             answer = passage_answer(answer, turn.text, rewrite.focus)
+        elif rewrite is not None and turn.resolution.rule == "item" and rewrite.focus is not None:
+            answer = item_answer(
+                answer,
+                turn.text,
+                rewrite.focus,
+                rewrite.siblings,
+                rewrite.elsewhere,
+                rewrite.named_as,
+                rewrite.said,
+            )
         turn.answer = answer
         return answer
 

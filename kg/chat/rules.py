@@ -23,7 +23,9 @@ from kg.chat.context import (
     Context,
     Ref,
     features_named,
+    features_of,
     find_item,
+    kind_words,
 )
 from kg.chat.phrases import (
     AND,
@@ -44,7 +46,7 @@ from kg.chat.phrases import (
     words_only,
 )
 from kg.chat.scope import Coverage, uncovered_name
-from kg.model import Term
+from kg.model import Hit, Term
 from kg.text.words import STOPWORDS, singular, squash
 
 __all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
@@ -69,6 +71,10 @@ class Rewrite:
     carried: dict[str, Any]
     focus: Ref | None = None  # the thing the rewritten question is about, for the next turn
     restrict_to: tuple[Term, ...] | None = None  # answer over these items only
+    siblings: tuple[Term, ...] = ()  # for a question about one item: the list it is one of
+    elsewhere: tuple[Hit, ...] = ()  # ... and the passages where that list was found
+    named_as: str = ""  # ... how the rewritten question names the item
+    said: str = ""  # ... and what the user called it ("latency")
     count: bool = False  # "how many of them": count the intersection
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
@@ -182,7 +188,15 @@ def _item(f: Followup) -> Rewrite | None:
         "item": term.label,
         "of": ctx.subject.as_dict() if ctx.subject else None,
     }
-    return Rewrite(text, carried, focus=ref)
+    return Rewrite(
+        text,
+        carried,
+        focus=ref,
+        siblings=ctx.items if len(ctx.items) >= 2 else tuple(features_of(ctx.subject, f.catalog)),
+        elsewhere=ctx.found_in,
+        named_as=phrase,
+        said=" ".join(words_only(words)) if m.group("words") else "",
+    )
 
 
 def _bound(f: Followup) -> Rewrite | None:
@@ -469,13 +483,28 @@ def _item_phrase(term: Term, ctx: Context, catalog: Catalog) -> str:
     tier of AWS Shield" (its kind added when its name is one word)."""
     label = term.label
     entry = catalog.entries.get(term.iri or "")
-    kind = entry.feature_kind if entry is not None else None
+    kind = _kind_noun(entry.feature_kind if entry is not None else None, ctx, catalog)
     if kind and len(label.split()) == 1 and kind.lower() not in label.lower():
         label = f"{label} {kind}"
     subject = ctx.subject
     if subject is None or _shares_name(label, subject.label):
         return f"the {label}"
     return f"the {label} of {subject.label}"
+
+
+def _kind_noun(kind: str | None, ctx: Context, catalog: Catalog) -> str | None:
+    """What an item is called after its name: its kind without a count ("4 types" read from
+    "SUBSCRIPTIONS 4 types" -> "type"); a kind-word says nothing, so the list's own noun
+    instead, when the notes use it ("subscriptions" -> "Push subscription")."""
+    words = kind_words(kind)
+    if words:
+        return words
+    head = (ctx.head or "").split()
+    last = head[-1] if head else ""
+    noun = last[:-1] if re.fullmatch(r"[A-Z]+s", last) else singular(last.lower())
+    if noun and noun.lower() not in GENERIC_HEADS and catalog.knows(noun.lower()):
+        return noun
+    return None
 
 
 def _name_of(ref: Ref, ctx: Context, catalog: Catalog) -> str:

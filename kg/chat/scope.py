@@ -41,19 +41,37 @@ def provider_of(label: str) -> str | None:
 @dataclass(frozen=True)
 class Coverage:
     """What the notes of one build mention: the services and features some passage is about
-    (``mentioned``), and the reference names of every service the catalog of services knows
+    (``mentioned``), the reference names of every service the catalog of services knows
     (``reference``), so that a service named in a question can be told apart from one the
-    notes write about."""
+    notes write about, and the notes' text, lowercased (``text``), to check a name in."""
 
     mentioned: frozenset[str]
     reference: Matcher | None
+    text: str = ""
+
+    def writes(self, name: str) -> bool:
+        """Whether the notes write ``name``, with or without its cloud's word ("Private
+        Link" for "Azure Private Link")."""
+        words = name.split()
+        while len(words) > 1 and words[0].lower() in _COVERED_CLOUD_WORDS | {"cloud"}:
+            words = words[1:]
+        short = " ".join(words).lower()
+        return bool(re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", self.text))
 
 
+# What the notes write about: an entity with passages of its own, or one that a triple read
+# from a passage names (a service whose features the notes list); reference data in the
+# lexicon and ontology graphs does not count.
 _MENTIONED = (
     vocab.sparql_prefixes(("ckg", "prov"))
-    + """
-SELECT DISTINCT ?s WHERE {
-  VALUES ?t { ckg:Service ckg:Feature } ?s a ?t ; prov:wasDerivedFrom ?p }"""
+    + f"""
+SELECT DISTINCT ?s WHERE {{
+  VALUES ?t {{ ckg:Service ckg:Feature }}
+  ?s a ?t .
+  {{ ?s prov:wasDerivedFrom ?p }}
+  UNION {{ GRAPH ?g {{ ?s ?x ?y }} FILTER(!STRSTARTS(STR(?g), "{vocab.GRAPH}")) }}
+  UNION {{ GRAPH ?g {{ ?y ?x ?s }} FILTER(!STRSTARTS(STR(?g), "{vocab.GRAPH}")) }}
+}}"""
 )
 _coverages: weakref.WeakKeyDictionary[AnswerEngine, Coverage] = weakref.WeakKeyDictionary()
 _coverages_lock = threading.Lock()
@@ -67,7 +85,10 @@ def coverage(engine: AnswerEngine) -> Coverage:
         mentioned = frozenset(row["s"].value for row in engine.store.select(_MENTIONED))
         lexicon = engine.catalog.lexicon
         reference = lexicon.matcher(engine.catalog.common, kinds=("service",)) if lexicon else None
-        found = Coverage(mentioned, reference)
+        index = getattr(engine.retriever, "index", None)  # a search index with its passages
+        passages = index.passages() if index is not None else []
+        text = "\n".join(" ".join(p.context.split()).lower() for p in passages)
+        found = Coverage(mentioned, reference, text)
         with _coverages_lock:
             _coverages[engine] = found
     return found
@@ -98,8 +119,9 @@ def uncovered_name(
 
 
 def _unmentioned(question: str, analysis: Analysis, covered: Coverage) -> str | None:
-    """A reference service name in ``question`` that no passage is about, unless a name the
-    notes do write about spans it ("Aurora Serverless" may hold a reference name)."""
+    """A reference service name in ``question`` that no passage is about and the notes never
+    write (a service the graph knows only from the catalog of services), unless a name the
+    notes do write about spans it."""
     assert covered.reference is not None
     spans = [
         (e.start, e.end) for e in analysis.entities if e.start >= 0 and e.iri in covered.mentioned
@@ -107,7 +129,7 @@ def _unmentioned(question: str, analysis: Analysis, covered: Coverage) -> str | 
     for m in covered.reference.find(question):
         if m.fuzzy or any(k in covered.mentioned for k in m.keys):
             continue
-        if any(s <= m.start and m.end <= e for s, e in spans):
+        if any(s <= m.start and m.end <= e for s, e in spans) or covered.writes(m.text):
             continue
         return m.text
     return None
