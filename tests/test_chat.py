@@ -952,6 +952,33 @@ def test_follow_up_chain_answers_each_turn(engine: AnswerEngine) -> None:
     assert reply.citations and reply.citations[0].quote.startswith("Messages can be kept")
 
 
+def test_a_follow_up_resolves_only_its_own_turn(
+    engine: AnswerEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier turns were resolved and answered by the requests before: a follow-up
+    takes them from the per-build cache (as /ask would answer one question), with the same
+    result as resolving the whole conversation afresh."""
+    turns = [
+        "What types of SQS queues are there?",
+        "Which one is the default?",
+        "How does it scale?",
+    ]
+    fresh = Conversation(engine).resolve(turns).text
+    resolved: list[str] = []
+    original = Conversation._resolve
+
+    def counting(self: Conversation, question: str, context: Any) -> Any:
+        resolved.append(question)
+        return original(self, question, context)
+
+    monkeypatch.setattr(Conversation, "_resolve", counting)
+    for n in range(1, len(turns) + 1):
+        resolved.clear()
+        reply = Conversation(engine).reply(turns[:n])
+        assert resolved == [turns[n - 1]]
+    assert reply.turn.text == fresh
+
+
 def test_reply_needs_a_question(engine: AnswerEngine) -> None:
     with pytest.raises(ValueError, match="no question"):
         Conversation(engine).reply(["", "  "])

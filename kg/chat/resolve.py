@@ -107,6 +107,40 @@ class _Answers:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, int], Answer] = OrderedDict()
         self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+        self._contexts: OrderedDict[tuple[tuple[str, ...], int], Context | None] = OrderedDict()
+        self._turns: OrderedDict[tuple[tuple[str, ...], int], Turn] = OrderedDict()
+
+    def turn(self, key: tuple[tuple[str, ...], int]) -> Turn | None:
+        """The last of the user turns ``key``, resolved and answered (by the request that
+        replied to it)."""
+        with self._lock:
+            found = self._turns.get(key)
+            if found is not None:
+                self._turns.move_to_end(key)
+            return found
+
+    def put_turn(self, key: tuple[tuple[str, ...], int], turn: Turn) -> None:
+        with self._lock:
+            self._turns[key] = turn
+            self._turns.move_to_end(key)
+            while len(self._turns) > self.size:
+                self._turns.popitem(last=False)
+
+    def context(self, key: tuple[tuple[str, ...], int]) -> tuple[bool, Context | None]:
+        """The context the user turns ``key`` leave (found, context): a follow-up's earlier
+        turns were resolved for the request before it."""
+        with self._lock:
+            if key not in self._contexts:
+                return False, None
+            self._contexts.move_to_end(key)
+            return True, self._contexts[key]
+
+    def put_context(self, key: tuple[tuple[str, ...], int], context: Context | None) -> None:
+        with self._lock:
+            self._contexts[key] = context
+            self._contexts.move_to_end(key)
+            while len(self._contexts) > self.size:
+                self._contexts.popitem(last=False)
 
     def analysis(self, text: str, catalog: Catalog) -> Analysis:
         with self._lock:
@@ -161,21 +195,37 @@ class Conversation:
         """Answer the last question, earlier ones (oldest first) as context."""
         turn = self.resolve(questions)
         answer = self.answer(turn)
+        # the next request of this conversation takes this turn as it is
+        asked = _asked(questions)
+        answer_cache(self.engine).put_turn((tuple(asked), self.k), turn)
         markdown, cited = render(answer, self.engine)
         return Reply(turn, answer, markdown, tuple(cited))
 
     def resolve(self, questions: Sequence[str]) -> Turn:
         """The last question as a ``Turn``, resolved against the turns before it (which are
         answered, to know what they listed)."""
-        asked = [squash(q) for q in questions if q and q.strip()]
+        asked = _asked(questions)
         if not asked:
             raise ValueError("no question to answer")
         context: Context | None = None
         turn: Turn | None = None
-        asked = asked[-WINDOW:]
+        cache = answer_cache(self.engine)
+        first = 0
+        for n in range(len(asked) - 1, 0, -1):  # the longest earlier conversation resolved
+            found, known = cache.context((tuple(asked[:n]), self.k))
+            if found:
+                context, first = known, n
+                break
         for i, question in enumerate(asked):
-            turn = self._resolve(question, context)
-            if i == len(asked) - 1:
+            if i < first:
+                continue
+            if i > 0:
+                cache.put_context((tuple(asked[:i]), self.k), context)
+            last = i == len(asked) - 1
+            turn = None if last else cache.turn((tuple(asked[: i + 1]), self.k))
+            if turn is None:
+                turn = self._resolve(question, context)
+            if last:
                 break
             answer = self.answer(turn)
             if turn.resolution.rule == "asked" and not turn.refs and context is not None:
@@ -262,6 +312,11 @@ class Conversation:
         source = context.question if context is not None else None
         carried: dict[str, Any] = {"entities": [], "intent": None}
         return Turn(question, question, analysis, Resolution("asked", source, question, carried))
+
+
+def _asked(questions: Sequence[str]) -> list[str]:
+    """The user turns that count: not empty, squashed, the last ``WINDOW``."""
+    return [squash(q) for q in questions if q and q.strip()][-WINDOW:]
 
 
 def _sentence(text: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kg import vocab
 from kg.answer.analysis import QUESTION_WORDS, Analysis
@@ -48,6 +48,8 @@ class Coverage:
     mentioned: frozenset[str]
     reference: Matcher | None
     text: str = ""
+    # question -> the reference name it names that the notes do not write about (per build)
+    unmentioned: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def writes(self, name: str) -> bool:
         """Whether the notes write ``name``, with or without its cloud's word ("Private
@@ -114,8 +116,15 @@ def uncovered_name(
         at = question.find(name)
         return name_around(question, at) if at >= 0 else name
     if covered is not None and covered.reference is not None:
-        return _unmentioned(question, analysis, covered)
+        if question not in covered.unmentioned:
+            if len(covered.unmentioned) >= _MEMO:
+                covered.unmentioned.clear()
+            covered.unmentioned[question] = _unmentioned(question, analysis, covered)
+        return covered.unmentioned[question]
     return None
+
+
+_MEMO = 4096  # questions whose reference names are remembered per build
 
 
 def _unmentioned(question: str, analysis: Analysis, covered: Coverage) -> str | None:
