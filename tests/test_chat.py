@@ -927,6 +927,51 @@ def test_a_reference_service_no_passage_is_about_is_not_covered(
     assert uncovered_name(question, analysis, catalog, covered) == name
 
 
+def _first_rule(catalog: Catalog, before: str, follow_up: str) -> tuple[str, str]:
+    """The rule that reads ``follow_up`` after ``before`` (answered with nothing), and how."""
+    answer = Answer(before, "", "search", 0.5)
+    context = Context.after(None, before, before, analyse(before, catalog), answer, catalog)
+    followup = Followup(follow_up, analyse(follow_up, catalog), context, catalog)
+    for rule in RULES:
+        rewrite = rule.apply(followup)
+        if rewrite is not None:
+            return rule.name, rewrite.text
+    return "asked", follow_up
+
+
+@pytest.mark.parametrize(
+    ("before", "follow_up", "read_as"),
+    [
+        (
+            "What SLA does a single Azure VM on Premium SSD get?",
+            "And on Standard HDD?",
+            "What SLA does a single Azure VM on Standard HDD get?",
+        ),
+        (
+            "What memory sizes can I use with a 1 vCPU Fargate task?",
+            "And with 4 vCPU?",
+            "What memory sizes can I use with 4 vCPU Fargate task?",
+        ),
+    ],
+)
+def test_a_phrase_replaces_the_phrase_of_the_same_preposition(
+    before: str, follow_up: str, read_as: str
+) -> None:
+    """ "And on Standard HDD?" names features, but it is the previous question's "on ..."
+    phrase that changes (not one name for another: "Premium HDD"); the words of the old phrase
+    after the last one the new phrase repeats stay ("Fargate")."""
+    catalog = Catalog(
+        [
+            Entry("vm", "service", "Azure Virtual Machines", {"Azure VM"}),
+            Entry("ssd", "feature", "SSD", owners={"vm"}),
+            Entry("hdd", "feature", "HDD", owners={"vm"}),
+            Entry("std", "feature", "Standard", owners={"vm"}),
+            Entry("fargate", "service", "AWS Fargate", {"Fargate"}),
+        ]
+    )
+    assert _first_rule(catalog, before, follow_up) == ("phrase", read_as)
+
+
 def test_find_item_by_word_typo_and_position() -> None:
     items = [Term("Simple Routing Policy"), Term("Letancy Routing Policy"), Term("Cold HDD")]
     assert find_item("latency", items) == items[1]

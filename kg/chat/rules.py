@@ -237,6 +237,9 @@ def _swap(f: Followup) -> Rewrite | None:
     ctx = f.context
     new = own[0]
     previous = ctx.text
+    phrase = PHRASE.match(AND.sub("", f.question.strip(), count=1))
+    if phrase is not None and phrase_span(previous, phrase.group("prep").lower()) is not None:
+        return None  # "And on Standard HDD?" replaces "on Premium SSD": a phrase, not a name
     spans = [e for e in ctx.analysis.entities if e.start >= 0 and e.kind in CARRIED_KINDS]
     owners = f.catalog.owner_services(new.iri)
     entry = f.catalog.entries.get(new.iri)
@@ -299,7 +302,7 @@ def _phrase(f: Followup) -> Rewrite | None:
     if span is not None:
         start, end = span
         carried["replaced"] = previous[start:end]
-        text = previous[:start] + body + previous[end:]
+        text = previous[:start] + body + _kept_tail(previous[start:end], body) + previous[end:]
         named = any(w[:1].isupper() for w in m.group("rest").split())
         return Rewrite(text, carried, focus=None if named else ctx.focus, new_subject=named)
     base = re.sub(r"\s*\bby\s+default\b", "", previous).rstrip(" ?.!")
@@ -444,6 +447,17 @@ RULES: tuple[Rule, ...] = (
 
 
 # ---- helpers ------------------------------------------------------------------------------------
+
+
+def _kept_tail(old: str, new: str) -> str:
+    """The words of a replaced phrase after the last word the new one repeats: "with 4 vCPU"
+    for "with a 1 vCPU Fargate" keeps " Fargate"; nothing shared, nothing kept."""
+    words = old.split()[1:]
+    said = {w.lower() for w in new.split()[1:]}
+    shared = [i for i, w in enumerate(words) if w.lower() in said]
+    if not shared or shared[-1] == len(words) - 1:
+        return ""
+    return " " + " ".join(words[shared[-1] + 1 :])
 
 
 def _own(f: Followup) -> bool:
