@@ -285,6 +285,15 @@ def test_a_service_the_notes_list_features_of_is_covered(engine: AnswerEngine) -
     assert reply.answer.route != "none" and "Volume Gateway" in reply.markdown
 
 
+def test_a_follow_up_about_an_uncovered_cloud_stays_out(engine: AnswerEngine) -> None:
+    reply = Conversation(engine).reply(
+        ["How is Alibaba Cloud Function Compute priced?", "And how does it scale?"]
+    )
+    assert reply.resolution.rule == "pronoun"
+    assert reply.answer.route == "none"
+    assert reply.markdown.startswith("The notes don't cover Alibaba Cloud Function Compute.")
+
+
 def test_unknown_service_follow_up_stays_out_of_scope(client: OpenAI) -> None:
     r = ask(client, "What is AWS Fargate?", "How is it charged?")
     ext = extension(r)

@@ -258,8 +258,17 @@ class Conversation:
             answer = self.engine.ask(turn.text, self.k)
             cache.put(key, answer)
         rewrite = turn.rewrite
-        outside = uncovered_name(
-            turn.text, turn.analysis, self.engine.catalog, coverage(self.engine)
+        # A rewrite puts the turn's words (checked by the rule `outside`) into an earlier
+        # question (checked when it was asked): it is checked again only when it carries over
+        # a name the graph does not hold ("it" after a question about Alibaba Cloud ...).
+        carried = turn.resolution.carried.get("entities") or []
+        check = turn.resolution.rule in ("asked", "outside") or any(
+            isinstance(e, dict) and e.get("iri") is None for e in carried
+        )
+        outside = (
+            uncovered_name(turn.text, turn.analysis, self.engine.catalog, coverage(self.engine))
+            if check
+            else None
         )
         if outside is not None:
             answer = out_of_scope(answer, outside)
