@@ -685,6 +685,79 @@ def test_restricted_reads_a_header_found_where_the_list_was() -> None:
     assert answer.analysis["cited"] == row
 
 
+_PLANS = (
+    "**S3 Protection** — CloudTrail S3 data events\n"
+    "- **RDS Protection** — login activity anomalies on Aurora\n"
+    "- **Malware Protection for S3** — scans new objects, can even be used without enabling GD"
+    " itself\n"
+    "- **Lambda Protection** — network activity logs of Lambda invocations\n\n"
+    "Pricing: **30-day free trial** per region."
+)
+_PLAN_ITEMS = [
+    Term("S3 Protection"),
+    Term("RDS Protection"),
+    Term("Malware Protection for S3"),
+    Term("Lambda Protection"),
+]
+
+
+def test_restricted_reads_a_sentence_without_the_subject_name() -> None:
+    """The notes write "GD" for GuardDuty: the subject's own name is not asked of a sentence.
+    The item written whole counts ("S3 ... Protection" is only scattered in that line), and the
+    plan named last before an unrelated sentence ("Pricing ...") is not taken for the answer."""
+    answer, kept = restricted(
+        _answer("Pricing: **30-day free trial** per region.", [_PLANS]),
+        _PLAN_ITEMS,
+        verb="can be used without enabling GuardDuty itself",
+        subject="Amazon GuardDuty",
+    )
+    assert [t.label for t in kept] == ["Malware Protection for S3"]
+    assert answer.answer.startswith("Of those, Malware Protection for S3 can be used without")
+    assert "GD itself" in answer.analysis["cited"]
+
+
+def test_restricted_cites_the_table_row_it_read() -> None:
+    sentence = "A namespace contains queues and topics."
+    answer, kept = restricted(
+        _answer(sentence, [sentence]), _ITEMS, verb="support topics", evidence=[_TABLE]
+    )
+    assert [t.label for t in kept] == ["Standard", "Premium"]
+    assert answer.analysis["cited"] == "| Topics | ✘ | ✔ | ✔ |"
+
+
+@pytest.mark.parametrize(
+    ("section", "text", "head", "items"),
+    [
+        ("Tiers", _TABLE, "tiers", ["Basic", "Standard", "Premium"]),
+        (
+            "Tiers",
+            "| Tier | SLA |\n|---|---|\n| Developer | none |\n| Premium | 99.99% |",
+            "tiers",
+            ["Developer", "Premium"],
+        ),
+        (
+            "Protection plans (optional, enabled one by one)",
+            _PLANS,
+            "optional protection plans",
+            [t.label for t in _PLAN_ITEMS],
+        ),
+        ("Pricing", _PLANS, "optional protection plans", []),
+    ],
+)
+def test_a_section_named_by_the_list_noun_holds_the_list(
+    section: str, text: str, head: str, items: list[str]
+) -> None:
+    """Asked for tiers, the answer listed a table's rows (its features): the section titled
+    "Tiers" holds the tiers, as its table's columns (or rows, under a "Tier" column), or as
+    the names its bullets lead with."""
+    catalog = Catalog([Entry("s", "service", "Azure Service Bus", {"Service Bus"})])
+    question = f"What {head} does Service Bus have?"
+    hit = Hit("h", text, "d", section, 0, len(text), 1.0)
+    answer = Answer(question, "Service Bus has Queues.", "search", 0.5, (), (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == items
+
+
 def test_restricted_does_not_take_a_negated_mention() -> None:
     text = '"needs topics" => rule out Basic immediately'
     answer, kept = restricted(_answer(text, [text]), _ITEMS, verb="support topics")

@@ -37,28 +37,36 @@ def restricted(
     verb: str = "",
     evidence: Sequence[str] = (),
     repeated: frozenset[tuple[str | None, ...]] = frozenset(),
+    subject: str = "",
 ) -> tuple[Answer, list[Term]]:
     """The answer over ``items`` only, and the items kept. An item is kept when a fact of the
-    answer names it, when the table row the answer quotes marks its column, when the answer
-    sentence names it, when it is the item the quoted passage names just before the sentence,
-    or else when a sentence of the passages (or of ``evidence``, where the list was found)
-    names it alone with every word of ``verb`` ("Standard (default): ..." for "is the
-    default"). Facts that only repeat the previous list (``repeated``) keep nothing: the
+    answer names it, when a table row marks its column (the row is then cited), when the
+    answer sentence names it, when it is the item the quoted passage names just before the
+    sentence (a sentence that shares a word with ``verb``), or else when a sentence of the
+    passages (or of ``evidence``, where the list was found) names it alone with every word
+    of ``verb`` but the ``subject``'s ("Standard (default): ..." for "is the default";
+    "... used without enabling GD itself" for "can be used without enabling GuardDuty
+    itself"). Facts that only repeat the previous list (``repeated``) keep nothing: the
     engine answered the list again, not the question. Nothing kept: the reply says the notes
     do not say which."""
     if answer.route == "none" or not items:
         return answer, []
     sentence = squash(answer.answer)
     again = bool(repeated) and fact_keys(answer) <= repeated
+    wanted = _wanted(verb, subject)
+    related = not wanted or bool(wanted & {stem(singular(w)) for w in _label_words(sentence)})
+    table, row = _by_table(sentence, answer.passages, items, evidence, verb)
     kept = (
         ([] if again else _by_facts(answer, items))
-        or _by_table(sentence, answer.passages, items, evidence, verb)
+        or table
         or _named_in(sentence, items)
-        or _named_before(sentence, answer.passages, items)
+        or (_named_before(sentence, answer.passages, items) if related else [])
     )
+    if table and kept == table and row:
+        sentence = row
     if not kept:
         texts = [h.text for h in answer.passages] + list(evidence)
-        kept, found = _by_sentences(verb, texts, items)
+        kept, found = _by_sentences(wanted, texts, items, verb)
         sentence = found or sentence
     names = join_names([t.label for t in kept])
     if not kept:
@@ -96,15 +104,22 @@ def fact_keys(answer: Answer) -> frozenset[tuple[str | None, ...]]:
     return frozenset((f.subject.iri, f.predicate.iri, f.object.iri) for f in answer.facts)
 
 
+def _wanted(verb: str, subject: str = "") -> set[str]:
+    """The words a sentence must have to say ``verb`` of an item: not the verbs every
+    sentence has, not the subject's name (its own notes abbreviate it)."""
+    own = {stem(singular(w)) for w in _label_words(subject)}
+    return {stem(singular(w)) for w in _label_words(verb)} - _VERBS - own
+
+
 def _by_sentences(
-    verb: str, texts: Sequence[str], items: Sequence[Term]
+    wanted: set[str], texts: Sequence[str], items: Sequence[Term], verb: str = ""
 ) -> tuple[list[Term], str | None]:
-    """The items that a sentence names alone with every word of ``verb``, and the first such
-    sentence."""
-    wanted = {stem(singular(w)) for w in _label_words(verb)} - _VERBS
+    """The items that a sentence names alone with every ``wanted`` word, and the first such
+    sentence. An item written whole ("Malware Protection for S3") counts before one whose
+    words are only scattered in it ("S3 ... protection")."""
     if not wanted:
         return [], None
-    negated = bool(_NEGATION.search(verb))  # "when the subscriber isn't publicly reachable"
+    negated = bool(_NEGATION.search(verb))  # "... when the subscriber isn't publicly reachable"
     kept: list[Term] = []
     first: str | None = None
     for text in texts:
@@ -112,7 +127,9 @@ def _by_sentences(
             words = {stem(singular(w)) for w in _label_words(m.group())}
             if not wanted <= words or (_NEGATION.search(m.group()) and not negated):
                 continue
-            named = [t for t in items if _mentions(m.group(), t)]
+            named = [t for t in items if _says(m.group(), t)] or [
+                t for t in items if _mentions(m.group(), t)
+            ]
             if len(named) == 1 and named[0] not in kept:
                 kept.append(named[0])
                 first = first or squash(m.group())
@@ -193,8 +210,11 @@ def _named_before(sentence: str, passages: Sequence[Hit], items: Sequence[Term])
             continue
         before = text[max(0, at - _NEAR) : at]
         best: tuple[int, Term] | None = None
-        for t in items:
-            for w in [t.label, *(_label_words(t.label)[-1:])]:
+        lasts = [_label_words(t.label)[-1:] for t in items]
+        for t, last in zip(items, lasts, strict=True):
+            # its last word alone, when no other item ends with it ("Protection" is 4 plans')
+            distinct = [w for w in last if sum(w in x for x in lasts) == 1]
+            for w in [t.label, *distinct]:
                 pos = before.lower().rfind(w.lower())
                 if pos >= 0 and (best is None or pos > best[0]):
                     best = (pos, t)
@@ -218,11 +238,11 @@ def _by_table(
     items: Sequence[Term],
     evidence: Sequence[str] = (),
     verb: str = "",
-) -> list[Term]:
+) -> tuple[list[Term], str]:
     """A table row ("| Topics | ✘ | ✔ | ✔ |", "Persistence NO YES"), read against the header
     that names the items (in the same passage, or where the list was found): the items whose
     column says yes. The row is the one the answer quotes, else one whose label holds the
-    words asked about."""
+    words asked about. Also the row read."""
     elsewhere = [squash(x) for text in evidence for x in text.splitlines() if x.strip()]
     ours = [squash(x) for hit in passages[:3] for x in hit.text.splitlines() if x.strip()]
     rows = [x for x in ours if sentence and (x == sentence or sentence in x)]
@@ -245,12 +265,15 @@ def _by_table(
             values = (_cells(row) or row.split())[-len(columns) :]
             if len(values) != len(columns):
                 continue
-            return [
+            if not any(_POSITIVE.match(v.strip()) or _NEGATIVE.match(v.strip()) for v in values):
+                continue  # not a row of marks: a sentence that happens to have as many words
+            kept = [
                 t
                 for t, v in zip(columns, values, strict=True)
                 if t is not None and _POSITIVE.match(v.strip()) and not _NEGATIVE.match(v.strip())
             ]
-    return []
+            return kept, row
+    return [], ""
 
 
 # ---- "how does X work?" -------------------------------------------------------------------------

@@ -127,7 +127,14 @@ class Context:
         if items is None and _other_kind(listed, head, catalog):
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
-            listed = _kinded_features(subject, head, catalog) or _header_cells(answer) or listed
+            kinded = _kinded_features(subject, head, catalog)
+            listed = (
+                (kinded if len(kinded) >= 2 else [])
+                or _header_cells(answer)
+                or _section_list(answer.passages, head, catalog)
+                or kinded
+                or listed
+            )
         found_in = (*_source_hits(answer), *answer.passages)
         if items is not None and previous is not None:
             found_in = (*previous.found_in, *_source_hits(answer), *answer.passages)
@@ -350,6 +357,58 @@ def _header_cells(answer: Answer) -> list[Term]:
     cells = [c.strip(" *`") for c in text.strip("|").split("|")]
     names = [c for c in cells[1:] if c and not _YES_NO.match(c) and not re.search(r"\d", c)]
     return [Term(c) for c in names] if len(names) >= 2 else []
+
+
+_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}")
+_BOLD_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*\*\*(?P<name>[^*]{2,60})\*\*")
+_NAME_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s*(?P<name>[^:—–()]{2,40}?)\s*(?::|\s[—–-]\s|\()")
+
+
+def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -> list[Term]:
+    """The list a section named by the list's noun holds, when the answer listed something
+    else: under "Tiers", the columns of its table ("| Feature | Basic | Standard | Premium |"),
+    or the rows when the first column is the noun ("| Tier | ..."); under "Protection plans
+    (optional ...)", the names its bullets lead with ("- **S3 Protection** — ...")."""
+    if not head:
+        return []
+    noun = singular(head.split()[-1].lower())
+    if noun in GENERIC_HEADS:
+        return []
+    for hit in passages[:3]:
+        title = {singular(w.lower()) for w in re.findall(r"[A-Za-z]+", hit.section or "")}
+        if noun not in title:
+            continue
+        names = _table_names(hit.text, noun) or _bullet_names(hit.text)
+        if len(names) >= 2:
+            return [Term(n, _linked(n, catalog)) for n in dict.fromkeys(names)]
+    return []
+
+
+def _table_names(text: str, noun: str) -> list[str]:
+    lines = [x.strip() for x in text.splitlines()]
+    for i in range(len(lines) - 1):
+        if not (lines[i].startswith("|") and _SEPARATOR.match(lines[i + 1])):
+            continue
+        cells = [c.strip(" *`") for c in lines[i].strip("|").split("|")]
+        if cells and singular(cells[0].lower()) == noun:
+            rows = [x for x in lines[i + 2 :] if x.startswith("|")]
+            return [r.strip("|").split("|")[0].strip(" *`") for r in rows if r.strip("|").strip()]
+        return [c for c in cells[1:] if c and not _YES_NO.match(c) and not re.search(r"\d", c)]
+    return []
+
+
+def _bullet_names(text: str) -> list[str]:
+    names = []
+    for line in text.splitlines():
+        m = _BOLD_LEAD.match(line) or _NAME_LEAD.match(line)
+        if m is not None and len(m.group("name").split()) <= 5:
+            names.append(m.group("name").strip())
+    return names
+
+
+def _linked(name: str, catalog: Catalog) -> str | None:
+    found = catalog.named(name)
+    return found[0].iri if found else None
 
 
 def _words(text: str) -> list[str]:

@@ -280,6 +280,7 @@ class Conversation:
                 verb=rewrite.verb,
                 evidence=rewrite.evidence,
                 repeated=rewrite.repeated,
+                subject=_subject_label(turn.resolution.carried),
             )
             turn.resolution.carried["intersection"] = [t.label for t in kept]
             if len(kept) == 1:
@@ -321,6 +322,12 @@ class Conversation:
         source = context.question if context is not None else None
         carried: dict[str, Any] = {"entities": [], "intent": None}
         return Turn(question, question, analysis, Resolution("asked", source, question, carried))
+
+
+def _subject_label(carried: dict[str, Any]) -> str:
+    entities = carried.get("entities") or []
+    first = entities[0] if entities and isinstance(entities[0], dict) else {}
+    return str(first.get("label") or "")
 
 
 def _asked(questions: Sequence[str]) -> list[str]:
