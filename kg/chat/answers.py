@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from kg.answer.analysis import QUESTION_WORDS
 from kg.answer.compose import join_names
@@ -177,15 +178,29 @@ def _label_words(label: str) -> list[str]:
 
 def _mentions(text: str, item: Term) -> bool:
     """Whether ``text`` names ``item`` (its label, or all of its words, one typo allowed)."""
-    low = norm_key(text)
-    if norm_key(item.label) in low:
+    low, words = _text_words(text)
+    key, wanted = _label_stems(item.label)
+    if key in low:
         return True
-    words = {stem(singular(w)) for w in re.findall(r"[a-z0-9][\w+-]*", low)}
-    wanted = [stem(singular(w)) for w in _label_words(item.label)]
     return bool(wanted) and all(
-        w in words or (len(w) >= 5 and any(edit_distance(w, x, 1) <= 1 for x in words))
+        w in words
+        or (
+            len(w) >= 5
+            and any(abs(len(x) - len(w)) <= 1 and edit_distance(w, x, 1) <= 1 for x in words)
+        )
         for w in wanted
     )
+
+
+@lru_cache(maxsize=8192)
+def _text_words(text: str) -> tuple[str, frozenset[str]]:
+    low = norm_key(text)
+    return low, frozenset(stem(singular(w)) for w in re.findall(r"[a-z0-9][\w+-]*", low))
+
+
+@lru_cache(maxsize=4096)
+def _label_stems(label: str) -> tuple[str, tuple[str, ...]]:
+    return norm_key(label), tuple(stem(singular(w)) for w in _label_words(label))
 
 
 _NEGATION = re.compile(r"\b(?:no|not|never|without|except|unlike|rule\s+out)\b|n['’]t\b|[✘✗]", re.I)
@@ -361,18 +376,27 @@ def item_answer(
     def overlap(line: str) -> int:
         return len(asked & (_words_of(line) - skip))
 
-    def about_it(term: Term, text: str) -> bool:
-        return _names(text, term) or any(text in line for line in _about(hits, term, others))
+    where = _context_of(hits, sentence)  # the line holding the sentence, the headings above
+
+    def about_it(term: Term) -> bool:
+        return (
+            _names(sentence, term)
+            or bool(where and _names(where[0], term))
+            or any(_leads(h, term) for h in where[1:])
+        )
 
     lines = [
         (rank, line, hit) for rank, hit in enumerate(hits) for line in _about([hit], about, others)
     ]
     found = answer.route != "none"
-    own = found and (about_it(about, sentence) or bool(said and _names(sentence, Term(said))))
-    other = found and not own and any(about_it(t, sentence) for t in others)
+    own = found and (about_it(about) or bool(said and _names(sentence, Term(said))))
     best = max(lines, key=lambda x: (overlap(x[1]), -x[0]), default=None)
+    gain = overlap(best[1]) if best is not None else 0
+    # whether the sentence is about another item: asked only when it decides
+    other = found and not own and (gain == 0 or gain <= overlap(sentence))
+    other = other and any(about_it(t) for t in others)
     bar = 0 if other or not found else overlap(sentence)
-    if best is not None and overlap(best[1]) > bar:
+    if best is not None and gain > bar:
         _, line, hit = best
         text = line if _mentions(line, about) else f"{item.label}: {line}"
         passages = (hit, *(h for h in answer.passages if h != hit))
@@ -433,6 +457,38 @@ def _about(hits: Sequence[Hit], item: Term, others: Sequence[Term] = ()) -> list
                     break
                 out.append(squash(_BULLET.sub("", below)))
     return list(dict.fromkeys(x for x in out if x))
+
+
+def _context_of(hits: Sequence[Hit], sentence: str) -> list[str]:
+    """The line of ``hits`` that holds ``sentence`` and the headings it is under (each less
+    indented than the one below it, or a Markdown heading of a higher level), bullets
+    dropped, nearest first."""
+    if not sentence:
+        return []
+    for hit in hits:
+        lines = hit.text.splitlines()
+        at = next((i for i, raw in enumerate(lines) if sentence in squash(raw)), None)
+        if at is None:
+            continue
+        out = [_BULLET.sub("", lines[at]).strip()]
+        depth, level = _indent(lines[at]), _level(lines[at])
+        for above in reversed(lines[:at]):
+            if not above.strip():
+                continue
+            if _level(above) < level or (level == _NO_HEADING and _indent(above) < depth):
+                out.append(_BULLET.sub("", above).strip())
+                depth, level = _indent(above), _level(above)
+        return out
+    return []
+
+
+_NO_HEADING = 7
+
+
+def _level(line: str) -> int:
+    """A Markdown heading's level ("## Push" -> 2); other lines are no heading."""
+    m = re.match(r"\s*(#{1,6})\s", line)
+    return len(m.group(1)) if m else _NO_HEADING
 
 
 def _peers(hits: Sequence[Hit], item: Term) -> list[Term]:
