@@ -17,7 +17,13 @@ from kg import vocab
 from kg.answer.analysis import analyse
 from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import item_answer, out_of_scope, passage_answer, restricted
+from kg.chat.answers import (
+    continued_answer,
+    item_answer,
+    out_of_scope,
+    passage_answer,
+    restricted,
+)
 from kg.chat.context import Context, Ref, find_item, kind_words
 from kg.chat.resolve import Conversation
 from kg.chat.rules import RULES, Followup
@@ -756,6 +762,90 @@ def test_a_section_named_by_the_list_noun_holds_the_list(
     answer = Answer(question, "Service Bus has Queues.", "search", 0.5, (), (hit,))
     context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
     assert [t.label for t in context.items] == items
+
+
+_LAMBDA = (
+    "By number of requests: first 1 million requests are free. By duration which is calculated"
+    " from the time your code begins executing, rounded up to the nearest 100ms. You are"
+    " charged $0.00001667 for every GB-second used."
+)
+_PRICE = Source("d", None, 0, 10, "You are charged $0.00001667 for every GB-second used.")
+_GB_SECOND = Answer(
+    "How much does AWS Lambda cost per GB-second?",
+    "AWS Lambda price per GB-second: $0.00001667 per GB-second.",
+    "graph",
+    0.9,
+    (Fact(Term("AWS Lambda", "l"), Term("price", "p"), Term("$0.00001667"), _PRICE),),
+    (Hit("lambda", _LAMBDA, "d", None, 0, len(_LAMBDA), 1.0),),
+)
+
+
+def test_a_follow_up_continues_where_the_previous_answer_was_read() -> None:
+    """ "And what is the duration rounded up to?": the engine read a Secrets Manager row; the
+    passage of the price per GB-second says it, two of the user's words and all."""
+    row = "| Rotation window | `Duration` param, e.g. 2h-24h | |"
+    answer = continued_answer(
+        _answer(row, [row]), "And what is the duration rounded up to?", _GB_SECOND, "AWS Lambda"
+    )
+    assert answer.answer == (
+        "By duration which is calculated from the time your code begins executing, rounded up"
+        " to the nearest 100ms."
+    )
+    assert answer.passages[0].id == "lambda" and answer.analysis["cited"] == answer.answer
+
+
+def test_a_follow_up_keeps_an_answer_read_in_the_same_passage() -> None:
+    """The engine read the previous answer's passage too: its pick stands; and the sentence
+    the previous answer rested on answers no new question."""
+    same = "By number of requests: first 1 million requests are free."
+    kept = continued_answer(
+        _answer(same, [_LAMBDA]), "And is the duration rounded up?", _GB_SECOND, "AWS Lambda"
+    )
+    assert kept.answer == same
+    other = "Lambda functions run in a VPC."
+    again = continued_answer(
+        _answer(other, [other]), "And how much per GB-second used?", _GB_SECOND, "AWS Lambda"
+    )
+    assert again.answer == other
+
+
+def test_a_number_the_user_wrote_counts_twice_and_a_wrapped_line_is_one_sentence() -> None:
+    notes = (
+        "A single VM on Standard HDD: 95%.\n"
+        "Two or more VMs in an availability set: 99.95%.\n"
+        'Exam tip: they ask "what do you need for 99.99" and the answer is availability zones,'
+        " not an\navailability set."
+    )
+    source = Source("d", None, 0, 10, "A single VM on Standard HDD: 95%.")
+    previous = Answer(
+        "q",
+        "A single VM on Standard HDD: 95%.",
+        "search",
+        0.9,
+        (),
+        (Hit("vms", notes, "d", None, 0, len(notes), 1.0),),
+        None,
+        {"cited": source.text},
+    )
+    spot = "Spot VMs use spare capacity at up to 90% discount when you need to get it cheap."
+    discount = Fact(
+        Term("VMs", "v"), Term("discount", "d"), Term("90%"), Source("e", None, 0, 9, spot)
+    )
+    engine = Answer(
+        "q",
+        "Azure VMs discount: up to 90%.",
+        "graph",
+        0.9,
+        (discount,),
+        (Hit("spot", spot, "e", None, 0, len(spot), 1.0),),
+    )
+    answer = continued_answer(
+        engine,
+        "What do I need to get 99.99%?",
+        previous,
+        "Azure Virtual Machines",
+    )
+    assert answer.answer.endswith("availability zones, not an availability set.")
 
 
 def test_restricted_does_not_take_a_negated_mention() -> None:

@@ -20,7 +20,15 @@ from kg.chat.render import CITED
 from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, squash, stem
 
-__all__ = ["CITED", "fact_keys", "item_answer", "out_of_scope", "passage_answer", "restricted"]
+__all__ = [
+    "CITED",
+    "continued_answer",
+    "fact_keys",
+    "item_answer",
+    "out_of_scope",
+    "passage_answer",
+    "restricted",
+]
 
 _POSITIVE = re.compile(r"^(?:(?:yes|y|true|supported|included|available|optional)\b|[✔✓☑])", re.I)
 _NEGATIVE = re.compile(r"^(?:no|n|[✘✗✖x]|false|-|—|–|n/a|none|not\b.*)$", re.I)
@@ -529,6 +537,75 @@ def _leads(line: str, item: Term) -> bool:
 
 def _words_of(text: str) -> set[str]:
     return {stem(singular(w)) for w in _label_words(text) if w not in QUESTION_WORDS}
+
+
+# ---- a follow-up that stays where the previous answer was --------------------------------------
+
+
+def continued_answer(answer: Answer, question: str, previous: Answer, subject: str = "") -> Answer:
+    """A follow-up that stays on the previous subject ("And what is the duration rounded up
+    to?" after the price per GB-second) answered from the passage the previous answer was
+    read from: when the engine read its answer elsewhere, and a sentence there shares at least
+    two of the words the user wrote (``question``, the turn as asked, less the subject's name;
+    a number counts twice: "99.99%") and more than the engine's sentence or the sentences its
+    facts were read from. The notes tend to say the next thing next to the last. A sentence
+    the previous answer rested on is not an answer to a new question."""
+    if answer.route == "none":
+        return answer
+    rested = [squash(x) for x in _said_by(previous) if x]
+    hits = [h for h in previous.passages if any(r and r in squash(h.text) for r in rested)]
+    if not hits:
+        return answer
+    skip = _numbered_words(subject) | _VERBS
+    asked = _numbered_words(question) - skip
+
+    def overlap(text: str) -> int:
+        shared = asked & _numbered_words(text)
+        return len(shared) + sum(w[0].isdigit() for w in shared)  # a number the user wrote: 2
+
+    said = [squash(x) for x in _said_by(answer)]
+    own = max((overlap(x) for x in said), default=0)
+    if any(x and x in squash(h.text) for x in said for h in hits):
+        return answer  # the engine read the same passage: its pick stands
+    best: tuple[int, str, Hit] | None = None
+    for hit in hits:
+        # a line the notes wrapped goes on in lower case on the next one
+        text = re.sub(r"(?<![.!?:])\n(?=[ \t]*[a-z])", " ", hit.text)
+        for m in _CLAUSE.finditer(text):
+            candidate = squash(_BULLET.sub("", m.group()))
+            if any(candidate in r or r in candidate for r in rested if r):
+                continue
+            score = overlap(candidate)
+            if score >= _CONTINUED and score > own and (best is None or score > best[0]):
+                best = (score, candidate, hit)
+    if best is None:
+        return answer
+    _, sentence, hit = best
+    passages = (hit, *(h for h in answer.passages if h != hit))
+    analysis = {**answer.analysis, CITED: sentence}
+    return replace(
+        answer, answer=sentence, route="search", facts=(), passages=passages, analysis=analysis
+    )
+
+
+_CONTINUED = 2  # words of the follow-up a sentence of the previous passage must share
+
+
+def _said_by(answer: Answer) -> list[str]:
+    """The sentences an answer rests on: its facts' sources, the sentence it cites or is."""
+    out = [f.source.text for f in answer.facts if f.source is not None]
+    cited = answer.analysis.get(CITED)
+    return [*out, *([cited] if isinstance(cited, str) and cited else []), answer.answer]
+
+
+# A sentence ends at ".", "!" or "?" before a space or the end of a line ("99.99%" is one word).
+_CLAUSE = re.compile(r"\S[^\n]*?(?:[.!?]+(?=\s|$)|$)", re.M)
+
+
+def _numbered_words(text: str) -> set[str]:
+    """Content stems, with numbers whole ("99.99", not "99" twice)."""
+    words = re.findall(r"\d+(?:[.,]\d+)*|[a-z][\w+-]*", text.lower())
+    return {w if w[0].isdigit() else stem(singular(w)) for w in words} - STOPWORDS - QUESTION_WORDS
 
 
 # ---- out of scope -------------------------------------------------------------------------------

@@ -32,7 +32,13 @@ from typing import Any
 from kg.answer.analysis import Analysis, analyse
 from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import item_answer, out_of_scope, passage_answer, restricted
+from kg.chat.answers import (
+    continued_answer,
+    item_answer,
+    out_of_scope,
+    passage_answer,
+    restricted,
+)
 from kg.chat.context import Context, Ref, named
 from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
@@ -300,6 +306,10 @@ class Conversation:
                 rewrite.elsewhere,
                 rewrite.named_as,
                 rewrite.said,
+            )
+        elif rewrite is not None and rewrite.continues is not None:
+            answer = continued_answer(
+                answer, turn.question, rewrite.continues, _subject_label(turn.resolution.carried)
             )
         turn.answer = answer
         return answer

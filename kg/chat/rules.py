@@ -46,7 +46,7 @@ from kg.chat.phrases import (
     words_only,
 )
 from kg.chat.scope import Coverage, uncovered_name
-from kg.model import Hit, Term
+from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, singular, squash
 
 __all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
@@ -75,6 +75,7 @@ class Rewrite:
     elsewhere: tuple[Hit, ...] = ()  # ... and the passages where that list was found
     named_as: str = ""  # ... how the rewritten question names the item
     said: str = ""  # ... and what the user called it ("latency")
+    continues: Answer | None = None  # the answer a follow-up on the same subject continues
     count: bool = False  # "how many of them": count the intersection
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
@@ -218,7 +219,7 @@ def _bound(f: Followup) -> Rewrite | None:
         "quantity": quantity,
         "dimension": p.dimension.value if p.dimension else None,
     }
-    return Rewrite(text, carried, focus=ctx.focus)
+    return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
 
 
 def _swap(f: Followup) -> Rewrite | None:
@@ -293,7 +294,7 @@ def _phrase(f: Followup) -> Rewrite | None:
             form = singular(word.lower()) + hit.group(1)
             text = previous[: hit.start()] + form + previous[hit.end() :]
             carried["replaced"] = hit.group()
-            return Rewrite(text, carried, focus=ctx.focus)
+            return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
     m = PHRASE.match(body)
     if m is None:
         return None
@@ -304,9 +305,15 @@ def _phrase(f: Followup) -> Rewrite | None:
         carried["replaced"] = previous[start:end]
         text = previous[:start] + body + _kept_tail(previous[start:end], body) + previous[end:]
         named = any(w[:1].isupper() for w in m.group("rest").split())
-        return Rewrite(text, carried, focus=None if named else ctx.focus, new_subject=named)
+        return Rewrite(
+            text,
+            carried,
+            focus=None if named else ctx.focus,
+            new_subject=named,
+            continues=None if named else ctx.answer,  # "in MSK Serverless" is elsewhere
+        )
     base = re.sub(r"\s*\bby\s+default\b", "", previous).rstrip(" ?.!")
-    return Rewrite(f"{base} {body}?", carried, focus=ctx.focus)
+    return Rewrite(f"{base} {body}?", carried, focus=ctx.focus, continues=ctx.answer)
 
 
 def _pronoun(f: Followup) -> Rewrite | None:
@@ -342,7 +349,9 @@ def _pronoun(f: Followup) -> Rewrite | None:
     carried: dict[str, Any] = {"entities": [target.as_dict()], "intent": None}
     if counted:
         carried["counted"] = counted
-    return Rewrite(strip_lead(text, keep_question=True), carried, focus=ctx.focus)
+    return Rewrite(
+        strip_lead(text, keep_question=True), carried, focus=ctx.focus, continues=ctx.answer
+    )
 
 
 def _carry(f: Followup) -> Rewrite | None:
@@ -371,7 +380,7 @@ def _carry(f: Followup) -> Rewrite | None:
         text = f"{body.rstrip(' ?.!')} for {target.label}?"
     intent = ctx.analysis.intent if a.intent == "general" else None
     carried = {"entities": [target.as_dict()], "intent": intent}
-    return Rewrite(text, carried, focus=ctx.focus)
+    return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
 
 
 RULES: tuple[Rule, ...] = (
