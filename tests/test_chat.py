@@ -25,7 +25,7 @@ from kg.chat.answers import (
     restricted,
 )
 from kg.chat.context import Context, Ref, find_item, kind_words
-from kg.chat.resolve import Conversation
+from kg.chat.resolve import Conversation, answer_cache
 from kg.chat.rules import RULES, Followup
 from kg.chat.scope import Coverage, name_around, uncovered_name
 from kg.lexicon import Matcher
@@ -1194,6 +1194,33 @@ def test_a_follow_up_resolves_only_its_own_turn(
         reply = Conversation(engine).reply(turns[:n])
         assert resolved == [turns[n - 1]]
     assert reply.turn.text == fresh
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["What is AWS Lambda?", "How is it charged?"],
+        ["What is the maximum message retention period for SQS?", "And the default one?"],
+        ["Which database engines does RDS support?", "Which of them support read replicas?"],
+    ],
+)
+def test_a_rewrite_is_analysed_once_by_the_engine(corpus_graph: Built, turns: list[str]) -> None:
+    """The chat reads a rewrite's analysis from the engine's answer instead of analysing it
+    again: the same entities (with kinds and places), intent, bound, dimension, relation."""
+    runtime = Runtime(corpus_graph.settings)  # a build of its own: a cache of its own
+    engine = runtime.engine()
+    reply = Conversation(engine).reply(turns)
+    text = reply.turn.text
+    assert text != turns[-1]
+    assert answer_cache(engine).known(text) is None
+    ours, theirs = reply.turn.analysis, analyse(text, engine.catalog)
+
+    def seen(a: Any) -> Any:
+        places = sorted((e.iri, e.kind, e.start, e.end) for e in a.entities)
+        return places, a.unknown, a.intent, a.bound, a.dimension, a.relation, a.head
+
+    assert seen(ours) == seen(theirs)
+    runtime.close()
 
 
 def test_reply_needs_a_question(engine: AnswerEngine) -> None:

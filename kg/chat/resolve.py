@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.answer.analysis import Analysis, analyse
-from kg.answer.catalog import Catalog
+from kg.answer.catalog import Catalog, Linked
 from kg.answer.engine import AnswerEngine
 from kg.chat.answers import (
     continued_answer,
@@ -45,6 +45,7 @@ from kg.chat.render import Citation, render
 from kg.chat.rules import RULES, Followup, Rewrite
 from kg.chat.scope import coverage, uncovered_name
 from kg.model import Answer, Term
+from kg.text.units import Dimension
 from kg.text.words import squash
 
 __all__ = ["CACHE_SIZE", "WINDOW", "Conversation", "Ref", "Reply", "Resolution", "Turn"]
@@ -79,11 +80,17 @@ class Turn:
 
     question: str
     text: str
-    analysis: Analysis
+    analysed: Analysis | None  # a rewrite's is read from its answer (the engine analyses it)
     resolution: Resolution
     rewrite: Rewrite | None = None
     answer: Answer | None = None  # filled when the turn is answered
     kept: list[Term] | None = None  # for "which of them": the items the answer kept
+
+    @property
+    def analysis(self) -> Analysis:
+        """The analysis of the question answered (``text``); a rewrite has one once answered."""
+        assert self.analysed is not None, "a rewritten turn is analysed when it is answered"
+        return self.analysed
 
     @property
     def refs(self) -> list[Ref]:
@@ -147,6 +154,10 @@ class _Answers:
             self._contexts.move_to_end(key)
             while len(self._contexts) > self.size:
                 self._contexts.popitem(last=False)
+
+    def known(self, text: str) -> Analysis | None:
+        with self._lock:
+            return self._analyses.get(text)
 
     def analysis(self, text: str, catalog: Catalog) -> Analysis:
         with self._lock:
@@ -263,6 +274,8 @@ class Conversation:
         if answer is None:
             answer = self.engine.ask(turn.text, self.k)
             cache.put(key, answer)
+        if turn.analysed is None:
+            turn.analysed = analysis_of(turn.text, answer, self.engine.catalog)
         rewrite = turn.rewrite
         # A rewrite puts the turn's words (checked by the rule `outside`) into an earlier
         # question (checked when it was asked): it is checked again only when it carries over
@@ -325,13 +338,48 @@ class Conversation:
                 if rewrite is None:
                     continue
                 text = _sentence(rewrite.text)
-                if text != question:
-                    analysis = cache.analysis(text, catalog)
+                # the engine analyses the rewrite as it answers it: read from the answer
+                analysed = analysis if text == question else cache.known(text)
                 resolution = Resolution(rule.name, context.question, text, rewrite.carried)
-                return Turn(question, text, analysis, resolution, rewrite)
+                return Turn(question, text, analysed, resolution, rewrite)
         source = context.question if context is not None else None
         carried: dict[str, Any] = {"entities": [], "intent": None}
         return Turn(question, question, analysis, Resolution("asked", source, question, carried))
+
+
+def analysis_of(text: str, answer: Answer, catalog: Catalog) -> Analysis:
+    """The analysis of ``text`` as the engine reported it in ``answer`` (``Analysis.as_dict``),
+    with each entity's kind from the catalog and its place in ``text``: what the follow-up
+    rules and contexts read (entities, names the notes never use, intent, bound, dimension,
+    relation, head), without analysing the question a second time. A scattered name (found
+    word by word) has no place."""
+    data = answer.analysis
+    entities: list[Linked] = []
+    listed = data.get("entities")
+    for e in listed if isinstance(listed, list) else []:
+        entry = catalog.entries.get(str(e.get("iri"))) if isinstance(e, dict) else None
+        if entry is None:
+            continue
+        written = str(e.get("text") or "")
+        at = text.find(written) if written else -1
+        end = at + len(written) if at >= 0 else -1
+        entities.append(Linked(entry.iri, str(e.get("label")), entry.kind, written, at, end, 1.0))
+    dimension, unknown = data.get("dimension"), data.get("unknown")
+    return Analysis(
+        text,
+        entities=entities,
+        unknown=[str(u) for u in unknown] if isinstance(unknown, list) else [],
+        intent=str(data.get("intent") or "general"),
+        bound=_str_or_none(data.get("bound")),
+        dimension=Dimension(dimension) if isinstance(dimension, str) and dimension else None,
+        relation=_str_or_none(data.get("relation")),
+        head=_str_or_none(data.get("head")),
+        counted=_str_or_none(data.get("counted")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def _subject_label(carried: dict[str, Any]) -> str:
