@@ -16,8 +16,11 @@ oldest first, and for each in turn
 3. renders the last answer as Markdown: the answer with ``[n]`` markers, then "Sources:"
    (``kg.chat.render``).
 
-Earlier turns are answered again to know what they listed; answers are kept per build in a
-small cache (``answer_cache``), so a follow-up costs about one answer, like ``/ask``.
+Earlier turns are answered again to know what they listed, unless the per-build cache
+(``answer_cache``) holds them: answers and analyses by question, the context a
+conversation's earlier turns leave and each replied turn, by the user turns up to it. The
+request before a follow-up replied to its earlier turns, so a follow-up resolves only its own
+turn and costs about one answer, like ``/ask``; a rewrite's analysis is read from its answer.
 """
 
 from __future__ import annotations
