@@ -17,11 +17,18 @@ from kg import vocab
 from kg.answer.analysis import analyse
 from kg.answer.catalog import Catalog, Entry
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import out_of_scope, passage_answer, restricted
-from kg.chat.context import Context, Ref, find_item
-from kg.chat.resolve import Conversation
-from kg.chat.rules import RULES
-from kg.chat.scope import name_around
+from kg.chat.answers import (
+    continued_answer,
+    item_answer,
+    out_of_scope,
+    passage_answer,
+    restricted,
+)
+from kg.chat.context import Context, Ref, find_item, kind_words
+from kg.chat.resolve import Conversation, answer_cache
+from kg.chat.rules import RULES, Followup
+from kg.chat.scope import Coverage, name_around, uncovered_name
+from kg.lexicon import Matcher
 from kg.model import Answer, Fact, Hit, Source, Term
 from kg.serve.runtime import Runtime
 
@@ -276,6 +283,21 @@ def test_a_cloud_the_notes_do_not_cover_is_named(client: OpenAI, question: str, 
     assert ext["resolution"]["rule"] == "outside"
     assert content.startswith(f"The notes don't cover {name}")
     assert "They cover" in content and "AWS Lambda" not in content.splitlines()[0]
+
+
+def test_a_service_the_notes_list_features_of_is_covered(engine: AnswerEngine) -> None:
+    """Storage Gateway has no passage of its own, but the notes list its gateways."""
+    reply = Conversation(engine).reply(["What types of Storage Gateway are there?"])
+    assert reply.answer.route != "none" and "Volume Gateway" in reply.markdown
+
+
+def test_a_follow_up_about_an_uncovered_cloud_stays_out(engine: AnswerEngine) -> None:
+    reply = Conversation(engine).reply(
+        ["How is Alibaba Cloud Function Compute priced?", "And how does it scale?"]
+    )
+    assert reply.resolution.rule == "pronoun"
+    assert reply.answer.route == "none"
+    assert reply.markdown.startswith("The notes don't cover Alibaba Cloud Function Compute.")
 
 
 def test_unknown_service_follow_up_stays_out_of_scope(client: OpenAI) -> None:
@@ -669,6 +691,163 @@ def test_restricted_reads_a_header_found_where_the_list_was() -> None:
     assert answer.analysis["cited"] == row
 
 
+_PLANS = (
+    "**S3 Protection** — CloudTrail S3 data events\n"
+    "- **RDS Protection** — login activity anomalies on Aurora\n"
+    "- **Malware Protection for S3** — scans new objects, can even be used without enabling GD"
+    " itself\n"
+    "- **Lambda Protection** — network activity logs of Lambda invocations\n\n"
+    "Pricing: **30-day free trial** per region."
+)
+_PLAN_ITEMS = [
+    Term("S3 Protection"),
+    Term("RDS Protection"),
+    Term("Malware Protection for S3"),
+    Term("Lambda Protection"),
+]
+
+
+def test_restricted_reads_a_sentence_without_the_subject_name() -> None:
+    """The notes write "GD" for GuardDuty: the subject's own name is not asked of a sentence.
+    The item written whole counts ("S3 ... Protection" is only scattered in that line), and the
+    plan named last before an unrelated sentence ("Pricing ...") is not taken for the answer."""
+    answer, kept = restricted(
+        _answer("Pricing: **30-day free trial** per region.", [_PLANS]),
+        _PLAN_ITEMS,
+        verb="can be used without enabling GuardDuty itself",
+        subject="Amazon GuardDuty",
+    )
+    assert [t.label for t in kept] == ["Malware Protection for S3"]
+    assert answer.answer.startswith("Of those, Malware Protection for S3 can be used without")
+    assert "GD itself" in answer.analysis["cited"]
+
+
+def test_restricted_cites_the_table_row_it_read() -> None:
+    sentence = "A namespace contains queues and topics."
+    answer, kept = restricted(
+        _answer(sentence, [sentence]), _ITEMS, verb="support topics", evidence=[_TABLE]
+    )
+    assert [t.label for t in kept] == ["Standard", "Premium"]
+    assert answer.analysis["cited"] == "| Topics | ✘ | ✔ | ✔ |"
+
+
+@pytest.mark.parametrize(
+    ("section", "text", "head", "items"),
+    [
+        ("Tiers", _TABLE, "tiers", ["Basic", "Standard", "Premium"]),
+        (
+            "Tiers",
+            "| Tier | SLA |\n|---|---|\n| Developer | none |\n| Premium | 99.99% |",
+            "tiers",
+            ["Developer", "Premium"],
+        ),
+        (
+            "Protection plans (optional, enabled one by one)",
+            _PLANS,
+            "optional protection plans",
+            [t.label for t in _PLAN_ITEMS],
+        ),
+        ("Pricing", _PLANS, "optional protection plans", []),
+    ],
+)
+def test_a_section_named_by_the_list_noun_holds_the_list(
+    section: str, text: str, head: str, items: list[str]
+) -> None:
+    """Asked for tiers, the answer listed a table's rows (its features): the section titled
+    "Tiers" holds the tiers, as its table's columns (or rows, under a "Tier" column), or as
+    the names its bullets lead with."""
+    catalog = Catalog([Entry("s", "service", "Azure Service Bus", {"Service Bus"})])
+    question = f"What {head} does Service Bus have?"
+    hit = Hit("h", text, "d", section, 0, len(text), 1.0)
+    answer = Answer(question, "Service Bus has Queues.", "search", 0.5, (), (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == items
+
+
+_LAMBDA = (
+    "By number of requests: first 1 million requests are free. By duration which is calculated"
+    " from the time your code begins executing, rounded up to the nearest 100ms. You are"
+    " charged $0.00001667 for every GB-second used."
+)
+_PRICE = Source("d", None, 0, 10, "You are charged $0.00001667 for every GB-second used.")
+_GB_SECOND = Answer(
+    "How much does AWS Lambda cost per GB-second?",
+    "AWS Lambda price per GB-second: $0.00001667 per GB-second.",
+    "graph",
+    0.9,
+    (Fact(Term("AWS Lambda", "l"), Term("price", "p"), Term("$0.00001667"), _PRICE),),
+    (Hit("lambda", _LAMBDA, "d", None, 0, len(_LAMBDA), 1.0),),
+)
+
+
+def test_a_follow_up_continues_where_the_previous_answer_was_read() -> None:
+    """ "And what is the duration rounded up to?": the engine read a Secrets Manager row; the
+    passage of the price per GB-second says it, two of the user's words and all."""
+    row = "| Rotation window | `Duration` param, e.g. 2h-24h | |"
+    answer = continued_answer(
+        _answer(row, [row]), "And what is the duration rounded up to?", _GB_SECOND, "AWS Lambda"
+    )
+    assert answer.answer == (
+        "By duration which is calculated from the time your code begins executing, rounded up"
+        " to the nearest 100ms."
+    )
+    assert answer.passages[0].id == "lambda" and answer.analysis["cited"] == answer.answer
+
+
+def test_a_follow_up_keeps_an_answer_read_in_the_same_passage() -> None:
+    """The engine read the previous answer's passage too: its pick stands; and the sentence
+    the previous answer rested on answers no new question."""
+    same = "By number of requests: first 1 million requests are free."
+    kept = continued_answer(
+        _answer(same, [_LAMBDA]), "And is the duration rounded up?", _GB_SECOND, "AWS Lambda"
+    )
+    assert kept.answer == same
+    other = "Lambda functions run in a VPC."
+    again = continued_answer(
+        _answer(other, [other]), "And how much per GB-second used?", _GB_SECOND, "AWS Lambda"
+    )
+    assert again.answer == other
+
+
+def test_a_number_the_user_wrote_counts_twice_and_a_wrapped_line_is_one_sentence() -> None:
+    notes = (
+        "A single VM on Standard HDD: 95%.\n"
+        "Two or more VMs in an availability set: 99.95%.\n"
+        'Exam tip: they ask "what do you need for 99.99" and the answer is availability zones,'
+        " not an\navailability set."
+    )
+    source = Source("d", None, 0, 10, "A single VM on Standard HDD: 95%.")
+    previous = Answer(
+        "q",
+        "A single VM on Standard HDD: 95%.",
+        "search",
+        0.9,
+        (),
+        (Hit("vms", notes, "d", None, 0, len(notes), 1.0),),
+        None,
+        {"cited": source.text},
+    )
+    spot = "Spot VMs use spare capacity at up to 90% discount when you need to get it cheap."
+    discount = Fact(
+        Term("VMs", "v"), Term("discount", "d"), Term("90%"), Source("e", None, 0, 9, spot)
+    )
+    engine = Answer(
+        "q",
+        "Azure VMs discount: up to 90%.",
+        "graph",
+        0.9,
+        (discount,),
+        (Hit("spot", spot, "e", None, 0, len(spot), 1.0),),
+    )
+    answer = continued_answer(
+        engine,
+        "What do I need to get 99.99%?",
+        previous,
+        "Azure Virtual Machines",
+    )
+    assert answer.answer.endswith("availability zones, not an availability set.")
+
+
 def test_restricted_does_not_take_a_negated_mention() -> None:
     text = '"needs topics" => rule out Basic immediately'
     answer, kept = restricted(_answer(text, [text]), _ITEMS, verb="support topics")
@@ -695,6 +874,131 @@ def test_restricted_ignores_the_previous_list_answered_again() -> None:
         repeated=repeated,
     )
     assert kept == []
+
+
+def test_restricted_takes_a_negation_the_question_asks_for() -> None:
+    """ "Which one is better when the subscriber isn't publicly reachable?": the sentence that
+    says so has the question's own negation."""
+    items = [Term("Pull", "pull"), Term("Push", "push")]
+    line = "pull = better for high throughput and when subscriber isn't publicly reachable"
+    answer, kept = restricted(
+        _answer("Pub/Sub is global.", ["Pub/Sub is global."]),
+        items,
+        verb="is better when the subscriber isn't publicly reachable",
+        evidence=[line],
+    )
+    assert kept == [items[0]]
+    assert answer.answer == "Of those, Pull is better when the subscriber isn't publicly reachable."
+
+
+_SKUS = """Azure Load Balancer
+  SKUs
+    Basic
+      - retired 30 Sept 2025, migrate to Standard
+      - max 300 backend instances
+    Standard
+      - up to 1,000 backend instances (any VM/VMSS in the vnet)
+      - SLA 99.99%"""
+_LB_SKUS = (Term("Basic", "basic"), Term("Standard", "standard"))
+
+
+def test_item_answer_takes_the_line_under_the_item() -> None:
+    """Asked about the Basic SKU, the engine quoted the Standard one's line: the line under
+    "Basic" that shares the question's words answers instead, named by the item."""
+    answer = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Basic of Azure Load Balancer support?",
+        Ref("Basic", "basic", "item"),
+        _LB_SKUS,
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert answer.answer == "Basic: max 300 backend instances"
+    assert answer.analysis["cited"] == "max 300 backend instances"
+    unlisted = item_answer(  # no list known: the outline's headings beside "Basic" are its peers
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Basic of Azure Load Balancer support?",
+        Ref("Basic", None, "item", "basic"),
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert unlisted.answer == "Basic: max 300 backend instances"
+    same = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "How many backend instances does the Standard of Azure Load Balancer support?",
+        Ref("Standard", "standard", "item"),
+        _LB_SKUS,
+        named_as="the Standard of Azure Load Balancer",
+    )
+    assert same.answer == "up to 1,000 backend instances (any VM/VMSS in the vnet)"
+
+
+def test_item_answer_about_another_item_is_withheld() -> None:
+    answer = item_answer(
+        _answer("up to 1,000 backend instances (any VM/VMSS in the vnet)", [_SKUS]),
+        "What does the Basic of Azure Load Balancer cost?",
+        Ref("Basic", "basic", "item"),
+        _LB_SKUS,
+        named_as="the Basic of Azure Load Balancer",
+    )
+    assert answer.answer == "The notes don't say that about Basic."
+    assert answer.confidence == 0.0 and answer.facts == ()
+
+
+def test_item_answer_keeps_a_sentence_naming_the_item_as_the_user_did() -> None:
+    """ "the premium one" found the feature "Premium messaging units (MU)"; the engine's
+    sentence about "Premium" is about what the user asked."""
+    sentence = "Premium message size: up to 100 MB, Standard 256 KB."
+    answer = item_answer(
+        _answer(sentence, ["| Max message size | 256 KB | 100 MB |", "Standard: 256 KB"]),
+        "What's the max message size on the Premium messaging units (MU) of Azure Service Bus?",
+        Ref("Premium messaging units (MU)", "mu", "item"),
+        (Term("Standard", "std"), Term("Premium messaging units (MU)", "mu")),
+        named_as="the Premium messaging units (MU) of Azure Service Bus",
+        said="premium",
+    )
+    assert answer.answer == sentence
+
+
+def test_item_answer_reads_where_the_list_was_found_and_not_a_denial() -> None:
+    """ "no push" does not describe push subscriptions; the list item's own line does."""
+    listed = Hit("s", "2. Push - PubSub sends an HTTPS POST to your endpoint", "n", None, 5, 60, 0)
+    answer = item_answer(
+        _answer("subscriptions are pull only, no push.", ["subscriptions are pull only, no push."]),
+        "What does the Push subscription of Pub/Sub require from the endpoint?",
+        Ref("Push", "push", "item"),
+        (Term("Pull", "pull"), Term("Push", "push")),
+        elsewhere=[listed],
+        named_as="the Push subscription of Pub/Sub",
+    )
+    assert answer.answer == "Push - PubSub sends an HTTPS POST to your endpoint"
+    assert answer.passages[0] == listed
+
+
+def test_a_counted_kind_is_no_kind() -> None:
+    """ "SUBSCRIPTIONS 4 types" gave the items the kind "4 types": the list is still the one
+    asked for, and an item is called by the list's noun ("the Push subscription")."""
+    catalog = Catalog(
+        [
+            Entry("s", "service", "Pub/Sub", {"PubSub"}),
+            Entry("pull", "feature", "Pull", owners={"s"}, feature_kind="4 types"),
+            Entry("push", "feature", "Push", owners={"s"}, feature_kind="4 types"),
+        ],
+        vocabulary="pull push subscriptions subscription pub sub types".split(),
+    )
+    question = "What types of Pub/Sub subscriptions are there?"
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Pub/Sub", "s"), has, Term(label, iri), None)
+        for label, iri in (("Pull", "pull"), ("Push", "push"))
+    )
+    answer = Answer(question, "Pub/Sub has Pull and Push.", "graph", 0.9, facts)
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == ["Pull", "Push"]
+    assert kind_words("4 types") is None and kind_words("queue type") == "queue type"
+    item = next(r for r in RULES if r.name == "item")
+    follow = "What does the push one require from the endpoint?"
+    rewrite = item.apply(Followup(follow, analyse(follow, catalog), context, catalog))
+    assert rewrite is not None
+    assert rewrite.text == "What does the Push subscription of Pub/Sub require from the endpoint?"
 
 
 def test_passage_answer_takes_the_sentence_under_the_heading() -> None:
@@ -756,6 +1060,90 @@ def test_a_list_of_another_kind_is_not_the_list_asked_for() -> None:
     assert sorted(t.label for t in context.items) == ["RDS Protection", "S3 Protection"]
 
 
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("And how is AWS IoT Core messaging priced?", "AWS IoT Core"),
+        ("How many partitions can an Azure Data Explorer table have?", "Azure Data Explorer"),
+        ("How is AWS Lambda charged?", None),
+        ("What is Azure Private Link?", None),
+    ],
+)
+def test_a_reference_service_no_passage_is_about_is_not_covered(
+    question: str, name: str | None
+) -> None:
+    """The graph holds Azure Data Explorer (from the catalog of services) and a feature named
+    "AWS", and no passage is about either reference service: the question is out of scope,
+    though the graph links a name in it. A service some passage is about is covered, and so
+    is one the notes write by name (without its cloud's word)."""
+    catalog = Catalog(
+        [
+            Entry("adx", "service", "Azure Data Explorer"),
+            Entry("lambda", "service", "AWS Lambda", {"Lambda"}),
+            Entry("aws", "feature", "AWS", owners={"lambda"}),
+            Entry("partitions", "feature", "partitions", owners={"adx"}),
+        ]
+    )
+    reference = Matcher()
+    for label, iri in (
+        ("AWS IoT Core", "iot"),
+        ("Azure Data Explorer", "adx"),
+        ("AWS Lambda", "lambda"),
+        ("Azure Private Link", "link"),
+    ):
+        reference.add(label, iri)
+    text = "private endpoint (private link): a nic with a private ip from your subnet"
+    covered = Coverage(frozenset({"lambda", "aws", "partitions"}), reference, text)
+    analysis = analyse(question, catalog)
+    assert uncovered_name(question, analysis, catalog) is None  # the graph alone links them
+    assert uncovered_name(question, analysis, catalog, covered) == name
+
+
+def _first_rule(catalog: Catalog, before: str, follow_up: str) -> tuple[str, str]:
+    """The rule that reads ``follow_up`` after ``before`` (answered with nothing), and how."""
+    answer = Answer(before, "", "search", 0.5)
+    context = Context.after(None, before, before, analyse(before, catalog), answer, catalog)
+    followup = Followup(follow_up, analyse(follow_up, catalog), context, catalog)
+    for rule in RULES:
+        rewrite = rule.apply(followup)
+        if rewrite is not None:
+            return rule.name, rewrite.text
+    return "asked", follow_up
+
+
+@pytest.mark.parametrize(
+    ("before", "follow_up", "read_as"),
+    [
+        (
+            "What SLA does a single Azure VM on Premium SSD get?",
+            "And on Standard HDD?",
+            "What SLA does a single Azure VM on Standard HDD get?",
+        ),
+        (
+            "What memory sizes can I use with a 1 vCPU Fargate task?",
+            "And with 4 vCPU?",
+            "What memory sizes can I use with 4 vCPU Fargate task?",
+        ),
+    ],
+)
+def test_a_phrase_replaces_the_phrase_of_the_same_preposition(
+    before: str, follow_up: str, read_as: str
+) -> None:
+    """ "And on Standard HDD?" names features, but it is the previous question's "on ..."
+    phrase that changes (not one name for another: "Premium HDD"); the words of the old phrase
+    after the last one the new phrase repeats stay ("Fargate")."""
+    catalog = Catalog(
+        [
+            Entry("vm", "service", "Azure Virtual Machines", {"Azure VM"}),
+            Entry("ssd", "feature", "SSD", owners={"vm"}),
+            Entry("hdd", "feature", "HDD", owners={"vm"}),
+            Entry("std", "feature", "Standard", owners={"vm"}),
+            Entry("fargate", "service", "AWS Fargate", {"Fargate"}),
+        ]
+    )
+    assert _first_rule(catalog, before, follow_up) == ("phrase", read_as)
+
+
 def test_find_item_by_word_typo_and_position() -> None:
     items = [Term("Simple Routing Policy"), Term("Letancy Routing Policy"), Term("Cold HDD")]
     assert find_item("latency", items) == items[1]
@@ -779,6 +1167,60 @@ def test_follow_up_chain_answers_each_turn(engine: AnswerEngine) -> None:
     reply = conversation.reply([SQS_MAX, "And the default one?"])
     assert "4 days by default" in reply.markdown
     assert reply.citations and reply.citations[0].quote.startswith("Messages can be kept")
+
+
+def test_a_follow_up_resolves_only_its_own_turn(
+    engine: AnswerEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier turns were resolved and answered by the requests before: a follow-up
+    takes them from the per-build cache (as /ask would answer one question), with the same
+    result as resolving the whole conversation afresh."""
+    turns = [
+        "What types of SQS queues are there?",
+        "Which one is the default?",
+        "How does it scale?",
+    ]
+    fresh = Conversation(engine).resolve(turns).text
+    resolved: list[str] = []
+    original = Conversation._resolve
+
+    def counting(self: Conversation, question: str, context: Any) -> Any:
+        resolved.append(question)
+        return original(self, question, context)
+
+    monkeypatch.setattr(Conversation, "_resolve", counting)
+    for n in range(1, len(turns) + 1):
+        resolved.clear()
+        reply = Conversation(engine).reply(turns[:n])
+        assert resolved == [turns[n - 1]]
+    assert reply.turn.text == fresh
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        ["What is AWS Lambda?", "How is it charged?"],
+        ["What is the maximum message retention period for SQS?", "And the default one?"],
+        ["Which database engines does RDS support?", "Which of them support read replicas?"],
+    ],
+)
+def test_a_rewrite_is_analysed_once_by_the_engine(corpus_graph: Built, turns: list[str]) -> None:
+    """The chat reads a rewrite's analysis from the engine's answer instead of analysing it
+    again: the same entities (with kinds and places), intent, bound, dimension, relation."""
+    runtime = Runtime(corpus_graph.settings)  # a build of its own: a cache of its own
+    engine = runtime.engine()
+    reply = Conversation(engine).reply(turns)
+    text = reply.turn.text
+    assert text != turns[-1]
+    assert answer_cache(engine).known(text) is None
+    ours, theirs = reply.turn.analysis, analyse(text, engine.catalog)
+
+    def seen(a: Any) -> Any:
+        places = sorted((e.iri, e.kind, e.start, e.end) for e in a.entities)
+        return places, a.unknown, a.intent, a.bound, a.dimension, a.relation, a.head
+
+    assert seen(ours) == seen(theirs)
+    runtime.close()
 
 
 def test_reply_needs_a_question(engine: AnswerEngine) -> None:

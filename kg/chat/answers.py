@@ -11,14 +11,24 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
+from kg.answer.analysis import QUESTION_WORDS
 from kg.answer.compose import join_names
 from kg.chat.context import LIMIT_PREDICATES, Ref, same_item
 from kg.chat.render import CITED
 from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, squash, stem
 
-__all__ = ["CITED", "fact_keys", "out_of_scope", "passage_answer", "restricted"]
+__all__ = [
+    "CITED",
+    "continued_answer",
+    "fact_keys",
+    "item_answer",
+    "out_of_scope",
+    "passage_answer",
+    "restricted",
+]
 
 _POSITIVE = re.compile(r"^(?:(?:yes|y|true|supported|included|available|optional)\b|[✔✓☑])", re.I)
 _NEGATIVE = re.compile(r"^(?:no|n|[✘✗✖x]|false|-|—|–|n/a|none|not\b.*)$", re.I)
@@ -36,28 +46,36 @@ def restricted(
     verb: str = "",
     evidence: Sequence[str] = (),
     repeated: frozenset[tuple[str | None, ...]] = frozenset(),
+    subject: str = "",
 ) -> tuple[Answer, list[Term]]:
     """The answer over ``items`` only, and the items kept. An item is kept when a fact of the
-    answer names it, when the table row the answer quotes marks its column, when the answer
-    sentence names it, when it is the item the quoted passage names just before the sentence,
-    or else when a sentence of the passages (or of ``evidence``, where the list was found)
-    names it alone with every word of ``verb`` ("Standard (default): ..." for "is the
-    default"). Facts that only repeat the previous list (``repeated``) keep nothing: the
+    answer names it, when a table row marks its column (the row is then cited), when the
+    answer sentence names it, when it is the item the quoted passage names just before the
+    sentence (a sentence that shares a word with ``verb``), or else when a sentence of the
+    passages (or of ``evidence``, where the list was found) names it alone with every word
+    of ``verb`` but the ``subject``'s ("Standard (default): ..." for "is the default";
+    "... used without enabling GD itself" for "can be used without enabling GuardDuty
+    itself"). Facts that only repeat the previous list (``repeated``) keep nothing: the
     engine answered the list again, not the question. Nothing kept: the reply says the notes
     do not say which."""
     if answer.route == "none" or not items:
         return answer, []
     sentence = squash(answer.answer)
     again = bool(repeated) and fact_keys(answer) <= repeated
+    wanted = _wanted(verb, subject)
+    related = not wanted or bool(wanted & {stem(singular(w)) for w in _label_words(sentence)})
+    table, row = _by_table(sentence, answer.passages, items, evidence, verb)
     kept = (
         ([] if again else _by_facts(answer, items))
-        or _by_table(sentence, answer.passages, items, evidence, verb)
+        or table
         or _named_in(sentence, items)
-        or _named_before(sentence, answer.passages, items)
+        or (_named_before(sentence, answer.passages, items) if related else [])
     )
+    if table and kept == table and row:
+        sentence = row
     if not kept:
         texts = [h.text for h in answer.passages] + list(evidence)
-        kept, found = _by_sentences(verb, texts, items)
+        kept, found = _by_sentences(wanted, texts, items, verb)
         sentence = found or sentence
     names = join_names([t.label for t in kept])
     if not kept:
@@ -95,22 +113,32 @@ def fact_keys(answer: Answer) -> frozenset[tuple[str | None, ...]]:
     return frozenset((f.subject.iri, f.predicate.iri, f.object.iri) for f in answer.facts)
 
 
+def _wanted(verb: str, subject: str = "") -> set[str]:
+    """The words a sentence must have to say ``verb`` of an item: not the verbs every
+    sentence has, not the subject's name (its own notes abbreviate it)."""
+    own = {stem(singular(w)) for w in _label_words(subject)}
+    return {stem(singular(w)) for w in _label_words(verb)} - _VERBS - own
+
+
 def _by_sentences(
-    verb: str, texts: Sequence[str], items: Sequence[Term]
+    wanted: set[str], texts: Sequence[str], items: Sequence[Term], verb: str = ""
 ) -> tuple[list[Term], str | None]:
-    """The items that a sentence names alone with every word of ``verb``, and the first such
-    sentence."""
-    wanted = {stem(singular(w)) for w in _label_words(verb)} - _VERBS
+    """The items that a sentence names alone with every ``wanted`` word, and the first such
+    sentence. An item written whole ("Malware Protection for S3") counts before one whose
+    words are only scattered in it ("S3 ... protection")."""
     if not wanted:
         return [], None
+    negated = bool(_NEGATION.search(verb))  # "... when the subscriber isn't publicly reachable"
     kept: list[Term] = []
     first: str | None = None
     for text in texts:
         for m in _SENTENCE.finditer(text):
             words = {stem(singular(w)) for w in _label_words(m.group())}
-            if not wanted <= words or _NEGATION.search(m.group()):
+            if not wanted <= words or (_NEGATION.search(m.group()) and not negated):
                 continue
-            named = [t for t in items if _mentions(m.group(), t)]
+            named = [t for t in items if _says(m.group(), t)] or [
+                t for t in items if _mentions(m.group(), t)
+            ]
             if len(named) == 1 and named[0] not in kept:
                 kept.append(named[0])
                 first = first or squash(m.group())
@@ -158,15 +186,29 @@ def _label_words(label: str) -> list[str]:
 
 def _mentions(text: str, item: Term) -> bool:
     """Whether ``text`` names ``item`` (its label, or all of its words, one typo allowed)."""
-    low = norm_key(text)
-    if norm_key(item.label) in low:
+    low, words = _text_words(text)
+    key, wanted = _label_stems(item.label)
+    if key in low:
         return True
-    words = {stem(singular(w)) for w in re.findall(r"[a-z0-9][\w+-]*", low)}
-    wanted = [stem(singular(w)) for w in _label_words(item.label)]
     return bool(wanted) and all(
-        w in words or (len(w) >= 5 and any(edit_distance(w, x, 1) <= 1 for x in words))
+        w in words
+        or (
+            len(w) >= 5
+            and any(abs(len(x) - len(w)) <= 1 and edit_distance(w, x, 1) <= 1 for x in words)
+        )
         for w in wanted
     )
+
+
+@lru_cache(maxsize=8192)
+def _text_words(text: str) -> tuple[str, frozenset[str]]:
+    low = norm_key(text)
+    return low, frozenset(stem(singular(w)) for w in re.findall(r"[a-z0-9][\w+-]*", low))
+
+
+@lru_cache(maxsize=4096)
+def _label_stems(label: str) -> tuple[str, tuple[str, ...]]:
+    return norm_key(label), tuple(stem(singular(w)) for w in _label_words(label))
 
 
 _NEGATION = re.compile(r"\b(?:no|not|never|without|except|unlike|rule\s+out)\b|n['’]t\b|[✘✗]", re.I)
@@ -191,8 +233,11 @@ def _named_before(sentence: str, passages: Sequence[Hit], items: Sequence[Term])
             continue
         before = text[max(0, at - _NEAR) : at]
         best: tuple[int, Term] | None = None
-        for t in items:
-            for w in [t.label, *(_label_words(t.label)[-1:])]:
+        lasts = [_label_words(t.label)[-1:] for t in items]
+        for t, last in zip(items, lasts, strict=True):
+            # its last word alone, when no other item ends with it ("Protection" is 4 plans')
+            distinct = [w for w in last if sum(w in x for x in lasts) == 1]
+            for w in [t.label, *distinct]:
                 pos = before.lower().rfind(w.lower())
                 if pos >= 0 and (best is None or pos > best[0]):
                     best = (pos, t)
@@ -216,11 +261,11 @@ def _by_table(
     items: Sequence[Term],
     evidence: Sequence[str] = (),
     verb: str = "",
-) -> list[Term]:
+) -> tuple[list[Term], str]:
     """A table row ("| Topics | ✘ | ✔ | ✔ |", "Persistence NO YES"), read against the header
     that names the items (in the same passage, or where the list was found): the items whose
     column says yes. The row is the one the answer quotes, else one whose label holds the
-    words asked about."""
+    words asked about. Also the row read."""
     elsewhere = [squash(x) for text in evidence for x in text.splitlines() if x.strip()]
     ours = [squash(x) for hit in passages[:3] for x in hit.text.splitlines() if x.strip()]
     rows = [x for x in ours if sentence and (x == sentence or sentence in x)]
@@ -243,12 +288,15 @@ def _by_table(
             values = (_cells(row) or row.split())[-len(columns) :]
             if len(values) != len(columns):
                 continue
-            return [
+            if not any(_POSITIVE.match(v.strip()) or _NEGATIVE.match(v.strip()) for v in values):
+                continue  # not a row of marks: a sentence that happens to have as many words
+            kept = [
                 t
                 for t, v in zip(columns, values, strict=True)
                 if t is not None and _POSITIVE.match(v.strip()) and not _NEGATIVE.match(v.strip())
             ]
-    return []
+            return kept, row
+    return [], ""
 
 
 # ---- "how does X work?" -------------------------------------------------------------------------
@@ -293,6 +341,271 @@ def _describes(sentence: str, about: Term) -> bool:
     own = {stem(singular(w)) for w in _label_words(about.label)}
     rest = [w for w in _label_words(sentence) if stem(singular(w)) not in own]
     return len(rest) >= 3
+
+
+# ---- a question about one item of the previous list ---------------------------------------------
+
+
+def item_answer(
+    answer: Answer,
+    question: str,
+    item: Ref,
+    siblings: Sequence[Term] = (),
+    elsewhere: Sequence[Hit] = (),
+    named_as: str = "",
+    said: str = "",
+) -> Answer:
+    """A question about one item of the previous list ("How many backend instances does the
+    basic one support?") answered about that item. A fact of the item stands. Otherwise the
+    lines about the item (one that names it and no other item, not as "no push"; one under a
+    heading or lead that names it: "Basic" / "- max 300 backend instances"), in the answer's
+    passages or ``elsewhere`` (where the list was found), are weighed against the engine's
+    sentence by the words they share with the question (less ``named_as``, how the question
+    names the item): a line wins over a sentence about the item or about nothing in the list
+    only with more words; over a sentence about another item of the list (``siblings``) with
+    any. Nothing about the item, and the sentence about another one: the notes don't say.
+    What the user called the item (``said``: "premium" for "Premium messaging units") counts
+    as its name for the engine's sentence."""
+    if answer.route == "none" and not elsewhere:
+        return answer
+    if any(item.iri and item.iri in (f.subject.iri, f.object.iri) for f in answer.facts):
+        return answer
+    about = Term(item.words if item.iri is None and item.words else item.label, item.iri)
+    hits = [*answer.passages[:3], *elsewhere]
+    others = [
+        t
+        for t in [*siblings, *_peers(hits, about)]
+        if not same_item(t, about) and not _mentions(t.label, about)
+    ]
+    sentence = squash(answer.answer)
+    skip = _words_of(item.label) | _words_of(about.label) | _words_of(named_as) | _VERBS
+    asked = _words_of(question) - skip
+
+    def overlap(line: str) -> int:
+        return len(asked & (_words_of(line) - skip))
+
+    where = _context_of(hits, sentence)  # the line holding the sentence, the headings above
+
+    def about_it(term: Term) -> bool:
+        return (
+            _names(sentence, term)
+            or bool(where and _names(where[0], term))
+            or any(_leads(h, term) for h in where[1:])
+        )
+
+    lines = [
+        (rank, line, hit) for rank, hit in enumerate(hits) for line in _about([hit], about, others)
+    ]
+    found = answer.route != "none"
+    own = found and (about_it(about) or bool(said and _names(sentence, Term(said))))
+    best = max(lines, key=lambda x: (overlap(x[1]), -x[0]), default=None)
+    gain = overlap(best[1]) if best is not None else 0
+    # whether the sentence is about another item: asked only when it decides
+    other = found and not own and (gain == 0 or gain <= overlap(sentence))
+    other = other and any(about_it(t) for t in others)
+    bar = 0 if other or not found else overlap(sentence)
+    if best is not None and gain > bar:
+        _, line, hit = best
+        text = line if _mentions(line, about) else f"{item.label}: {line}"
+        passages = (hit, *(h for h in answer.passages if h != hit))
+        analysis = {**answer.analysis, CITED: line}
+        return replace(
+            answer, answer=text, route="search", facts=(), passages=passages, analysis=analysis
+        )
+    if other:
+        text = f"The notes don't say that about {item.label}."
+        analysis = {**answer.analysis, CITED: sentence}
+        return replace(answer, answer=text, facts=(), confidence=0.0, analysis=analysis)
+    return answer
+
+
+def _names(text: str, item: Term) -> bool:
+    """Whether ``text`` names the item, other than to deny it ("no push")."""
+    if not _mentions(text, item):
+        return False
+    first = _label_words(item.label)[:1]
+    denied = first and re.search(
+        rf"\b(?:no|not|never|without|except)\s+(?:\w+\s+)?{re.escape(first[0])}", text, re.I
+    )
+    return not denied
+
+
+_BULLET = re.compile(r"^\s*(?:#+|[-*•>+]+|\d+[.)])\s*")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _about(hits: Sequence[Hit], item: Term, others: Sequence[Term] = ()) -> list[str]:
+    """The lines of ``hits`` about ``item``, bullets dropped: a line that names it, says more
+    and names none of ``others`` ("Two tiers: Standard and Advanced" is about both), and the
+    lines under one that leads with its name (indented deeper, or up to the next heading
+    after a Markdown heading)."""
+    out: list[str] = []
+    for hit in hits:
+        lines = hit.text.splitlines()
+        for i, raw in enumerate(lines):
+            line = _BULLET.sub("", raw).strip()
+            if not line or not _names(line, item):
+                continue
+            if _describes(line, item) and not any(_says(line, t) for t in others):
+                out.append(squash(line))
+            if not _leads(line, item):
+                continue
+            heading = raw.lstrip().startswith("#")
+            for below in lines[i + 1 :]:
+                if not below.strip():
+                    if heading:
+                        continue
+                    break
+                if heading and below.lstrip().startswith("#"):
+                    break
+                if not heading and _indent(below) <= _indent(raw):
+                    break
+                out.append(squash(_BULLET.sub("", below)))
+    return list(dict.fromkeys(x for x in out if x))
+
+
+def _context_of(hits: Sequence[Hit], sentence: str) -> list[str]:
+    """The line of ``hits`` that holds ``sentence`` and the headings it is under (each less
+    indented than the one below it, or a Markdown heading of a higher level), bullets
+    dropped, nearest first."""
+    if not sentence:
+        return []
+    for hit in hits:
+        lines = hit.text.splitlines()
+        at = next((i for i, raw in enumerate(lines) if sentence in squash(raw)), None)
+        if at is None:
+            continue
+        out = [_BULLET.sub("", lines[at]).strip()]
+        depth, level = _indent(lines[at]), _level(lines[at])
+        for above in reversed(lines[:at]):
+            if not above.strip():
+                continue
+            if _level(above) < level or (level == _NO_HEADING and _indent(above) < depth):
+                out.append(_BULLET.sub("", above).strip())
+                depth, level = _indent(above), _level(above)
+        return out
+    return []
+
+
+_NO_HEADING = 7
+
+
+def _level(line: str) -> int:
+    """A Markdown heading's level ("## Push" -> 2); other lines are no heading."""
+    m = re.match(r"\s*(#{1,6})\s", line)
+    return len(m.group(1)) if m else _NO_HEADING
+
+
+def _peers(hits: Sequence[Hit], item: Term) -> list[Term]:
+    """The headings beside the item's own in an outline: under "SKUs", "Basic" has the peers
+    "Standard" and "Gateway" (lines as deep as its own, with lines under them)."""
+    out: list[Term] = []
+    for hit in hits:
+        lines = [x for x in hit.text.splitlines() if x.strip()]
+        heads = [
+            i
+            for i in range(len(lines) - 1)
+            if _indent(lines[i + 1]) > _indent(lines[i]) and len(lines[i].split()) <= 4
+        ]
+        for i in heads:
+            if not _leads(_BULLET.sub("", lines[i]), item):
+                continue
+            depth = _indent(lines[i])
+            start = next((j for j in range(i, -1, -1) if _indent(lines[j]) < depth), -1)
+            end = next((j for j in range(i + 1, len(lines)) if _indent(lines[j]) < depth), None)
+            for j in heads:
+                if start < j < (end or len(lines)) and j != i and _indent(lines[j]) == depth:
+                    out.append(Term(_BULLET.sub("", lines[j]).strip()))
+    return out
+
+
+def _says(text: str, item: Term) -> bool:
+    """Whether ``text`` writes the item's name as one phrase ("Files ... gateway" does not
+    name the File Gateway)."""
+    return bool(re.search(rf"(?<!\w){re.escape(norm_key(item.label))}(?!\w)", norm_key(text)))
+
+
+def _leads(line: str, item: Term) -> bool:
+    """Whether a line starts with the item's name ("Basic", "2. Push - PubSub sends ...")."""
+    first = _label_words(item.label)[:1]
+    words = _label_words(line)[:1]
+    return bool(first) and bool(words) and stem(singular(first[0])) == stem(singular(words[0]))
+
+
+def _words_of(text: str) -> set[str]:
+    return {stem(singular(w)) for w in _label_words(text) if w not in QUESTION_WORDS}
+
+
+# ---- a follow-up that stays where the previous answer was --------------------------------------
+
+
+def continued_answer(answer: Answer, question: str, previous: Answer, subject: str = "") -> Answer:
+    """A follow-up that stays on the previous subject ("And what is the duration rounded up
+    to?" after the price per GB-second) answered from the passage the previous answer was
+    read from: when the engine read its answer elsewhere, and a sentence there shares at least
+    two of the words the user wrote (``question``, the turn as asked, less the subject's name;
+    a number counts twice: "99.99%") and more than the engine's sentence or the sentences its
+    facts were read from. The notes tend to say the next thing next to the last. A sentence
+    the previous answer rested on is not an answer to a new question."""
+    if answer.route == "none":
+        return answer
+    rested = [squash(x) for x in _said_by(previous) if x]
+    hits = [h for h in previous.passages if any(r and r in squash(h.text) for r in rested)]
+    if not hits:
+        return answer
+    skip = _numbered_words(subject) | _VERBS
+    asked = _numbered_words(question) - skip
+
+    def overlap(text: str) -> int:
+        shared = asked & _numbered_words(text)
+        return len(shared) + sum(w[0].isdigit() for w in shared)  # a number the user wrote: 2
+
+    said = [squash(x) for x in _said_by(answer)]
+    own = max((overlap(x) for x in said), default=0)
+    if any(x and x in squash(h.text) for x in said for h in hits):
+        return answer  # the engine read the same passage: its pick stands
+    best: tuple[int, str, Hit] | None = None
+    for hit in hits:
+        # a line the notes wrapped goes on in lower case on the next one
+        text = re.sub(r"(?<![.!?:])\n(?=[ \t]*[a-z])", " ", hit.text)
+        for m in _CLAUSE.finditer(text):
+            candidate = squash(_BULLET.sub("", m.group()))
+            if any(candidate in r or r in candidate for r in rested if r):
+                continue
+            score = overlap(candidate)
+            if score >= _CONTINUED and score > own and (best is None or score > best[0]):
+                best = (score, candidate, hit)
+    if best is None:
+        return answer
+    _, sentence, hit = best
+    passages = (hit, *(h for h in answer.passages if h != hit))
+    analysis = {**answer.analysis, CITED: sentence}
+    return replace(
+        answer, answer=sentence, route="search", facts=(), passages=passages, analysis=analysis
+    )
+
+
+_CONTINUED = 2  # words of the follow-up a sentence of the previous passage must share
+
+
+def _said_by(answer: Answer) -> list[str]:
+    """The sentences an answer rests on: its facts' sources, the sentence it cites or is."""
+    out = [f.source.text for f in answer.facts if f.source is not None]
+    cited = answer.analysis.get(CITED)
+    return [*out, *([cited] if isinstance(cited, str) and cited else []), answer.answer]
+
+
+# A sentence ends at ".", "!" or "?" before a space or the end of a line ("99.99%" is one word).
+_CLAUSE = re.compile(r"\S[^\n]*?(?:[.!?]+(?=\s|$)|$)", re.M)
+
+
+def _numbered_words(text: str) -> set[str]:
+    """Content stems, with numbers whole ("99.99", not "99" twice)."""
+    words = re.findall(r"\d+(?:[.,]\d+)*|[a-z][\w+-]*", text.lower())
+    return {w if w[0].isdigit() else stem(singular(w)) for w in words} - STOPWORDS - QUESTION_WORDS
 
 
 # ---- out of scope -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any
 from kg import vocab
 from kg.answer.analysis import Analysis
 from kg.answer.catalog import Catalog, Linked
-from kg.model import Answer, Term
+from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, edit_distance, norm_key, singular, stem
 
 __all__ = [
@@ -28,7 +28,10 @@ __all__ = [
     "LIMIT_PREDICATES",
     "Context",
     "Ref",
+    "features_named",
+    "features_of",
     "find_item",
+    "kind_words",
     "list_items",
     "same_item",
 ]
@@ -79,6 +82,7 @@ class Context:
     items: tuple[Term, ...] = ()  # what the last list answer listed (or kept, for "of them")
     head: str | None = None  # what the items are ("routing policies")
     refs: list[Ref] = field(default_factory=list)  # everything the turn named
+    found_in: tuple[Hit, ...] = ()  # the passages of the answer that listed the items
 
     @property
     def target(self) -> Ref | None:
@@ -123,10 +127,21 @@ class Context:
         if items is None and _other_kind(listed, head, catalog):
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
-            listed = _kinded_features(subject, head, catalog) or _header_cells(answer) or listed
+            kinded = _kinded_features(subject, head, catalog)
+            listed = (
+                (kinded if len(kinded) >= 2 else [])
+                or _header_cells(answer)
+                or _section_list(answer.passages, head, catalog)
+                or kinded
+                or listed
+            )
+        found_in = (*_source_hits(answer), *answer.passages)
+        if items is not None and previous is not None:
+            found_in = (*previous.found_in, *_source_hits(answer), *answer.passages)
         if len(listed) < 2 and items is None and previous is not None and previous.items:
             # No list of its own: the previous list can still be referred to.
             listed, head = list(previous.items), previous.head
+            found_in = previous.found_in
         return cls(
             question,
             text,
@@ -137,7 +152,17 @@ class Context:
             tuple(listed),
             head,
             refs,
+            found_in,
         )
+
+
+def _source_hits(answer: Answer) -> list[Hit]:
+    """The sentences the answer's facts were read from, as passages ("2. Push - PubSub sends
+    an HTTPS POST to your endpoint" for the list item Push)."""
+    return [
+        Hit(f"{s.document}:{s.start}", s.text, s.document, s.section, s.start, s.end, 0.0)
+        for s in dict.fromkeys(f.source for f in answer.facts if f.source is not None)
+    ]
 
 
 def named(analysis: Analysis) -> list[Ref]:
@@ -285,11 +310,22 @@ def _other_kind(items: Sequence[Term], head: str | None, catalog: Catalog) -> bo
     noun = singular(head.split()[-1].lower())
     if noun in GENERIC_HEADS:
         return False
-    kinds = [catalog.entries[t.iri].feature_kind for t in items if t.iri in catalog.entries]
+    kinds = [
+        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
+    ]
     known = [k.lower() for k in kinds if k]
     if len(known) * 2 < len(items):
         return False
     return not any(noun in {singular(w) for w in k.split()} for k in known)
+
+
+def kind_words(kind: str | None) -> str | None:
+    """A feature kind without a count ("4 types", read from "SUBSCRIPTIONS 4 types" ->
+    "types"), or None when all it says is a kind-word ("type", "options")."""
+    words = [w for w in (kind or "").split() if not re.search(r"\d", w)]
+    if all(singular(w.lower()) in GENERIC_HEADS for w in words):
+        return None
+    return " ".join(words)
 
 
 def _kinded_features(subject: Ref | None, head: str | None, catalog: Catalog) -> list[Term]:
@@ -321,6 +357,58 @@ def _header_cells(answer: Answer) -> list[Term]:
     cells = [c.strip(" *`") for c in text.strip("|").split("|")]
     names = [c for c in cells[1:] if c and not _YES_NO.match(c) and not re.search(r"\d", c)]
     return [Term(c) for c in names] if len(names) >= 2 else []
+
+
+_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}")
+_BOLD_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*\*\*(?P<name>[^*]{2,60})\*\*")
+_NAME_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s*(?P<name>[^:—–()]{2,40}?)\s*(?::|\s[—–-]\s|\()")
+
+
+def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -> list[Term]:
+    """The list a section named by the list's noun holds, when the answer listed something
+    else: under "Tiers", the columns of its table ("| Feature | Basic | Standard | Premium |"),
+    or the rows when the first column is the noun ("| Tier | ..."); under "Protection plans
+    (optional ...)", the names its bullets lead with ("- **S3 Protection** — ...")."""
+    if not head:
+        return []
+    noun = singular(head.split()[-1].lower())
+    if noun in GENERIC_HEADS:
+        return []
+    for hit in passages[:3]:
+        title = {singular(w.lower()) for w in re.findall(r"[A-Za-z]+", hit.section or "")}
+        if noun not in title:
+            continue
+        names = _table_names(hit.text, noun) or _bullet_names(hit.text)
+        if len(names) >= 2:
+            return [Term(n, _linked(n, catalog)) for n in dict.fromkeys(names)]
+    return []
+
+
+def _table_names(text: str, noun: str) -> list[str]:
+    lines = [x.strip() for x in text.splitlines()]
+    for i in range(len(lines) - 1):
+        if not (lines[i].startswith("|") and _SEPARATOR.match(lines[i + 1])):
+            continue
+        cells = [c.strip(" *`") for c in lines[i].strip("|").split("|")]
+        if cells and singular(cells[0].lower()) == noun:
+            rows = [x for x in lines[i + 2 :] if x.startswith("|")]
+            return [r.strip("|").split("|")[0].strip(" *`") for r in rows if r.strip("|").strip()]
+        return [c for c in cells[1:] if c and not _YES_NO.match(c) and not re.search(r"\d", c)]
+    return []
+
+
+def _bullet_names(text: str) -> list[str]:
+    names = []
+    for line in text.splitlines():
+        m = _BOLD_LEAD.match(line) or _NAME_LEAD.match(line)
+        if m is not None and len(m.group("name").split()) <= 5:
+            names.append(m.group("name").strip())
+    return names
+
+
+def _linked(name: str, catalog: Catalog) -> str | None:
+    found = catalog.named(name)
+    return found[0].iri if found else None
 
 
 def _words(text: str) -> list[str]:
@@ -362,16 +450,20 @@ def find_item(words: str, items: Sequence[Term]) -> Term | None:
     return (exact or found)[0]
 
 
-def features_named(words: str, subject: Ref | None, catalog: Catalog) -> Term | None:
-    """The subject's feature that ``words`` points at, when no listed item does."""
+def features_of(subject: Ref | None, catalog: Catalog) -> list[Term]:
+    """The subject's features (and topics) in the graph."""
     if subject is None or subject.iri is None:
-        return None
-    owned = [
+        return []
+    return [
         Term(e.label, e.iri)
         for e in catalog.entries.values()
         if subject.iri in e.owners and e.kind in CARRIED_KINDS
     ]
-    return find_item(words, owned)
+
+
+def features_named(words: str, subject: Ref | None, catalog: Catalog) -> Term | None:
+    """The subject's feature that ``words`` points at, when no listed item does."""
+    return find_item(words, features_of(subject, catalog))
 
 
 def same_item(a: Term, b: Term) -> bool:

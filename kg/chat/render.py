@@ -158,18 +158,38 @@ def _not_covered(answer: Answer, engine: AnswerEngine) -> str:
     return "\n\n".join(lines)
 
 
-def _what_notes_say(engine: AnswerEngine, iris: list[str]) -> str:
-    """ "its features FIFO and Standard, and its limits on message size ..." from the graph."""
+_said: weakref.WeakKeyDictionary[AnswerEngine, dict[str, str]] = weakref.WeakKeyDictionary()
 
+
+def _what_notes_say(engine: AnswerEngine, iris: list[str]) -> str:
+    """ "its features FIFO and Standard, and its limits on message size ..." from the graph
+    (remembered per build: the entity card takes several queries)."""
+    if not iris:
+        return ""
+    with _covered_lock:
+        known = _said.setdefault(engine, {})
+        if iris[0] in known:
+            return known[iris[0]]
+    text = _card_summary(engine, iris[0])
+    with _covered_lock:
+        if len(known) >= _SAID_SIZE:
+            known.clear()
+        known[iris[0]] = text
+    return text
+
+
+_SAID_SIZE = 1024
+
+
+def _card_summary(engine: AnswerEngine, iri: str) -> str:
     parts: list[str] = []
-    for iri in iris[:1]:
-        card = entity_card(engine, iri)
-        features = [f["label"] for f in card["features"]][:6]
-        limits = list(dict.fromkeys(str(lim["quantity"]) for lim in card["limits"]))[:6]
-        if features:
-            parts.append(f"features ({join_names(features)})")
-        if limits:
-            parts.append(f"limits on {join_names(limits)}")
+    card = entity_card(engine, iri)
+    features = [f["label"] for f in card["features"]][:6]
+    limits = list(dict.fromkeys(str(lim["quantity"]) for lim in card["limits"]))[:6]
+    if features:
+        parts.append(f"features ({join_names(features)})")
+    if limits:
+        parts.append(f"limits on {join_names(limits)}")
     return " and ".join(parts)
 
 

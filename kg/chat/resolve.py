@@ -16,8 +16,11 @@ oldest first, and for each in turn
 3. renders the last answer as Markdown: the answer with ``[n]`` markers, then "Sources:"
    (``kg.chat.render``).
 
-Earlier turns are answered again to know what they listed; answers are kept per build in a
-small cache (``answer_cache``), so a follow-up costs about one answer, like ``/ask``.
+Earlier turns are answered again to know what they listed, unless the per-build cache
+(``answer_cache``) holds them: answers and analyses by question, the context a
+conversation's earlier turns leave and each replied turn, by the user turns up to it. The
+request before a follow-up replied to its earlier turns, so a follow-up resolves only its own
+turn and costs about one answer, like ``/ask``; a rewrite's analysis is read from its answer.
 """
 
 from __future__ import annotations
@@ -30,15 +33,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.answer.analysis import Analysis, analyse
-from kg.answer.catalog import Catalog
+from kg.answer.catalog import Catalog, Linked
 from kg.answer.engine import AnswerEngine
-from kg.chat.answers import out_of_scope, passage_answer, restricted
+from kg.chat.answers import (
+    continued_answer,
+    item_answer,
+    out_of_scope,
+    passage_answer,
+    restricted,
+)
 from kg.chat.context import Context, Ref, named
 from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
 from kg.chat.rules import RULES, Followup, Rewrite
-from kg.chat.scope import uncovered_name
+from kg.chat.scope import coverage, uncovered_name
 from kg.model import Answer, Term
+from kg.text.units import Dimension
 from kg.text.words import squash
 
 __all__ = ["CACHE_SIZE", "WINDOW", "Conversation", "Ref", "Reply", "Resolution", "Turn"]
@@ -73,11 +83,17 @@ class Turn:
 
     question: str
     text: str
-    analysis: Analysis
+    analysed: Analysis | None  # a rewrite's is read from its answer (the engine analyses it)
     resolution: Resolution
     rewrite: Rewrite | None = None
     answer: Answer | None = None  # filled when the turn is answered
     kept: list[Term] | None = None  # for "which of them": the items the answer kept
+
+    @property
+    def analysis(self) -> Analysis:
+        """The analysis of the question answered (``text``); a rewrite has one once answered."""
+        assert self.analysed is not None, "a rewritten turn is analysed when it is answered"
+        return self.analysed
 
     @property
     def refs(self) -> list[Ref]:
@@ -107,6 +123,44 @@ class _Answers:
         self._lock = threading.Lock()
         self._items: OrderedDict[tuple[str, int], Answer] = OrderedDict()
         self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+        self._contexts: OrderedDict[tuple[tuple[str, ...], int], Context | None] = OrderedDict()
+        self._turns: OrderedDict[tuple[tuple[str, ...], int], Turn] = OrderedDict()
+
+    def turn(self, key: tuple[tuple[str, ...], int]) -> Turn | None:
+        """The last of the user turns ``key``, resolved and answered (by the request that
+        replied to it)."""
+        with self._lock:
+            found = self._turns.get(key)
+            if found is not None:
+                self._turns.move_to_end(key)
+            return found
+
+    def put_turn(self, key: tuple[tuple[str, ...], int], turn: Turn) -> None:
+        with self._lock:
+            self._turns[key] = turn
+            self._turns.move_to_end(key)
+            while len(self._turns) > self.size:
+                self._turns.popitem(last=False)
+
+    def context(self, key: tuple[tuple[str, ...], int]) -> tuple[bool, Context | None]:
+        """The context the user turns ``key`` leave (found, context): a follow-up's earlier
+        turns were resolved for the request before it."""
+        with self._lock:
+            if key not in self._contexts:
+                return False, None
+            self._contexts.move_to_end(key)
+            return True, self._contexts[key]
+
+    def put_context(self, key: tuple[tuple[str, ...], int], context: Context | None) -> None:
+        with self._lock:
+            self._contexts[key] = context
+            self._contexts.move_to_end(key)
+            while len(self._contexts) > self.size:
+                self._contexts.popitem(last=False)
+
+    def known(self, text: str) -> Analysis | None:
+        with self._lock:
+            return self._analyses.get(text)
 
     def analysis(self, text: str, catalog: Catalog) -> Analysis:
         with self._lock:
@@ -161,21 +215,37 @@ class Conversation:
         """Answer the last question, earlier ones (oldest first) as context."""
         turn = self.resolve(questions)
         answer = self.answer(turn)
+        # the next request of this conversation takes this turn as it is
+        asked = _asked(questions)
+        answer_cache(self.engine).put_turn((tuple(asked), self.k), turn)
         markdown, cited = render(answer, self.engine)
         return Reply(turn, answer, markdown, tuple(cited))
 
     def resolve(self, questions: Sequence[str]) -> Turn:
         """The last question as a ``Turn``, resolved against the turns before it (which are
         answered, to know what they listed)."""
-        asked = [squash(q) for q in questions if q and q.strip()]
+        asked = _asked(questions)
         if not asked:
             raise ValueError("no question to answer")
         context: Context | None = None
         turn: Turn | None = None
-        asked = asked[-WINDOW:]
+        cache = answer_cache(self.engine)
+        first = 0
+        for n in range(len(asked) - 1, 0, -1):  # the longest earlier conversation resolved
+            found, known = cache.context((tuple(asked[:n]), self.k))
+            if found:
+                context, first = known, n
+                break
         for i, question in enumerate(asked):
-            turn = self._resolve(question, context)
-            if i == len(asked) - 1:
+            if i < first:
+                continue
+            if i > 0:
+                cache.put_context((tuple(asked[:i]), self.k), context)
+            last = i == len(asked) - 1
+            turn = None if last else cache.turn((tuple(asked[: i + 1]), self.k))
+            if turn is None:
+                turn = self._resolve(question, context)
+            if last:
                 break
             answer = self.answer(turn)
             if turn.resolution.rule == "asked" and not turn.refs and context is not None:
@@ -207,8 +277,21 @@ class Conversation:
         if answer is None:
             answer = self.engine.ask(turn.text, self.k)
             cache.put(key, answer)
+        if turn.analysed is None:
+            turn.analysed = analysis_of(turn.text, answer, self.engine.catalog)
         rewrite = turn.rewrite
-        outside = uncovered_name(turn.text, turn.analysis, self.engine.catalog)
+        # A rewrite puts the turn's words (checked by the rule `outside`) into an earlier
+        # question (checked when it was asked): it is checked again only when it carries over
+        # a name the graph does not hold ("it" after a question about Alibaba Cloud ...).
+        carried = turn.resolution.carried.get("entities") or []
+        check = turn.resolution.rule in ("asked", "outside") or any(
+            isinstance(e, dict) and e.get("iri") is None for e in carried
+        )
+        outside = (
+            uncovered_name(turn.text, turn.analysis, self.engine.catalog, coverage(self.engine))
+            if check
+            else None
+        )
         if outside is not None:
             answer = out_of_scope(answer, outside)
         elif rewrite is not None and rewrite.restrict_to:
@@ -219,6 +302,7 @@ class Conversation:
                 verb=rewrite.verb,
                 evidence=rewrite.evidence,
                 repeated=rewrite.repeated,
+                subject=_subject_label(turn.resolution.carried),
             )
             turn.resolution.carried["intersection"] = [t.label for t in kept]
             if len(kept) == 1:
@@ -229,6 +313,20 @@ class Conversation:
             turn.kept = None
         elif rewrite is not None and is_passage_question(turn.text):
             answer = passage_answer(answer, turn.text, rewrite.focus)
+        elif rewrite is not None and turn.resolution.rule == "item" and rewrite.focus is not None:
+            answer = item_answer(
+                answer,
+                turn.text,
+                rewrite.focus,
+                rewrite.siblings,
+                rewrite.elsewhere,
+                rewrite.named_as,
+                rewrite.said,
+            )
+        elif rewrite is not None and rewrite.continues is not None:
+            answer = continued_answer(
+                answer, turn.question, rewrite.continues, _subject_label(turn.resolution.carried)
+            )
         turn.answer = answer
         return answer
 
@@ -237,19 +335,65 @@ class Conversation:
         cache = answer_cache(self.engine)
         analysis = cache.analysis(question, catalog)
         if context is not None:
-            followup = Followup(question, analysis, context, catalog)
+            followup = Followup(question, analysis, context, catalog, coverage(self.engine))
             for rule in RULES:
                 rewrite = rule.apply(followup)
                 if rewrite is None:
                     continue
                 text = _sentence(rewrite.text)
-                if text != question:
-                    analysis = cache.analysis(text, catalog)
+                # the engine analyses the rewrite as it answers it: read from the answer
+                analysed = analysis if text == question else cache.known(text)
                 resolution = Resolution(rule.name, context.question, text, rewrite.carried)
-                return Turn(question, text, analysis, resolution, rewrite)
+                return Turn(question, text, analysed, resolution, rewrite)
         source = context.question if context is not None else None
         carried: dict[str, Any] = {"entities": [], "intent": None}
         return Turn(question, question, analysis, Resolution("asked", source, question, carried))
+
+
+def analysis_of(text: str, answer: Answer, catalog: Catalog) -> Analysis:
+    """The analysis of ``text`` as the engine reported it in ``answer`` (``Analysis.as_dict``),
+    with each entity's kind from the catalog and its place in ``text``: what the follow-up
+    rules and contexts read (entities, names the notes never use, intent, bound, dimension,
+    relation, head), without analysing the question a second time. A scattered name (found
+    word by word) has no place."""
+    data = answer.analysis
+    entities: list[Linked] = []
+    listed = data.get("entities")
+    for e in listed if isinstance(listed, list) else []:
+        entry = catalog.entries.get(str(e.get("iri"))) if isinstance(e, dict) else None
+        if entry is None:
+            continue
+        written = str(e.get("text") or "")
+        at = text.find(written) if written else -1
+        end = at + len(written) if at >= 0 else -1
+        entities.append(Linked(entry.iri, str(e.get("label")), entry.kind, written, at, end, 1.0))
+    dimension, unknown = data.get("dimension"), data.get("unknown")
+    return Analysis(
+        text,
+        entities=entities,
+        unknown=[str(u) for u in unknown] if isinstance(unknown, list) else [],
+        intent=str(data.get("intent") or "general"),
+        bound=_str_or_none(data.get("bound")),
+        dimension=Dimension(dimension) if isinstance(dimension, str) and dimension else None,
+        relation=_str_or_none(data.get("relation")),
+        head=_str_or_none(data.get("head")),
+        counted=_str_or_none(data.get("counted")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return str(value) if value else None
+
+
+def _subject_label(carried: dict[str, Any]) -> str:
+    entities = carried.get("entities") or []
+    first = entities[0] if entities and isinstance(entities[0], dict) else {}
+    return str(first.get("label") or "")
+
+
+def _asked(questions: Sequence[str]) -> list[str]:
+    """The user turns that count: not empty, squashed, the last ``WINDOW``."""
+    return [squash(q) for q in questions if q and q.strip()][-WINDOW:]
 
 
 def _sentence(text: str) -> str:

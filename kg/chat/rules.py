@@ -23,7 +23,9 @@ from kg.chat.context import (
     Context,
     Ref,
     features_named,
+    features_of,
     find_item,
+    kind_words,
 )
 from kg.chat.phrases import (
     AND,
@@ -43,8 +45,8 @@ from kg.chat.phrases import (
     swap_bound,
     words_only,
 )
-from kg.chat.scope import uncovered_name
-from kg.model import Term
+from kg.chat.scope import Coverage, uncovered_name
+from kg.model import Answer, Hit, Term
 from kg.text.words import STOPWORDS, singular, squash
 
 __all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
@@ -58,6 +60,7 @@ class Followup:
     analysis: Analysis
     context: Context
     catalog: Catalog
+    covered: Coverage | None = None  # what the notes mention (None: names in the graph count)
 
 
 @dataclass
@@ -68,6 +71,11 @@ class Rewrite:
     carried: dict[str, Any]
     focus: Ref | None = None  # the thing the rewritten question is about, for the next turn
     restrict_to: tuple[Term, ...] | None = None  # answer over these items only
+    siblings: tuple[Term, ...] = ()  # for a question about one item: the list it is one of
+    elsewhere: tuple[Hit, ...] = ()  # ... and the passages where that list was found
+    named_as: str = ""  # ... how the rewritten question names the item
+    said: str = ""  # ... and what the user called it ("latency")
+    continues: Answer | None = None  # the answer a follow-up on the same subject continues
     count: bool = False  # "how many of them": count the intersection
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
@@ -94,7 +102,7 @@ class Rule:
 
 def _outside(f: Followup) -> Rewrite | None:
     """A cloud or a name the notes do not cover: the turn stands alone, out of scope."""
-    name = uncovered_name(f.question, f.analysis, f.catalog)
+    name = uncovered_name(f.question, f.analysis, f.catalog, f.covered)
     if name is None:
         return None
     return Rewrite(f.question, {"entities": [], "intent": None, "outside": name})
@@ -181,7 +189,15 @@ def _item(f: Followup) -> Rewrite | None:
         "item": term.label,
         "of": ctx.subject.as_dict() if ctx.subject else None,
     }
-    return Rewrite(text, carried, focus=ref)
+    return Rewrite(
+        text,
+        carried,
+        focus=ref,
+        siblings=ctx.items if len(ctx.items) >= 2 else tuple(features_of(ctx.subject, f.catalog)),
+        elsewhere=ctx.found_in,
+        named_as=phrase,
+        said=" ".join(words_only(words)) if m.group("words") else "",
+    )
 
 
 def _bound(f: Followup) -> Rewrite | None:
@@ -203,7 +219,7 @@ def _bound(f: Followup) -> Rewrite | None:
         "quantity": quantity,
         "dimension": p.dimension.value if p.dimension else None,
     }
-    return Rewrite(text, carried, focus=ctx.focus)
+    return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
 
 
 def _swap(f: Followup) -> Rewrite | None:
@@ -222,6 +238,9 @@ def _swap(f: Followup) -> Rewrite | None:
     ctx = f.context
     new = own[0]
     previous = ctx.text
+    phrase = PHRASE.match(AND.sub("", f.question.strip(), count=1))
+    if phrase is not None and phrase_span(previous, phrase.group("prep").lower()) is not None:
+        return None  # "And on Standard HDD?" replaces "on Premium SSD": a phrase, not a name
     spans = [e for e in ctx.analysis.entities if e.start >= 0 and e.kind in CARRIED_KINDS]
     owners = f.catalog.owner_services(new.iri)
     entry = f.catalog.entries.get(new.iri)
@@ -275,7 +294,7 @@ def _phrase(f: Followup) -> Rewrite | None:
             form = singular(word.lower()) + hit.group(1)
             text = previous[: hit.start()] + form + previous[hit.end() :]
             carried["replaced"] = hit.group()
-            return Rewrite(text, carried, focus=ctx.focus)
+            return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
     m = PHRASE.match(body)
     if m is None:
         return None
@@ -284,11 +303,17 @@ def _phrase(f: Followup) -> Rewrite | None:
     if span is not None:
         start, end = span
         carried["replaced"] = previous[start:end]
-        text = previous[:start] + body + previous[end:]
+        text = previous[:start] + body + _kept_tail(previous[start:end], body) + previous[end:]
         named = any(w[:1].isupper() for w in m.group("rest").split())
-        return Rewrite(text, carried, focus=None if named else ctx.focus, new_subject=named)
+        return Rewrite(
+            text,
+            carried,
+            focus=None if named else ctx.focus,
+            new_subject=named,
+            continues=None if named else ctx.answer,  # "in MSK Serverless" is elsewhere
+        )
     base = re.sub(r"\s*\bby\s+default\b", "", previous).rstrip(" ?.!")
-    return Rewrite(f"{base} {body}?", carried, focus=ctx.focus)
+    return Rewrite(f"{base} {body}?", carried, focus=ctx.focus, continues=ctx.answer)
 
 
 def _pronoun(f: Followup) -> Rewrite | None:
@@ -324,7 +349,9 @@ def _pronoun(f: Followup) -> Rewrite | None:
     carried: dict[str, Any] = {"entities": [target.as_dict()], "intent": None}
     if counted:
         carried["counted"] = counted
-    return Rewrite(strip_lead(text, keep_question=True), carried, focus=ctx.focus)
+    return Rewrite(
+        strip_lead(text, keep_question=True), carried, focus=ctx.focus, continues=ctx.answer
+    )
 
 
 def _carry(f: Followup) -> Rewrite | None:
@@ -353,7 +380,7 @@ def _carry(f: Followup) -> Rewrite | None:
         text = f"{body.rstrip(' ?.!')} for {target.label}?"
     intent = ctx.analysis.intent if a.intent == "general" else None
     carried = {"entities": [target.as_dict()], "intent": intent}
-    return Rewrite(text, carried, focus=ctx.focus)
+    return Rewrite(text, carried, focus=ctx.focus, continues=ctx.answer)
 
 
 RULES: tuple[Rule, ...] = (
@@ -431,6 +458,17 @@ RULES: tuple[Rule, ...] = (
 # ---- helpers ------------------------------------------------------------------------------------
 
 
+def _kept_tail(old: str, new: str) -> str:
+    """The words of a replaced phrase after the last word the new one repeats: "with 4 vCPU"
+    for "with a 1 vCPU Fargate" keeps " Fargate"; nothing shared, nothing kept."""
+    words = old.split()[1:]
+    said = {w.lower() for w in new.split()[1:]}
+    shared = [i for i, w in enumerate(words) if w.lower() in said]
+    if not shared or shared[-1] == len(words) - 1:
+        return ""
+    return " " + " ".join(words[shared[-1] + 1 :])
+
+
 def _own(f: Followup) -> bool:
     return any(e.kind in CARRIED_KINDS for e in f.analysis.entities)
 
@@ -468,13 +506,28 @@ def _item_phrase(term: Term, ctx: Context, catalog: Catalog) -> str:
     tier of AWS Shield" (its kind added when its name is one word)."""
     label = term.label
     entry = catalog.entries.get(term.iri or "")
-    kind = entry.feature_kind if entry is not None else None
+    kind = _kind_noun(entry.feature_kind if entry is not None else None, ctx, catalog)
     if kind and len(label.split()) == 1 and kind.lower() not in label.lower():
         label = f"{label} {kind}"
     subject = ctx.subject
     if subject is None or _shares_name(label, subject.label):
         return f"the {label}"
     return f"the {label} of {subject.label}"
+
+
+def _kind_noun(kind: str | None, ctx: Context, catalog: Catalog) -> str | None:
+    """What an item is called after its name: its kind without a count ("4 types" read from
+    "SUBSCRIPTIONS 4 types" -> "type"); a kind-word says nothing, so the list's own noun
+    instead, when the notes use it ("subscriptions" -> "Push subscription")."""
+    words = kind_words(kind)
+    if words:
+        return words
+    head = (ctx.head or "").split()
+    last = head[-1] if head else ""
+    noun = last[:-1] if re.fullmatch(r"[A-Z]+s", last) else singular(last.lower())
+    if noun and noun.lower() not in GENERIC_HEADS and catalog.knows(noun.lower()):
+        return noun
+    return None
 
 
 def _name_of(ref: Ref, ctx: Context, catalog: Catalog) -> str:

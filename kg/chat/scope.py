@@ -4,12 +4,18 @@ Monitoring"), or a name they never use ("Azure Data Explorer"), named as the use
 from __future__ import annotations
 
 import re
+import threading
+import weakref
+from dataclasses import dataclass, field
 
+from kg import vocab
 from kg.answer.analysis import QUESTION_WORDS, Analysis
 from kg.answer.catalog import Catalog
+from kg.answer.engine import AnswerEngine
+from kg.lexicon import Matcher
 from kg.text.words import STOPWORDS
 
-__all__ = ["PROVIDERS", "provider_of", "uncovered_name"]
+__all__ = ["PROVIDERS", "Coverage", "coverage", "provider_of", "uncovered_name"]
 
 # The clouds the notes can cover, by the first word of a service's name.
 PROVIDERS = (
@@ -32,10 +38,72 @@ def provider_of(label: str) -> str | None:
     return None
 
 
-def uncovered_name(question: str, analysis: Analysis, catalog: Catalog) -> str | None:
+@dataclass(frozen=True)
+class Coverage:
+    """What the notes of one build mention: the services and features some passage is about
+    (``mentioned``), the reference names of every service the catalog of services knows
+    (``reference``), so that a service named in a question can be told apart from one the
+    notes write about, and the notes' text, lowercased (``text``), to check a name in."""
+
+    mentioned: frozenset[str]
+    reference: Matcher | None
+    text: str = ""
+    # question -> the reference name it names that the notes do not write about (per build)
+    unmentioned: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+
+    def writes(self, name: str) -> bool:
+        """Whether the notes write ``name``, with or without its cloud's word ("Private
+        Link" for "Azure Private Link")."""
+        words = name.split()
+        while len(words) > 1 and words[0].lower() in _COVERED_CLOUD_WORDS | {"cloud"}:
+            words = words[1:]
+        short = " ".join(words).lower()
+        return bool(re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", self.text))
+
+
+# What the notes write about: an entity with passages of its own, or one that a triple read
+# from a passage names (a service whose features the notes list); reference data in the
+# lexicon and ontology graphs does not count.
+_MENTIONED = (
+    vocab.sparql_prefixes(("ckg", "prov"))
+    + f"""
+SELECT DISTINCT ?s WHERE {{
+  VALUES ?t {{ ckg:Service ckg:Feature }}
+  ?s a ?t .
+  {{ ?s prov:wasDerivedFrom ?p }}
+  UNION {{ GRAPH ?g {{ ?s ?x ?y }} FILTER(!STRSTARTS(STR(?g), "{vocab.GRAPH}")) }}
+  UNION {{ GRAPH ?g {{ ?y ?x ?s }} FILTER(!STRSTARTS(STR(?g), "{vocab.GRAPH}")) }}
+}}"""
+)
+_coverages: weakref.WeakKeyDictionary[AnswerEngine, Coverage] = weakref.WeakKeyDictionary()
+_coverages_lock = threading.Lock()
+
+
+def coverage(engine: AnswerEngine) -> Coverage:
+    """The coverage of one engine's build (computed once per build)."""
+    with _coverages_lock:
+        found = _coverages.get(engine)
+    if found is None:
+        mentioned = frozenset(row["s"].value for row in engine.store.select(_MENTIONED))
+        lexicon = engine.catalog.lexicon
+        reference = lexicon.matcher(engine.catalog.common, kinds=("service",)) if lexicon else None
+        index = getattr(engine.retriever, "index", None)  # a search index with its passages
+        passages = index.passages() if index is not None else []
+        text = "\n".join(" ".join(p.context.split()).lower() for p in passages)
+        found = Coverage(mentioned, reference, text)
+        with _coverages_lock:
+            _coverages[engine] = found
+    return found
+
+
+def uncovered_name(
+    question: str, analysis: Analysis, catalog: Catalog, covered: Coverage | None = None
+) -> str | None:
     """The name in ``question`` the notes do not cover, as written ("Alibaba Cloud's NAT
     Gateway"), or None. A cloud the notes never describe counts even when some of its words
-    are known ("Oracle" is an RDS engine in the notes; "Oracle Cloud" is not)."""
+    are known ("Oracle" is an RDS engine in the notes; "Oracle Cloud" is not); so does a
+    service of the reference catalog that no passage is about ("Azure Data Explorer", "AWS
+    IoT Core"), even where the graph holds its name or links a shorter name inside it."""
     linked = [(e.start, e.end) for e in analysis.entities if e.start >= 0]
     for m in _CLOUD.finditer(question):
         word = m.group("name").lower()
@@ -47,6 +115,32 @@ def uncovered_name(question: str, analysis: Analysis, catalog: Catalog) -> str |
     for name in analysis.unknown:
         at = question.find(name)
         return name_around(question, at) if at >= 0 else name
+    if covered is not None and covered.reference is not None:
+        if question not in covered.unmentioned:
+            if len(covered.unmentioned) >= _MEMO:
+                covered.unmentioned.clear()
+            covered.unmentioned[question] = _unmentioned(question, analysis, covered)
+        return covered.unmentioned[question]
+    return None
+
+
+_MEMO = 4096  # questions whose reference names are remembered per build
+
+
+def _unmentioned(question: str, analysis: Analysis, covered: Coverage) -> str | None:
+    """A reference service name in ``question`` that no passage is about and the notes never
+    write (a service the graph knows only from the catalog of services), unless a name the
+    notes do write about spans it."""
+    assert covered.reference is not None
+    spans = [
+        (e.start, e.end) for e in analysis.entities if e.start >= 0 and e.iri in covered.mentioned
+    ]
+    for m in covered.reference.find(question):
+        if m.fuzzy or any(k in covered.mentioned for k in m.keys):
+            continue
+        if any(s <= m.start and m.end <= e for s, e in spans) or covered.writes(m.text):
+            continue
+        return m.text
     return None
 
 
