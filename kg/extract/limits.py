@@ -25,7 +25,7 @@ from kg.extract.quantity_names import (
     without_subject,
 )
 from kg.model import Block, BlockKind, Evidence, Sentence
-from kg.text.phrases import KIND_WORDS
+from kg.text.phrases import KIND_WORDS, lead_term
 from kg.text.quantities import find_quantities, find_ranges
 from kg.text.units import Dimension, Quantity, Range
 from kg.text.words import BOUND_WORD, MAX_WORD, MIN_WORD, singular, squash
@@ -97,16 +97,12 @@ def extract_limits(
         cells = [(c.start - sent.start, c.end - sent.start) for c in (row.cells if row else [])]
     text = dx.text[sent.start : sent.end]
     lead_end = 0
-    from kg.text.phrases import lead_term
-
     lead_name = None
-    if sent.start == block.start:
-        lead = lead_term(text)
-        if lead is not None:
-            lead_end = lead.rest_start
-            if names_a_quantity(lead.term) and not dx.find(lead.term):
-                lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     lead = lead_term(text)
+    if lead is not None and sent.start == block.start:
+        lead_end = lead.rest_start
+        if names_a_quantity(lead.term) and not dx.find(lead.term):
+            lead_name = clean_quantity(lead.term)  # "Buffer size: 1 MiB to 128 MiB"
     if lead_name is None and lead is not None and len(lead.term) <= 3:
         asked = _asked(dx, sent)  # "Q: Max recipients per message?" then "A: 50"
         if asked is not None:

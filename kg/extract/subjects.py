@@ -1,6 +1,8 @@
 """What each section, block and sentence is about: the service or component its heading
-names, else the one its text is about in subject position, else the label it elaborates,
-else the previous section's service, else a topic named by its heading."""
+names, else the service of the Markdown section it nests in, else the one its text is about
+in subject position, else the label it elaborates, else the previous section's service, else
+a topic named by its heading. A block nested under a short list item is about the part that
+item names ("Basic" under "SKUs")."""
 
 from __future__ import annotations
 
@@ -40,7 +42,6 @@ class SubjectWeights:
 
     carried: float = 1.5  # the previous section's subject, until another is named
     document_service: float = 3.0  # the service the note's title names
-    parent: float = 3.0  # the subject of the Markdown section this one nests in
     subject_position: float = 1.0  # a mention that opens its clause
     aside: float = 0.6  # a mention after a preposition or a verb, or in parentheses
     opens_sentence: float = 2.0  # the first mention of a sentence, in subject position
