@@ -401,8 +401,7 @@ def encoder_section(e: dict[str, Any]) -> list[str]:
         "Cosine between the default encoder's vectors (all-MiniLM-L6-v2 exported from the bundled"
         " weights, SmoothQuant, dynamic int8; `kg/search/onnx_minilm.py`) and"
         " sentence-transformers' float32 ones, on every text a build encodes (passages and"
-        " sentences); the probes' .md and .txt notes (the parser does not read their csv, tsv,"
-        " xlsx, html and docx yet).",
+        " sentences) of the bundled notes and of every probe notes file.",
         "",
         "| notes | files | texts | min | 1st percentile | median | below 0.99 | least alike |",
         "|---|---:|---:|---:|---:|---:|---:|---|",

@@ -33,11 +33,11 @@ QUESTIONS = ROOT / "bench" / "questions-extra.jsonl"
 
 def notes_texts(files: list[Path]) -> list[str]:
     """What a build encodes for these notes: passage contexts, then sentence contexts."""
-    from kg.parse.notes import parse_document, read_document
+    from kg.parse import read_file
     from kg.search.passages import chunk_all
     from kg.search.sentences import sentence_passages
 
-    docs = [parse_document(read_document(p)) for p in files]
+    docs = [read_file(p).parsed for p in files]
     return [p.context for p in chunk_all(docs)] + [s.context for s in sentence_passages(docs)]
 
 
@@ -46,10 +46,10 @@ def bundled_files() -> list[Path]:
 
 
 def probe_files() -> list[Path]:
-    """The probe notes the parser reads (.md, .txt; csv, xlsx, html and docx it cannot yet)."""
-    return sorted(
-        p for p in PROBES.glob("*/notes/**/*") if p.is_file() and p.suffix in (".md", ".txt")
-    )
+    """Every probe notes file, in every format the parser reads."""
+    from kg.parse import format_of
+
+    return sorted(p for p in PROBES.glob("*/notes/**/*") if p.is_file() and format_of(p))
 
 
 def export_model(cache: Path) -> float:
