@@ -660,3 +660,15 @@ def test_a_column_header_gives_its_unit_to_the_bare_numbers_below():
         {"value": Decimal("0.006")},
         {"value": Decimal(30)},
     ]
+
+
+def test_amounts_in_a_table_rows_name_name_the_row_and_are_no_limits():
+    x = extract(
+        "# Cloud Nebula CDN\n\n| Item | Price |\n|---|---|\n"
+        "| Cache egress, 150–500 TiB | $0.03 / GiB |\n| Cache fill | $0.01 / GiB |\n",
+        "markdown",
+    )
+    assert [(q, b) for _, q, b in limits(x)] == [
+        ("cache egress, 150–500 TiB price", {"value": Decimal("0.03")}),
+        ("cache fill price", {"value": Decimal("0.01")}),
+    ]

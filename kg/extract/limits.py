@@ -95,6 +95,8 @@ def extract_limits(
         row_facts = _row_limits(dx, block, subject, ev)
         row = dx.rows.get(block.index)
         cells = [(c.start - sent.start, c.end - sent.start) for c in (row.cells if row else [])]
+        if block.cells:  # the row's name: "Cache egress, 150–500 TiB" names a price band
+            cells.append((block.cells[0].start - sent.start, block.cells[0].end - sent.start))
     text = dx.text[sent.start : sent.end]
     lead_end = 0
     lead_name = None
