@@ -672,3 +672,14 @@ def test_amounts_in_a_table_rows_name_name_the_row_and_are_no_limits():
         ("cache egress, 150–500 TiB price", {"value": Decimal("0.03")}),
         ("cache fill price", {"value": Decimal("0.01")}),
     ]
+
+
+def test_amounts_listed_in_rising_order_are_the_values_a_setting_allows():
+    x = extract(
+        "# AWS WAF\n\n- evaluation window: 1, 2, **5 (default)** or 10 minutes\n"
+        "- commitment: 1 or 3 years\n",
+        "markdown",
+    )
+    window = {"min": Decimal(60), "max": Decimal(600), "default": Decimal(300)}
+    assert ("AWS WAF", "evaluation window", window) in limits(x)
+    assert len([b for _, _, b in limits(x) if b.get("value") == Decimal(94_608_000)]) == 1

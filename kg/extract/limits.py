@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from kg import vocab
@@ -110,6 +111,7 @@ def extract_limits(
         if asked is not None:
             lead_name, lead_end = asked, lead.rest_start
     found: list[LimitFact] = []
+    spans: list[tuple[int, int]] = []
     previous_role: str | None = None
     previous_end = -1
     if text.rstrip().endswith("?"):
@@ -161,7 +163,51 @@ def extract_limits(
         fact = LimitFact(subject, name, q.dimension, stated, ev, per=per)
         _assign(fact, amount, role)
         found.append(fact)
+        spans.append((amount.start, amount.end))
+    found = _allowed_values(found, spans, text)
     return row_facts + _merge_sentence(found, dx.doc.text[sent.start : sent.end])
+
+
+_LISTED_APART = re.compile(
+    r"[\s*_`]*(?:\([^()]{0,20}\))?[\s*_`]*(?:,\s*(?:or\s+|and\s+)?|or\s+|and\s+|/\s*)$"
+)
+
+
+def _allowed_values(
+    found: list[LimitFact], spans: list[tuple[int, int]], text: str
+) -> list[LimitFact]:
+    """Three or more amounts listed in rising order are the values a setting allows: "1, 2,
+    5 (default) or 10 minutes" is one limit from 1 to 10 minutes, 5 by default, named as
+    its most specific member is."""
+    out: list[LimitFact] = []
+    i = 0
+    while i < len(found):
+        j = i + 1
+        while (
+            j < len(found)
+            and found[j].dimension is found[i].dimension
+            and _LISTED_APART.fullmatch(text[spans[j - 1][1] : spans[j][0]])
+        ):
+            j += 1
+        group = found[i:j]
+        values = [next(iter(f.bounds().values())) for f in group if len(f.bounds()) == 1]
+        rising = len(values) == len(group) and all(a < b for a, b in pairwise(values))
+        if len(group) < 3 or not rising:
+            out += group
+            i = j
+            continue
+        names = [f.quantity for f in group if f.quantity not in _GENERIC]
+        for k, fact in enumerate(group):
+            fact.quantity = names[-1] if names else fact.quantity
+            if "value" not in fact.bounds():
+                out.append(fact)
+            elif k in (0, len(group) - 1):
+                v = fact.value
+                fact.value = None
+                setattr(fact, "min" if k == 0 else "max", v)
+                out.append(fact)
+        i = j
+    return out
 
 
 def _row_limits(dx: DocumentContext, block: Block, subject: str, ev: Evidence) -> list[LimitFact]:
@@ -341,8 +387,10 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
             if re.match(r"\s*(?:\w+\s+){0,2}by\s+default", after, re.I)
             else "interval"
         )
+    if _MARKED_DEFAULT.match(after):
+        return "default"  # "5 (default)"
     if (
-        _default_governs(near)
+        (_default_governs(near) and not _MARKED_EARLIER.search(near))
         or re.match(r"\s*(?:\w+\s+){0,4}by\s+default\b", after, re.I)
         or re.match(r"\s*by\s+default\b", text, re.I)
     ):
@@ -360,6 +408,14 @@ def _role(text: str, amount: Quantity | Range, window: str) -> str:
     ):
         return "free"
     return "value"
+
+
+# "(default)" marks the amount right before it: in "1, 2, 5 (default) or 10 minutes" it is
+# 5 minutes, not 10.
+_MARKED_DEFAULT = re.compile(r"[\s*_`]*\(\s*(?:the\s+)?default\s*\)", re.I)
+_MARKED_EARLIER = re.compile(
+    r"(?:\d[\w\s*_`]{0,12}\(|^[\s*_`(]*)\s*(?:the\s+)?default\s*\)(?!.*\bdefault)", re.I
+)
 
 
 def _default_governs(near: str) -> bool:
