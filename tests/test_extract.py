@@ -640,7 +640,7 @@ def test_items_nested_under_a_short_item_are_about_the_part_it_names():
 def test_an_amount_denied_or_asked_about_is_not_stated():
     x = extract(
         "# Amazon DynamoDB\n\nThe max item size is 400 KB, not 4 MB.\n\n"
-        "Wasn't it 100 GB per partition?\n\nNo, a partition holds 10 GB.\n",
+        "Wasn't it 100 GB per partition?\n\nNo, a partition holds 10 GB (it used to be 5 GB).\n",
         "markdown",
     )
     assert limits(x) == [

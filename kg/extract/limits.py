@@ -78,7 +78,11 @@ _MIN = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT = re.compile(r"\bdefaults?\b", re.IGNORECASE)
-_DENIED = re.compile(r"\b(?:not|never|n't)\s+(?:a|an|the)?\s*$", re.I)
+# An amount a sentence denies ("not 4 MB") or says no longer holds ("it used to be 100").
+_DENIED = re.compile(
+    r"(?:\b(?:not|never|n't)\s+(?:a|an|the)?|\b(?:used\s+to\s+be|formerly|previously|was\s+once))\s*$",
+    re.I,
+)
 _RATE_NOUN_SKIP = frozenset("others ones times things".split())
 
 
