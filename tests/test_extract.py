@@ -683,3 +683,14 @@ def test_amounts_listed_in_rising_order_are_the_values_a_setting_allows():
     window = {"min": Decimal(60), "max": Decimal(600), "default": Decimal(300)}
     assert ("AWS WAF", "evaluation window", window) in limits(x)
     assert len([b for _, _, b in limits(x) if b.get("value") == Decimal(94_608_000)]) == 1
+
+
+def test_a_generic_lead_is_qualified_by_its_items_label_and_one_word_names_are_names():
+    x = extract(
+        "# Dataproc\n\n- Secondary workers: compute only, no HDFS. Types: preemptible (the "
+        "default), Spot, or non-preemptible.\n- Rule actions: Allow, Block, Count, CAPTCHA\n",
+        "markdown",
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    assert leads["Secondary workers Types"] == ["preemptible", "Spot", "non-preemptible"]
+    assert leads["Rule actions"] == ["Allow", "Block", "Count", "CAPTCHA"]

@@ -29,7 +29,7 @@ from kg.graph.base import GraphStore
 from kg.model import Fact, Source, Term
 from kg.text.phrases import item_name
 from kg.text.units import Dimension
-from kg.text.words import norm_key
+from kg.text.words import norm_key, stem
 
 _VERBS = {
     "supports": "supports",
@@ -263,11 +263,19 @@ class GraphCandidates:
         ]
         lead_sims = self.retriever.similarity(qvec, leads)
         item_sims = self.retriever.similarity(qvec, firsts)
+        # The words of a part the question names count in a lead: "Which kinds of secondary
+        # workers ..." is answered by "Secondary workers: ... Types: ...".
+        words = set(a.terms)
+        services = {e.iri for e in a.entities if e.kind == "service"}
+        for e in a.entities:
+            entry = self.catalog.entries.get(e.iri)
+            if e.kind == "feature" and entry is not None and entry.owners & services:
+                words |= {stem(w) for w in re.findall(r"[a-z0-9]+", e.text.lower())}
         for key, lead_sim, item_sim in zip(keys, lead_sims, item_sims, strict=True):
             rows = lists[key]
             lead, kind = rows[0]["lead"].value, rows[0]["kind"].value if "kind" in rows[0] else ""
             score = w.enum_similarity * max(lead_sim, item_sim)
-            score += w.enum_lead_word * min(stems_overlap(a.terms, f"{lead} {kind}"), 2)
+            score += w.enum_lead_word * min(stems_overlap(words, f"{lead} {kind}"), 2)
             if a.head and stems_overlap(set(a.head.split()), f"{lead} {kind}"):
                 score += w.head_in_kind
             score += (

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from kg.extract.context import Context, DocumentContext, Entity
 from kg.model import Block, BlockKind, Evidence, Section
 from kg.text.phrases import (
+    is_generic_lead,
     item_name,
     kind_of,
     lead_term,
@@ -135,6 +136,10 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
         if len(lead_text) <= 3:  # "A: CloudWatch, SNS" answers "Q: Event destinations?"
             lead_text = cx.question_before(sent) or lead_text
+        elif sent.start > block.start and is_generic_lead(lead_text):
+            # "Secondary workers: compute only. Types: preemptible, Spot": whose types.
+            label = lead_term(cx.text[block.start : block.end])
+            lead_text = f"{label.term} {lead_text}" if label else lead_text
         items = split_list(text[colon + 2 :])
         # An aside in parentheses is no part of the name: "SecureString (encrypted with KMS)".
         bare = [_ASIDE.sub("", i).strip() or i for i, _, _ in items]

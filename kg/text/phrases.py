@@ -232,7 +232,8 @@ def looks_like_name_list(items: list[str]) -> bool:
         return False
     return all(
         0 < len(i.split()) <= 5
-        and i.split()[0].lower() not in _NOT_A_NAME_START
+        # one capitalised word is a name, even a verb's: "Allow, Block, Count"
+        and (i.split()[0].lower() not in _NOT_A_NAME_START or (" " not in i and i[0].isupper()))
         and not (i[0].islower() and i.split()[0].endswith("ing"))
         and not _CLAUSE_WORD.search(i)
         for i in items
