@@ -459,3 +459,15 @@ def test_an_enumerated_item_reads_as_its_list_item_writes_it():
     assert graph._item_as_written(row("s:vpn", "Hops: Internet, virtual network gateway.")) == (
         "virtual network gateway"
     )
+
+
+def test_a_data_rate_in_bits_fits_a_throughput_asked_in_bytes():
+    from kg.answer.reader import fits
+    from kg.text.quantities import find_quantities
+
+    a = analyse("What is the maximum throughput of one SQS tunnel?", catalog())
+    [rate] = find_quantities("1.25 gigabits per second")
+    [pieces] = find_quantities("3 pieces")
+    assert a.dimension is Dimension.BYTES_PER_SECOND
+    assert fits(rate, a, "Each tunnel tops out at 1.25 gigabits per second.") == 0.9
+    assert fits(pieces, a, "3 pieces") == 0.0

@@ -102,11 +102,15 @@ def _names(name: str) -> re.Pattern[str]:
 
 def fits(q: Quantity, a: Analysis, sentence: str) -> float:
     """How well an amount is of the kind asked: 1 for the dimension (counting the thing a
-    count question counts), 0.5 for a related dimension, 0 otherwise."""
+    count question counts), 0.9 for a data rate in the other unit (bits, bytes), 0.5 for a
+    count rate of the thing asked, 0 otherwise."""
     if a.dimension is None:
         return 0.0
+    counts = (Dimension.COUNT, Dimension.COUNT_PER_SECOND)
     if q.dimension is a.dimension:
         fit = 1.0
+    elif q.dimension in _RELATED.get(a.dimension, ()) and q.dimension not in counts:
+        fit = 0.9  # a data rate in bits for one asked in bytes: "1.25 gigabits per second"
     elif q.dimension in _RELATED.get(a.dimension, ()) and stems_overlap(a.words, q.noun or ""):
         fit = 0.5  # "3,000 IOPS" for a rate of IOPS asked; not "one piece" of anything
     else:
