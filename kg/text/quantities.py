@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from kg.text.listed import share_units
 from kg.text.spellings import (
     BIT_RATE_SYMBOLS,
     BIT_SYMBOLS,
@@ -75,27 +76,9 @@ from kg.text.units import (
 
 
 def find_quantities(text: str) -> list[Quantity]:
-    """Every stated quantity in ``text``, in order of position, none overlapping. Bare numbers
-    listed before one with a unit share it: "1, 2, 5 (default) or 10 minutes" are four
-    durations."""
-    found = [f.quantity for f in _Scanner(text).scan() if not f.bare_words]
-    return _share_units(text, found)
-
-
-_LISTED = re.compile(
-    r"\s*(?:\([^()]{0,20}\))?\s*(?:,\s*(?:or\s+|and\s+)?|\s+or\s+|\s+and\s+|\s*/\s*)$"
-)
-
-
-def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
-    out = list(found)
-    for i in range(len(out) - 2, -1, -1):
-        q, after = out[i], out[i + 1]
-        bare = q.dimension is Dimension.COUNT and not q.noun and q.text.strip()[-1:].isdigit()
-        united = after.dimension is not Dimension.COUNT or after.noun
-        if bare and united and _LISTED.match(text[q.end : after.start]):
-            out[i] = replace(q, unit=after.unit, noun=after.noun, per=after.per)
-    return out
+    """Every stated quantity in ``text``, in order of position, none overlapping; listed
+    amounts share a unit ("1, 2, 5 (default) or 10 minutes": ``kg.text.listed``)."""
+    return share_units(text, [f.quantity for f in _Scanner(text).scan() if not f.bare_words])
 
 
 def find_ranges(text: str) -> list[Range]:
