@@ -14,7 +14,7 @@ citation.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -137,30 +137,41 @@ def read_amounts(
 ) -> list[Reading]:
     """The sentences of the top passages that state an amount of the asked kind about the
     entity the question names (see the module docstring), best first."""
-    named = named_entities(a)
+    named = bool(named_entities(a))
     found: list[Reading] = []
+    for rank, sim, sent, in_sentence in _sentences_about(a, hits, sentences, qvec, catalog):
+        amounts = [(fits(q, a, sent.text), q) for q in find_quantities(sent.text)]
+        amounts = [(f, q) for f, q in amounts if f > 0]
+        if not amounts:
+            continue
+        fit, quantity = max(amounts, key=lambda t: t[0])
+        score = w.reader_similarity * sim + w.reader_fit * fit
+        score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
+        if a.bound and _BOUND_CUES[a.bound].search(sent.text):
+            score += w.reader_bound
+        if named and in_sentence:
+            score += w.reader_named
+        score += w.reader_rank * rank
+        found.append(Reading(sent, quantity, score, sim))
+    return sorted(found, key=lambda r: -r.score)
+
+
+def _sentences_about(
+    a: Analysis, hits: Sequence[Hit], sentences: Sentences, qvec: np.ndarray, catalog: Catalog
+) -> Iterator[tuple[int, float, Passage, bool]]:
+    """The closest sentences of the top passages that are about what the question names:
+    (the passage's rank, the sentence's cosine, the sentence, whether it names the thing
+    itself). A sentence that names other services and not this one is skipped, though its
+    passage may be about it ("if you have an RDS instance ..." in a passage about S3)."""
+    named = named_entities(a)
     for rank, hit in enumerate(hits[:PASSAGES_READ]):
         passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
         for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
             in_sentence = not named or about(sent.text, named, catalog)
             if not in_sentence and names_another(sent.text, named, catalog):
-                continue  # "if you have an RDS instance ..." in a passage about S3
-            if not (in_sentence or passage_about or about(sent.context, named, catalog)):
                 continue
-            amounts = [(fits(q, a, sent.text), q) for q in find_quantities(sent.text)]
-            amounts = [(f, q) for f, q in amounts if f > 0]
-            if not amounts:
-                continue
-            fit, quantity = max(amounts, key=lambda t: t[0])
-            score = w.reader_similarity * sim + w.reader_fit * fit
-            score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
-            if a.bound and _BOUND_CUES[a.bound].search(sent.text):
-                score += w.reader_bound
-            if named and in_sentence:
-                score += w.reader_named
-            score += w.reader_rank * rank
-            found.append(Reading(sent, quantity, score, sim))
-    return sorted(found, key=lambda r: -r.score)
+            if in_sentence or passage_about or about(sent.context, named, catalog):
+                yield rank, sim, sent, in_sentence
 
 
 @dataclass(frozen=True)
@@ -187,24 +198,16 @@ def read_lists(
     names ("A: AMQP, STOMP, MQTT, OpenWire and WebSocket", "Engines: MySQL, PostgreSQL"),
     best first: scored by meaning (the sentence with its headings), the question's words in
     them, and how many names they list."""
-    named = named_entities(a)
     found: list[ListReading] = []
-    for rank, hit in enumerate(hits[:PASSAGES_READ]):
-        passage_about = not named or about(f"{hit.section or ''}\n{hit.text}", named, catalog)
-        for sim, sent in sentences.best_sentences(qvec, hit)[:SENTENCES_PER_PASSAGE]:
-            in_sentence = not named or about(sent.text, named, catalog)
-            if not in_sentence and names_another(sent.text, named, catalog):
-                continue
-            if not (in_sentence or passage_about or about(sent.context, named, catalog)):
-                continue
-            text = _ANSWER_MARK.sub("", sent.text)
-            colon = text.find(": ")
-            body = text[colon + 2 :] if 0 < colon < 80 else text
-            items = [i for i, _, _ in split_list(body)]
-            if len(items) < 2 or not looks_like_name_list(items):
-                continue
-            score = w.reader_similarity * sim + w.list_items * min(len(items), 5)
-            score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
-            score += w.reader_rank * rank
-            found.append(ListReading(sent, items, score))
+    for rank, sim, sent, _ in _sentences_about(a, hits, sentences, qvec, catalog):
+        text = _ANSWER_MARK.sub("", sent.text)
+        colon = text.find(": ")
+        body = text[colon + 2 :] if 0 < colon < 80 else text
+        items = [i for i, _, _ in split_list(body)]
+        if len(items) < 2 or not looks_like_name_list(items):
+            continue
+        score = w.reader_similarity * sim + w.list_items * min(len(items), 5)
+        score += w.reader_word * min(stems_overlap(a.terms, sent.context), 3)
+        score += w.reader_rank * rank
+        found.append(ListReading(sent, items, score))
     return sorted(found, key=lambda r: -r.score)
