@@ -320,3 +320,13 @@ def test_limit_and_passage_pages_cite_their_source(client: TestClient) -> None:
     assert "Messages can obtain up to 256 KB of text in any format." in section(shown, "passage")
     read = section(shown, "read-from")
     assert "Amazon SQS" in read and "ckg:hasLimit" in read and "message size" in read
+
+
+def test_a_question_before_anything_is_built_is_a_503_page(tmp_path) -> None:
+    settings = Settings(data=tmp_path / "data", embedder="fake")
+    app = create_app(settings, runtime=Runtime(settings))
+    with TestClient(app, headers={"Accept": BROWSER}) as c:
+        r = c.get("/", params={"q": SQS_QUESTION})
+    assert r.status_code == 503
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Nothing has been built yet" in r.text

@@ -8,17 +8,16 @@ from collections.abc import Callable
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from api.deps import RuntimeDep, SettingsDep, run_engine
+from api.deps import RuntimeDep, SettingsDep, get_engine, run_engine
 from api.graphdata import Equivalent, Service, covered_services, equivalents
 from api.routes.sparql import EndpointDep
 from api.schemas import answer_out
 from api.web import PageError, card_view, render, site_of
 from kg.answer.card import entity_card
 from kg.answer.engine import AnswerEngine
-from kg.serve.runtime import NotReadyError, Runtime
+from kg.serve.runtime import Runtime
 from kg.sparql import SparqlEndpoint, SparqlError
 
 P = ParamSpec("P")
@@ -37,14 +36,11 @@ EXAMPLES = (
 
 
 async def page_engine(runtime: Runtime) -> AnswerEngine:
-    """The live engine, or an HTML 503 that says what is missing."""
-    engine = runtime.fresh_engine()
-    if engine is not None:
-        return engine
+    """``get_engine`` for a page: nothing built or a backend down is an HTML 503, not JSON."""
     try:
-        return await run_in_threadpool(runtime.engine)
-    except NotReadyError as exc:
-        raise _not_ready(exc.backend, exc.message) from exc
+        return await get_engine(runtime)
+    except HTTPException as exc:
+        raise _not_ready(exc) from exc
 
 
 async def page_call(runtime: Runtime, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -52,11 +48,13 @@ async def page_call(runtime: Runtime, call: Callable[P, T], *args: P.args, **kwa
     try:
         return await run_engine(runtime, call, *args, **kwargs)
     except HTTPException as exc:
-        detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
-        raise _not_ready(str(detail.get("backend", "")), str(detail.get("message", ""))) from exc
+        raise _not_ready(exc) from exc
 
 
-def _not_ready(backend: str, message: str) -> PageError:
+def _not_ready(exc: HTTPException) -> PageError:
+    """The 503 of ``api.deps`` (its detail names the backend and why) as a page."""
+    detail: dict[str, Any] = exc.detail if isinstance(exc.detail, dict) else {}
+    backend, message = str(detail.get("backend", "")), str(detail.get("message", ""))
     what = {"build": "Nothing has been built yet"}.get(backend, f"The {backend} is unavailable")
     return PageError(503, "Not ready", f"{what}: {message}" if message else what)
 
