@@ -1276,3 +1276,22 @@ def test_backend_failure_is_a_503_not_a_500(failing: OpenAI) -> None:
     assert caught.value.response.headers.get("retry-after")
     with pytest.raises(openai.APIError, match="graph"):
         list(failing.chat.completions.create(model="cloudkg", messages=messages, stream=True))
+
+
+def test_what_a_conversation_needs_of_a_build_is_computed_once_per_build() -> None:
+    from kg.chat.builds import per_build
+
+    calls: list[object] = []
+
+    @per_build
+    def services(engine: Any) -> list[str]:
+        calls.append(engine)
+        return []  # an empty result is kept too
+
+    class Build:
+        pass
+
+    first, second = Build(), Build()
+    assert services(first) is services(first)
+    services(second)
+    assert calls == [first, second]

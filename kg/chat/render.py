@@ -15,6 +15,7 @@ from kg import vocab
 from kg.answer.card import entity_card
 from kg.answer.compose import join_names
 from kg.answer.engine import AnswerEngine
+from kg.chat.builds import per_build
 from kg.chat.scope import PROVIDERS, provider_of
 from kg.model import Answer, Source
 from kg.text.words import squash
@@ -100,26 +101,15 @@ GROUP BY ?s"""
 )
 
 
-_covered: weakref.WeakKeyDictionary[AnswerEngine, list[str]] = weakref.WeakKeyDictionary()
-
-
-_covered_lock = threading.Lock()
-
-
+@per_build
 def covered_services(engine: AnswerEngine) -> list[str]:
-    """The services the notes mention, most often mentioned first (cached per build)."""
-    with _covered_lock:
-        cached = _covered.get(engine)
-    if cached is None:
-        counts: list[tuple[int, str]] = []
-        for row in engine.store.select(_SERVICES_QUERY):
-            entry = engine.catalog.entries.get(row["s"].value)
-            if entry is not None:
-                counts.append((-int(row["n"].value), entry.label))
-        cached = [label for _, label in sorted(counts)]
-        with _covered_lock:
-            _covered[engine] = cached
-    return cached
+    """The services the notes mention, most often mentioned first (once per build)."""
+    counts: list[tuple[int, str]] = []
+    for row in engine.store.select(_SERVICES_QUERY):
+        entry = engine.catalog.entries.get(row["s"].value)
+        if entry is not None:
+            counts.append((-int(row["n"].value), entry.label))
+    return [label for _, label in sorted(counts)]
 
 
 def _not_covered(answer: Answer, engine: AnswerEngine) -> str:
@@ -159,6 +149,7 @@ def _not_covered(answer: Answer, engine: AnswerEngine) -> str:
 
 
 _said: weakref.WeakKeyDictionary[AnswerEngine, dict[str, str]] = weakref.WeakKeyDictionary()
+_said_lock = threading.Lock()
 
 
 def _what_notes_say(engine: AnswerEngine, iris: list[str]) -> str:
@@ -166,12 +157,12 @@ def _what_notes_say(engine: AnswerEngine, iris: list[str]) -> str:
     (remembered per build: the entity card takes several queries)."""
     if not iris:
         return ""
-    with _covered_lock:
+    with _said_lock:
         known = _said.setdefault(engine, {})
         if iris[0] in known:
             return known[iris[0]]
     text = _card_summary(engine, iris[0])
-    with _covered_lock:
+    with _said_lock:
         if len(known) >= _SAID_SIZE:
             known.clear()
         known[iris[0]] = text

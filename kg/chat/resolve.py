@@ -26,7 +26,6 @@ turn and costs about one answer, like ``/ask``; a rewrite's analysis is read fro
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from kg.chat.answers import (
     passage_answer,
     restricted,
 )
+from kg.chat.builds import per_build
 from kg.chat.context import Context, Ref, named
 from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
@@ -190,17 +190,10 @@ class _Answers:
                 self._items.popitem(last=False)
 
 
-_caches: weakref.WeakKeyDictionary[AnswerEngine, _Answers] = weakref.WeakKeyDictionary()
-_caches_lock = threading.Lock()
-
-
+@per_build
 def answer_cache(engine: AnswerEngine) -> _Answers:
     """The answer cache of one engine (a new build gets a new engine, so a new cache)."""
-    with _caches_lock:
-        cache = _caches.get(engine)
-        if cache is None:
-            cache = _caches[engine] = _Answers(CACHE_SIZE)
-        return cache
+    return _Answers(CACHE_SIZE)
 
 
 @dataclass

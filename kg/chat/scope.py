@@ -4,14 +4,13 @@ Monitoring"), or a name they never use ("Azure Data Explorer"), named as the use
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from dataclasses import dataclass, field
 
 from kg import vocab
 from kg.answer.analysis import QUESTION_WORDS, Analysis
 from kg.answer.catalog import Catalog
 from kg.answer.engine import AnswerEngine
+from kg.chat.builds import per_build
 from kg.lexicon import Matcher
 from kg.text.words import STOPWORDS
 
@@ -75,25 +74,18 @@ SELECT DISTINCT ?s WHERE {{
   UNION {{ GRAPH ?g {{ ?y ?x ?s }} FILTER(!STRSTARTS(STR(?g), "{vocab.GRAPH}")) }}
 }}"""
 )
-_coverages: weakref.WeakKeyDictionary[AnswerEngine, Coverage] = weakref.WeakKeyDictionary()
-_coverages_lock = threading.Lock()
 
 
+@per_build
 def coverage(engine: AnswerEngine) -> Coverage:
     """The coverage of one engine's build (computed once per build)."""
-    with _coverages_lock:
-        found = _coverages.get(engine)
-    if found is None:
-        mentioned = frozenset(row["s"].value for row in engine.store.select(_MENTIONED))
-        lexicon = engine.catalog.lexicon
-        reference = lexicon.matcher(engine.catalog.common, kinds=("service",)) if lexicon else None
-        index = getattr(engine.retriever, "index", None)  # a search index with its passages
-        passages = index.passages() if index is not None else []
-        text = "\n".join(" ".join(p.context.split()).lower() for p in passages)
-        found = Coverage(mentioned, reference, text)
-        with _coverages_lock:
-            _coverages[engine] = found
-    return found
+    mentioned = frozenset(row["s"].value for row in engine.store.select(_MENTIONED))
+    lexicon = engine.catalog.lexicon
+    reference = lexicon.matcher(engine.catalog.common, kinds=("service",)) if lexicon else None
+    index = getattr(engine.retriever, "index", None)  # a search index with its passages
+    passages = index.passages() if index is not None else []
+    text = "\n".join(" ".join(p.context.split()).lower() for p in passages)
+    return Coverage(mentioned, reference, text)
 
 
 def uncovered_name(
