@@ -469,12 +469,24 @@ def _list_head(question: str, a: Analysis) -> str | None:
 
 def stems_overlap(terms: set[str], text: str) -> float:
     """How many of ``terms`` a text contains (stems; one typo allowed in long words)."""
+    words = _stems(text)
+    return sum((_found(t, words) for t in terms), 0.0)
+
+
+def absent_terms(terms: set[str], text: str) -> list[str]:
+    """The ``terms`` a text does not contain (as ``stems_overlap`` reads it)."""
+    words = _stems(text)
+    return [t for t in terms if not _found(t, words)]
+
+
+def _stems(text: str) -> set[str]:
     words = {stem(w) for w in re.findall(r"[A-Za-z0-9][\w-]*", text.lower()) if w not in STOPWORDS}
-    words |= {stem(singular(w)) for w in list(words)}
-    hits = 0.0
-    for t in terms:
-        if t in words:
-            hits += 1
-        elif len(t) >= 6 and any(len(w) >= 6 and edit_distance(t, w, 1) <= 1 for w in words):
-            hits += 0.8
-    return hits
+    return words | {stem(singular(w)) for w in words}
+
+
+def _found(term: str, words: set[str]) -> float:
+    if term in words:
+        return 1.0
+    if len(term) >= 6 and any(len(w) >= 6 and edit_distance(term, w, 1) <= 1 for w in words):
+        return 0.8
+    return 0.0

@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kg.answer.analysis import AMOUNT_WORDS, Analysis, analyse, stems_overlap
+from kg.answer.analysis import AMOUNT_WORDS, Analysis, absent_terms, analyse, stems_overlap
 from kg.answer.calibration import Calibration, Features
 from kg.answer.candidates import Candidate, GraphCandidates
 from kg.answer.catalog import Catalog
@@ -290,9 +290,7 @@ class AnswerEngine:
         said = stems_overlap(terms, chosen.answer) / len(terms) if terms else 1.0
         # The rarest word of the question its evidence lacks: "SLA" in "What uptime SLA does
         # BigQuery offer?" answered by some percentage, however much else matches.
-        missing = max(
-            (self.retriever.rarity(t) for t in terms if not stems_overlap({t}, text)), default=0.0
-        )
+        missing = max((self.retriever.rarity(t) for t in absent_terms(terms, text)), default=0.0)
         return Features(
             chosen.kind,
             chosen.confidence,
