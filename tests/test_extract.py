@@ -694,3 +694,18 @@ def test_a_generic_lead_is_qualified_by_its_items_label_and_one_word_names_are_n
     leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
     assert leads["Secondary workers Types"] == ["preemptible", "Spot", "non-preemptible"]
     assert leads["Rule actions"] == ["Allow", "Block", "Count", "CAPTCHA"]
+
+
+def test_prose_that_counts_its_items_then_labels_each_one_is_a_list():
+    x = extract(
+        "Azure Virtual Machine Scale Sets lecture\n\n"
+        "[27:50] Upgrade policy, so how model changes get rolled out. Three modes. Manual: "
+        "nothing happens until you upgrade. Automatic: instances update at once, careful. "
+        "Rolling: updates in batches. Twenty percent per batch by default.\n"
+        "[28:10] kenji: ok. maria: sure. kenji: next.\n"
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    lead = "Upgrade policy, so how model changes get rolled out. Three modes."
+    assert leads[lead] == ["Manual", "Automatic", "Rolling"]
+    # Speakers repeat and nothing counts them: no list.
+    assert not [e for e in x.enumerations if "kenji" in e.lead.lower() or len(e.items) > 3]

@@ -38,7 +38,13 @@ AMOUNT_WORDS = frozenset(
 _BOUNDS = (
     (
         "default",
-        re.compile(r"\bby\s+default\b|\bdefaults?\b|\bout of the box\b|\bnormally\b", re.I),
+        re.compile(
+            r"\bby\s+default\b|\bdefaults?\b|\bout of the box\b|\bnormally\b"
+            # "if I don't change anything", "if you don't set one": left as it comes
+            r"|\bif\s+(?:i|you|we|they|nobody|no\s+one)\s+(?:don'?t|do\s+not|didn'?t|never|doesn'?t)"
+            r"\s+(?:change|set|configure|specify|touch|override|pick|choose|tune)\b",
+            re.I,
+        ),
     ),
     (
         "max",

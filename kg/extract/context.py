@@ -134,6 +134,7 @@ class DocumentContext:
         self.features_by_owner: dict[str, dict[str, str]] = {}
         self.rows: dict[int, Row] = {}  # table row block -> what the row says
         self.previous_in_block: dict[int, Context] = {}
+        self.sentence_subject: dict[int, Context] = {}  # by sentence start
         self.document_service: str | None = None
         self.title_things: set[str] = set()
         self.sentences_by_block: dict[int, list[Sentence]] = {}

@@ -64,6 +64,8 @@ def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
         cx.section = block.section
         if block.kind in (*_ITEMS, BlockKind.PARAGRAPH):
             out += _inline_lists(cx, block)
+        if block.kind is BlockKind.PARAGRAPH:
+            out += _label_runs(cx, block)
     out += _table_lists(cx)
     out.sort(key=lambda e: e.evidence.start)
     return out
@@ -156,6 +158,61 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         found = _enumeration(
             cx, owner.subject, lead_text, Evidence(sent.start, sent.end), named, whole=sent
         )
+        if found is not None:
+            out.append(found)
+    return out
+
+
+_STAMP = re.compile(r"\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?\]|\(\d{1,2}:\d{2}(?::\d{2})?\))\s*")
+_LABEL = re.compile(r"([A-Z][\w/&+'-]*(?: [\w/&+'-]+){0,3}):\s+\S")
+_COUNTED = re.compile(
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}[a-z][\w-]*s\b",
+    re.I,
+)
+_RUN_GAP = 3  # sentences of explanation an item may run on for before the next label
+
+
+def _label_runs(cx: DocumentContext, block: Block) -> list[Enumeration]:
+    """Prose that counts its items, then names each one in turn as a label: "Three modes.
+    Manual: nothing happens ... Automatic: instances get updated ... Rolling: ..." (a lecture,
+    a transcript). The sentence that counts is the lead; each distinct label an item."""
+    sents = cx.sentences_by_block.get(block.index, [])
+    labels: list[tuple[int, str, int, int]] = []  # (sentence index, label, start, end)
+    for k, sent in enumerate(sents):
+        text = cx.text[sent.start : sent.end]
+        stamp = _STAMP.match(text)
+        at = stamp.end() if stamp else 0
+        m = _LABEL.match(text, at)
+        if m and item_name(m.group(1)) == m.group(1):
+            labels.append((k, m.group(1), sent.start + m.start(1), sent.start + m.end(1)))
+    runs: list[list[tuple[int, str, int, int]]] = []
+    for label in labels:
+        if runs and label[0] - runs[-1][-1][0] <= _RUN_GAP + 1:
+            runs[-1].append(label)
+        else:
+            runs.append([label])
+    out = []
+    for run in runs:
+        first = run[0][0]
+        if first == 0:
+            continue
+        lead_sent = sents[first - 1]
+        lead = _STAMP.sub(" ", cx.text[lead_sent.start : lead_sent.end]).strip()
+        counted = _COUNTED.search(lead)
+        names = [name for _, name, _, _ in run]
+        if counted is None or len(set(names)) < len(names) or not looks_like_name_list(names):
+            continue
+        if (
+            len(lead.split()) <= 3 and first >= 2
+        ):  # "Three modes." says what only with the one before
+            before = sents[first - 2]
+            lead = _STAMP.sub(" ", cx.text[before.start : lead_sent.end]).strip()
+        owner = cx.sentence_subject.get(lead_sent.start) or cx.block_subject.get(block.index)
+        if owner is None or owner.subject is None:
+            continue
+        evidence = Evidence(lead_sent.start, lead_sent.end)
+        items = [(name, start, end) for _, name, start, end in run]
+        found = _enumeration(cx, owner.subject, lead, evidence, items)
         if found is not None:
             out.append(found)
     return out
