@@ -709,3 +709,22 @@ def test_prose_that_counts_its_items_then_labels_each_one_is_a_list():
     assert leads[lead] == ["Manual", "Automatic", "Rolling"]
     # Speakers repeat and nothing counts them: no list.
     assert not [e for e in x.enumerations if "kenji" in e.lead.lower() or len(e.items) > 3]
+
+
+def test_flashcards_belong_to_the_deck_heading_above_them():
+    text = (
+        "CLOUD BUILD BASICS\n\nQ: Max number of steps in one build?\nA: 300 steps.\n\n"
+        "MACHINES, POOLS, PRICING\n\nQ: Concurrent builds in the default pool?\n"
+        "A: 30 concurrent builds per region; more queue. Private pools peer with your VPC.\n\n"
+        "Q: Trigger event types?\nA: - push to a branch\n- pull request\n- Pub/Sub message\n"
+    )
+    parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
+    deck = [(s.title, s.parents, s.level) for s in parsed.sections if s.title]
+    assert ("Q: Concurrent builds in the default pool?", ("MACHINES, POOLS, PRICING",), 2) in deck
+    x = extract(text)
+    # A heading that lists no service stays with the service the deck is about.
+    owners = {label(x, lf.subject) for lf in x.limits if lf.quantity.startswith("concurrent")}
+    assert owners == {"Cloud Build"}
+    # The card's question leads the list its answer starts on the label's line.
+    [found] = [e for e in x.enumerations if e.lead == "Trigger event types"]
+    assert [label(x, i) for i, _ in found.items][:2] == ["push to a branch", "pull request"]

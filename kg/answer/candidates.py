@@ -127,8 +127,16 @@ class GraphCandidates:
                 return found
         if a.intent == "list" and a.relation in (None, "supports"):
             # Related things by relation and kind, or a list as the notes enumerate it.
-            options = [self.lists(a, entities), self.enumerated(a, entities, qvec)]
-            found = max((c for c in options if c), key=lambda c: c.confidence, default=None)
+            related, enumerated = self.lists(a, entities), self.enumerated(a, entities, qvec)
+            found = max(
+                (c for c in (related, enumerated) if c), key=lambda c: c.confidence, default=None
+            )
+            if related and enumerated and related.confidence == enumerated.confidence:
+                # A tie over one owner goes to the list as the notes enumerate it: it keeps
+                # the services among its items ("... stop rule set, WorkMail"), which no
+                # feature group holds. A named feature's own group stays more specific.
+                owners = {c.facts[0].subject.iri for c in (related, enumerated) if c.facts}
+                found = enumerated if len(owners) == 1 else related
             return found or self.limits(a, entities, qvec)
         if a.intent in ("list", "pricing", "relation"):
             return self.lists(a, entities) or self.limits(a, entities, qvec)

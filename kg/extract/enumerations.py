@@ -91,7 +91,21 @@ def _item_list(
         return None
     if not looks_like_name_list([n for n, _ in kept]):
         return None
-    if intro is not None:
+    first = cx.sentences_by_block.get(items[0].index, [])
+    asked = cx.question_before(first[0]) if intro is None and first else None
+    if asked is not None:
+        # "Q: Which protocols does Amazon MQ support?" then "A: - OpenWire ...": the card's
+        # question leads the list, whatever heading the card sits under.
+        lead_text, owner = asked, _subject(cx, items[0], section.index)
+        before = cx.parsed.sentences_in(section.start, first[0].start)
+        evidence = (
+            Evidence(before[-1].start, before[-1].end)
+            if before
+            else Evidence(
+                section.heading_start or section.start, section.heading_end or section.start
+            )
+        )
+    elif intro is not None:
         lead_block = cx.parsed.blocks[intro]
         raw = cx.text[lead_block.start : lead_block.end]
         lead_text = lead_block_lead(raw)

@@ -131,7 +131,10 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
             scores[service] += weight
             raw[service] += 1
     if section.title and section.heading_start is not None:
-        title_listy = "," in section.title.split(":", 1)[-1]
+        # A heading that lists things is a topic of its own when it names services ("EC2,
+        # Lambda, ECS"); one that names none ("MACHINES, POOLS, PRICING") is a part of the
+        # service the text goes on about.
+        title_listy = "," in section.title.split(":", 1)[-1] and bool(cx.find(section.title))
         overview = len(raw) >= 4 and max(raw.values()) <= 1
         asked = section.title.rstrip().endswith("?")  # a flashcard's question names no topic
         if (title_listy or overview or not scores) and asked and previous.subject is not None:

@@ -126,6 +126,7 @@ class _Builder:
     open_parents: tuple[str, ...] = ()
     open_has_content: bool = False
     heading_stack: list[tuple[int, str]] = field(default_factory=list)
+    topic_path: tuple[str, ...] | None = None  # the last plain-text heading that asks nothing
 
     @property
     def section_index(self) -> int:
@@ -159,11 +160,17 @@ class _Builder:
                 self.heading_stack.pop()
             parents = tuple(t for _, t in self.heading_stack)
             self.heading_stack.append((level, title))
+        elif title.rstrip().endswith("?") and self.topic_path is not None:
+            # A flashcard's question belongs to the deck's heading above it ("MACHINES,
+            # POOLS, PRICING" then "Q: Default machine type?"), one level down.
+            parents, level = self.topic_path, 2
         elif self.open_title is not None and not self.open_has_content:
             # A bare heading straight after another: the first one encloses the second.
             parents = (*self.open_parents, self.open_title)
         else:
             parents = ()
+        if not markdown and not title.rstrip().endswith("?"):
+            self.topic_path = (*parents, title)
         self.close_section(start)
         self.open_title, self.open_level = title, level
         self.open_start, self.open_heading = start, (start, end)
@@ -175,6 +182,7 @@ class _Builder:
         self.open_title, self.open_level, self.open_start = None, 1, start
         self.open_heading, self.open_parents, self.open_has_content = None, (), False
         self.heading_stack.clear()
+        self.topic_path = None
 
     def add(self, kind: BlockKind, start: int, end: int, **kw: object) -> int:
         start, end = _trim_span(self.doc.text, start, end)
