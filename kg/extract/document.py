@@ -73,6 +73,7 @@ def run(cx: DocumentContext) -> Extraction:
         for sent in cx.sentences_by_block.get(block.index, []):
             sctx = sentence_context(cx, sent, block, ctx)
             cx.previous_in_block[block.index] = sctx
+            cx.sentence_subject[sent.start] = sctx
             cx.cite_mentions(sent)
             read_relations(cx, sent, block, sctx)
             if not EXAMPLE.match(sent.text):

@@ -64,8 +64,9 @@ def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
         cx.section = block.section
         if block.kind in (*_ITEMS, BlockKind.PARAGRAPH):
             out += _inline_lists(cx, block)
-        if block.kind is BlockKind.PARAGRAPH:
-            out += _label_runs(cx, block)
+    for section in cx.parsed.sections:
+        cx.section = section.index
+        out += _label_runs(cx, section)
     out += _table_lists(cx)
     out.sort(key=lambda e: e.evidence.start)
     return out
@@ -186,11 +187,15 @@ _COUNTED = re.compile(
 _RUN_GAP = 3  # sentences of explanation an item may run on for before the next label
 
 
-def _label_runs(cx: DocumentContext, block: Block) -> list[Enumeration]:
+def _label_runs(cx: DocumentContext, section: Section) -> list[Enumeration]:
     """Prose that counts its items, then names each one in turn as a label: "Three modes.
     Manual: nothing happens ... Automatic: instances get updated ... Rolling: ..." (a lecture,
     a transcript). The sentence that counts is the lead; each distinct label an item."""
-    sents = cx.sentences_by_block.get(block.index, [])
+    sents = [
+        s
+        for s in cx.parsed.sentences_in(section.start, section.end)
+        if cx.parsed.blocks[s.block].kind is BlockKind.PARAGRAPH
+    ]
     labels: list[tuple[int, str, int, int]] = []  # (sentence index, label, start, end)
     for k, sent in enumerate(sents):
         text = cx.text[sent.start : sent.end]
@@ -221,7 +226,7 @@ def _label_runs(cx: DocumentContext, block: Block) -> list[Enumeration]:
         ):  # "Three modes." says what only with the one before
             before = sents[first - 2]
             lead = _STAMP.sub(" ", cx.text[before.start : lead_sent.end]).strip()
-        owner = cx.sentence_subject.get(lead_sent.start) or cx.block_subject.get(block.index)
+        owner = cx.sentence_subject.get(lead_sent.start)
         if owner is None or owner.subject is None:
             continue
         evidence = Evidence(lead_sent.start, lead_sent.end)
