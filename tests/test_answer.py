@@ -471,3 +471,20 @@ def test_a_data_rate_in_bits_fits_a_throughput_asked_in_bytes():
     assert a.dimension is Dimension.BYTES_PER_SECOND
     assert fits(rate, a, "Each tunnel tops out at 1.25 gigabits per second.") == 0.9
     assert fits(pieces, a, "3 pieces") == 0.0
+
+
+def test_a_count_of_an_acronyms_plural_counts_the_acronym():
+    from kg.answer.rows import LimitRow
+    from kg.answer.score import counts
+    from kg.model import Source
+
+    def row(quantity: str, stated: str) -> LimitRow:
+        source = Source("d", None, 0, 1, "x")
+        return LimitRow(
+            "e", "e", "E", "l", quantity, {}, Dimension.COUNT, "", None, None, stated, source
+        )
+
+    counted = analyse("How many vCPUs does an ra3.4xlarge node have?", catalog()).counted
+    assert counted is not None and counts(counted, row("vCPU", "12"))
+    assert not counts(counted, row("nodes per cluster", "2–32"))
+    assert counts("gpu", row("GPUs per VM", "8 GPUs"))

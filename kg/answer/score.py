@@ -97,5 +97,6 @@ def counts(counted: str, row: LimitRow) -> bool:
     managed node groups" counts groups."""
     if row.dimension not in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
         return False
-    head = counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)) or counted_head(row.quantity)
-    return head == counted or counted_head(row.quantity) == counted
+    heads = {counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)), counted_head(row.quantity)}
+    # An acronym's plural keeps its "s" through ``singular`` ("vcpus", "gpus"): compare stems.
+    return counted.rstrip("s") in {h.rstrip("s") for h in heads if h}
