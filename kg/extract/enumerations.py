@@ -64,9 +64,9 @@ def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
         cx.section = block.section
         if block.kind in (*_ITEMS, BlockKind.PARAGRAPH):
             out += _inline_lists(cx, block)
-    for section in cx.parsed.sections:
-        cx.section = section.index
-        out += _label_runs(cx, section)
+    for part in cx.parsed.sections:
+        cx.part = part.index
+        out += _label_runs(cx, part)
     out += _table_lists(cx)
     out.sort(key=lambda e: e.evidence.start)
     return out
