@@ -65,7 +65,7 @@ def read_enumerations(cx: DocumentContext) -> list[Enumeration]:
         if block.kind in (*_ITEMS, BlockKind.PARAGRAPH):
             out += _inline_lists(cx, block)
     for part in cx.parsed.sections:
-        cx.part = part.index
+        cx.section = part.index
         out += _label_runs(cx, part)
     out += _table_lists(cx)
     out.sort(key=lambda e: e.evidence.start)
