@@ -294,6 +294,8 @@ class Catalog:
                 if self._within(m, covered, clouds):
                     continue  # "Google Filestore": the notes' Filestore, not a fuzzy Firestore
                 if not any(k in self.entries for k in m.keys):
+                    if self._of_another_cloud(m, clouds):
+                        continue  # "Artifact" (AWS Artifact) in "Google ... Artifact Analysis"
                     if not self._described(m.text, m.keys, clouds, m.start):
                         unknown.append(m.text)
                     covered.append((m.start, m.end))
@@ -311,6 +313,17 @@ class Catalog:
             if capitalised or product_like:
                 unknown.append(t.text)
         return unknown
+
+    def _of_another_cloud(self, m: Mention, clouds: list[Mention]) -> bool:
+        """A one-word name of a service of a cloud the question does not name, in a question
+        that names its cloud: too weak a name to ask about that service, as in the notes
+        (``kg.extract.context``): "Artifact" (AWS Artifact) in "How much does Artifact Analysis
+        charge ... Google Artifact Registry?"."""
+        if self.lexicon is None or not clouds or len(m.text.split()) > 1:
+            return False
+        named = {k for c in clouds for k in c.keys}
+        providers = {self.lexicon.entries[k].provider for k in m.keys if k in self.lexicon.entries}
+        return bool(providers) and not providers & named
 
     @staticmethod
     def _within(m: Mention, covered: list[tuple[int, int]], clouds: list[Mention]) -> bool:
