@@ -728,3 +728,14 @@ def test_flashcards_belong_to_the_deck_heading_above_them():
     # The card's question leads the list its answer starts on the label's line.
     [found] = [e for e in x.enumerations if e.lead == "Trigger event types"]
     assert [label(x, i) for i, _ in found.items][:2] == ["push to a branch", "pull request"]
+
+
+def test_a_heading_named_by_another_clouds_ordinary_word_keeps_the_notes_cloud():
+    x = extract(
+        "# GKE and Cloud SQL study guide\n\n## Google Kubernetes Engine\n\n### Autoscaling\n\n"
+        "- node auto-provisioning creates node pools, max 1000 nodes per pool\n\n"
+        "## Cloud SQL\n\n### Read replicas\n\n- up to 10 read replicas per primary instance\n",
+        "markdown",
+    )
+    owners = {label(x, lf.subject) for lf in x.limits}
+    assert owners <= {"Google Kubernetes Engine", "Cloud SQL"} and len(owners) == 2

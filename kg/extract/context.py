@@ -140,7 +140,9 @@ class DocumentContext:
         self.sentences_by_block: dict[int, list[Sentence]] = {}
         for s in parsed.sentences:
             self.sentences_by_block.setdefault(s.block, []).append(s)
-        self.provider, self.section_provider, self.leaning = ex.providers.read(parsed, ex.matcher)
+        self.provider, self.section_provider, self.leaning = ex.providers.read(
+            parsed, ex.matcher, self._ordinary
+        )
         self.section = 0  # the section being read: its provider decides what a name denotes
 
     # ---- names ------------------------------------------------------------------------------
@@ -186,10 +188,7 @@ class DocumentContext:
     def _ordinary(self, m: Mention) -> bool:
         """Too weak a name to mean another provider's service here: ordinary words ("Connect",
         "cloud storage") or one bare word ("AAD", "CLI", "WAF"), without a provider's name."""
-        if self.ex.providers.names.find(m.text):
-            return False  # "AWS WAF", "Azure AD"
-        words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.text)]
-        return len(words) <= 1 or all(w in self.ex.common or w in STOPWORDS for w in words)
+        return self.ex.providers.ordinary(m, self.ex.common)
 
     def of_other_provider(self, iri: str) -> bool:
         """Whether an entity belongs to another provider than the current section's."""

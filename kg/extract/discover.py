@@ -39,7 +39,11 @@ def discover_services(
     heading a definition sentence calls a service, or a heading that is a coined name
     ("MEMORYSTORE", "Contoso Ledger": a word that is not ordinary English)."""
     found: dict[str, DiscoveredService] = {}
-    section_provider = providers.read(parsed, matcher)[1] if providers is not None else {}
+    section_provider = (
+        providers.read(parsed, matcher, lambda m: providers.ordinary(m, common))[1]
+        if providers is not None
+        else {}
+    )
 
     def consider(name: str, aliases: Iterable[str], ev: Evidence) -> None:
         name = squash(name).strip(" .:-–")

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 from kg.lexicon import Lexicon, Matcher, Mention
 from kg.model import ParsedDocument
+from kg.text.words import STOPWORDS
 
 HEADING_WEIGHT = 3.0  # a provider word or a service named in a heading or the file name
 BODY_WEIGHT = 1.0  # the same in the text
@@ -54,13 +55,30 @@ class Providers:
         return entry.provider
 
     def read(
-        self, parsed: ParsedDocument, matcher: Matcher
+        self,
+        parsed: ParsedDocument,
+        matcher: Matcher,
+        weak: Callable[[Mention], bool] = lambda _: False,
     ) -> tuple[str | None, dict[int, str | None], str | None]:
         """The document's provider, each section's, and the provider the document leans to
         (the most named, however slightly) for names several providers use where no section
-        or document provider decides."""
+        or document provider decides. A heading names its own provider only with a provider's
+        word or a service name that is not ``weak`` ("Autoscaling" under a GKE heading is no
+        Azure section)."""
         stated = parsed.document.metadata.get("provider") if parsed.document.metadata else None
-        return section_providers(parsed, self.names, matcher, self.of, self._iri(stated))
+        return section_providers(parsed, self.names, matcher, self.of, self._iri(stated), weak)
+
+    def ordinary(self, m: Mention, common: frozenset[str]) -> bool:
+        """Too weak a name to mean another provider's service: ordinary words ("Connect",
+        "cloud storage") or one bare word ("AAD", "CLI", "WAF"), without a provider's name."""
+        if self.names.find(m.text):
+            return False  # "AWS WAF", "Azure AD"
+        words = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.text)]
+        entries = [self.lexicon.entries.get(k) for k in m.keys]
+        # A part of a service named without its service ("Read replicas", not "RDS Read
+        # Replicas") is any cloud's part of that name.
+        part = all(e is not None and e.part_of is not None for e in entries) and len(words) <= 2
+        return part or len(words) <= 1 or all(w in common or w in STOPWORDS for w in words)
 
     def _iri(self, name: str | None) -> str | None:
         if not name:
@@ -117,6 +135,7 @@ def section_providers(
     matcher: Matcher,
     provider_of: ProviderOf,
     stated: str | None = None,
+    weak: Callable[[Mention], bool] = lambda _: False,
 ) -> tuple[str | None, dict[int, str | None], str | None]:
     """The document's provider and each section's (by section index)."""
     text = parsed.document.text
@@ -129,7 +148,8 @@ def section_providers(
     headings: dict[int, str | None] = {}
     for section in parsed.sections:
         title = section.title or ""
-        found = provider_signals(title, providers, matcher.find(title), provider_of, HEADING_WEIGHT)
+        named = [m for m in matcher.find(title) if not weak(m)]
+        found = provider_signals(title, providers, named, provider_of, HEADING_WEIGHT)
         headings[section.index] = dominant(found) if found else None
     name = file_name_words(parsed.document.id)
     document = provider_signals(name, providers, matcher.find(name), provider_of, HEADING_WEIGHT)
