@@ -1295,3 +1295,79 @@ def test_what_a_conversation_needs_of_a_build_is_computed_once_per_build() -> No
     assert services(first) is services(first)
     services(second)
     assert calls == [first, second]
+
+
+# ---- the previous answer's list, limit and subject, read as a person means them ---------------
+
+_QUEUES = (
+    "Types of queues:\n\n"
+    "  • Standard (default): nearly-unlimited transactions per second. Guarantee that a message"
+    " is delivered at least once.\n"
+    "  • FIFO (first-in-first-out): delivery and exactly-once processing.\n"
+)
+_GUARDDUTY = (
+    "**S3 Protection** — CloudTrail S3 data events\n"
+    "- **Malware Protection for EC2** — agentless: scans EBS volume snapshots, triggered by a"
+    " finding\n"
+    "- **RDS Protection** — login activity anomalies on Aurora\n\n"
+    "Pricing: **30-day free trial** per region."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "line", "details", "items"),
+    [
+        (
+            "What types of SQS queues are there?",
+            _QUEUES,
+            "FIFO (first-in-first-out): delivery and exactly-once processing.",
+            ["delivery", "exactly-once processing"],
+            ["Standard", "FIFO"],
+        ),
+        (
+            "What optional protection plans does SQS offer?",
+            _GUARDDUTY,
+            "**Malware Protection for EC2** — agentless: scans EBS volume snapshots",
+            ["scans EBS volume snapshots", "triggered by a finding"],
+            ["S3 Protection", "Malware Protection for EC2", "RDS Protection"],
+        ),
+    ],
+)
+def test_a_list_read_from_one_bullet_is_the_bullets_beside_it(
+    question: str, text: str, line: str, details: list[str], items: list[str]
+) -> None:
+    """The answer listed what one bullet says of its own item ("FIFO (...): delivery and
+    exactly-once processing"): the list asked for is the names that bullet and the ones
+    beside it lead with; a name is the subject's own, not another service's of that name."""
+    catalog = Catalog(
+        [
+            Entry("sqs", "service", "Amazon SQS", {"SQS"}),
+            Entry("s3", "service", "Amazon S3", {"S3"}),
+            Entry("s3std", "feature", "Standard", owners={"s3"}, feature_kind="storage class"),
+            Entry("std", "feature", "Standard", owners={"sqs"}, feature_kind="queue type"),
+        ]
+    )
+    source = Source("d", None, 0, len(line), line)
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(Fact(Term("Amazon SQS", "sqs"), has, Term(d, f"x/{d}"), source) for d in details)
+    hit = Hit("h", text, "d", None, 0, len(text), 1.0)
+    answer = Answer(question, f"Amazon SQS has {details[0]}.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == items
+    assert {t.label: t.iri for t in context.items}.get("Standard", "std") == "std"
+
+
+def test_a_list_read_from_several_lines_stays_the_list() -> None:
+    question = "What types of SQS queues are there?"
+    catalog = Catalog([Entry("sqs", "service", "Amazon SQS", {"SQS"})])
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Amazon SQS", "sqs"), has, Term(n, n), Source("d", None, i, i + 1, line))
+        for i, (n, line) in enumerate(
+            (("Standard", _QUEUES.splitlines()[2]), ("FIFO", _QUEUES.splitlines()[3]))
+        )
+    )
+    hit = Hit("h", _QUEUES, "d", None, 0, len(_QUEUES), 1.0)
+    answer = Answer(question, "Amazon SQS has Standard and FIFO.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.iri for t in context.items] == ["Standard", "FIFO"]

@@ -124,6 +124,8 @@ class Context:
         if focus is None and not analysis.unknown:
             focus = _focus(analysis, subject, head, catalog)
         listed = list(items) if items is not None else list_items(answer)
+        if items is None:
+            listed = _lead_list(answer, listed, catalog, subject) or listed
         if items is None and _other_kind(listed, head, catalog):
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
@@ -131,7 +133,7 @@ class Context:
             listed = (
                 (kinded if len(kinded) >= 2 else [])
                 or _header_cells(answer)
-                or _section_list(answer.passages, head, catalog)
+                or _section_list(answer.passages, head, catalog, subject)
                 or kinded
                 or listed
             )
@@ -364,7 +366,9 @@ _BOLD_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*\*\*(?P<name>[^*]{2,60})\*
 _NAME_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s*(?P<name>[^:—–()]{2,40}?)\s*(?::|\s[—–-]\s|\()")
 
 
-def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -> list[Term]:
+def _section_list(
+    passages: Sequence[Hit], head: str | None, catalog: Catalog, subject: Ref | None
+) -> list[Term]:
     """The list a section named by the list's noun holds, when the answer listed something
     else: under "Tiers", the columns of its table ("| Feature | Basic | Standard | Premium |"),
     or the rows when the first column is the noun ("| Tier | ..."); under "Protection plans
@@ -380,8 +384,55 @@ def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -
             continue
         names = _table_names(hit.text, noun) or _bullet_names(hit.text)
         if len(names) >= 2:
-            return [Term(n, _linked(n, catalog)) for n in dict.fromkeys(names)]
+            return [Term(n, _linked(n, catalog, subject)) for n in dict.fromkeys(names)]
     return []
+
+
+def _lead_list(
+    answer: Answer, listed: Sequence[Term], catalog: Catalog, subject: Ref | None
+) -> list[Term]:
+    """The names the bullets around one bullet lead with, when the answer listed what that
+    one bullet says of its own item: "FIFO (first-in-first-out): delivery and exactly-once
+    processing" listed "delivery" and "exactly-once processing" for "What types of SQS
+    queues are there?"; the list is Standard and FIFO, the leads of that bullet and the one
+    beside it. Only when every listed item was read from that one line."""
+    sources = {f.source.text for f in answer.facts if f.source is not None}
+    if len(listed) < 2 or len(sources) != 1:
+        return []
+    (source,) = sources
+    for hit in answer.passages[:3]:
+        lines = hit.text.splitlines()
+        at = next((i for i, x in enumerate(lines) if source.strip() in x), None)
+        if at is None or _lead(lines[at]) is None:
+            continue
+        lead = _lead(lines[at])
+        if any(norm_key(t.label) == norm_key(lead or "") for t in listed):
+            return []  # the line's own name is listed: a list of its own
+        depth = _depth(lines[at])
+        run = [at]
+        for step in (-1, 1):
+            i = at + step
+            while 0 <= i < len(lines) and _lead(lines[i]) is not None and _depth(lines[i]) == depth:
+                run.append(i)
+                i += step
+        names = [_lead(lines[i]) for i in sorted(run)]
+        found = [n for n in dict.fromkeys(names) if n]
+        if len(found) >= 2:
+            return [Term(n, _linked(n, catalog, subject)) for n in found]
+        return []
+    return []
+
+
+def _lead(line: str) -> str | None:
+    """The name a bullet leads with ("- **S3 Protection** — ...", "• FIFO (...): ...")."""
+    m = _BOLD_LEAD.match(line) or _NAME_LEAD.match(line)
+    if m is None or len(m.group("name").split()) > 5:
+        return None
+    return m.group("name").strip()
+
+
+def _depth(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _table_names(text: str, noun: str) -> list[str]:
@@ -406,8 +457,12 @@ def _bullet_names(text: str) -> list[str]:
     return names
 
 
-def _linked(name: str, catalog: Catalog) -> str | None:
+def _linked(name: str, catalog: Catalog, subject: Ref | None = None) -> str | None:
+    """The entity a listed name is, among the subject's own when the subject is known:
+    "Standard" under SQS queue types is not the S3 storage class of that name."""
     found = catalog.named(name)
+    if subject is not None and subject.iri is not None:
+        found = [e for e in found if e.iri == subject.iri or subject.iri in e.owners]
     return found[0].iri if found else None
 
 
