@@ -605,7 +605,7 @@ def test_every_rule_reads_its_own_example(engine: AnswerEngine, rule: Any) -> No
         (
             ["What bandwidth does a NAT gateway start at?", "And how far can it scale?"],
             "bound",
-            "What is the maximum bandwidth of NAT Gateway?",
+            "What is the maximum bandwidth of the NAT Gateway?",
         ),
         (
             ["What types of SQS queues are there?", "Which one is the default?"],
@@ -1371,3 +1371,47 @@ def test_a_list_read_from_several_lines_stays_the_list() -> None:
     answer = Answer(question, "Amazon SQS has Standard and FIFO.", "graph", 0.9, facts, (hit,))
     context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
     assert [t.iri for t in context.items] == ["Standard", "FIFO"]
+
+
+_PLANS_CATALOG = Catalog(
+    [
+        Entry("fn", "service", "Azure Functions"),
+        Entry("cons", "feature", "Consumption", owners={"fn"}, feature_kind="plan"),
+        Entry("prem", "feature", "Premium plan", owners={"fn"}, feature_kind="plan"),
+    ]
+)
+
+
+def _after_limit(question: str, subject: Term, bound: str) -> Context:
+    quantity = Term(f"timeout ({bound})", vocab.CKG + f"{bound}Value")
+    fact = Fact(subject, quantity, Term("5 min"), None)
+    answer = Answer(question, f"{subject.label} timeout: 5 min.", "graph", 0.9, (fact,))
+    analysis = analyse(question, _PLANS_CATALOG)
+    return Context.after(None, question, question, analysis, answer, _PLANS_CATALOG)
+
+
+def _read(context: Context, follow_up: str) -> tuple[str, str]:
+    followup = Followup(follow_up, analyse(follow_up, _PLANS_CATALOG), context, _PLANS_CATALOG)
+    for rule in RULES:
+        rewrite = rule.apply(followup)
+        if rewrite is not None:
+            return rule.name, rewrite.text
+    return "asked", follow_up
+
+
+def test_a_bound_names_the_limit_of_a_feature_with_its_service() -> None:
+    """ "And the maximum?" after the default timeout of the Consumption plan: the maximum
+    timeout of that plan of Azure Functions, not of "Consumption" alone; then "What about on
+    the Premium plan?" puts the Premium plan in the Consumption plan's place."""
+    first = "What's the default function timeout on the Azure Functions Consumption plan?"
+    context = _after_limit(first, Term("Consumption", "cons"), "default")
+    rule, text = _read(context, "And the maximum?")
+    assert (rule, text) == (
+        "bound",
+        "What is the maximum timeout of the Consumption plan of Azure Functions?",
+    )
+    second = _after_limit(text, Term("Consumption", "cons"), "max")
+    assert _read(second, "What about on the Premium plan?") == (
+        "swap",
+        "What is the maximum timeout of the Premium plan of Azure Functions?",
+    )

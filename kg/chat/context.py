@@ -90,13 +90,13 @@ class Context:
         return self.focus or self.subject
 
     @property
-    def limit(self) -> tuple[str | None, str | None]:
+    def limit(self) -> tuple[str | None, Term | None]:
         """The quantity and subject of the limit the answer stated ("message retention
-        period", "Amazon SQS")."""
+        period", Amazon SQS)."""
         for f in self.answer.facts:
             if f.predicate.iri in LIMIT_PREDICATES:
                 quantity = re.sub(r"\s*\([^)]*\)\s*$", "", f.predicate.label).strip()
-                return quantity or None, f.subject.label
+                return quantity or None, f.subject
         return None, None
 
     @classmethod

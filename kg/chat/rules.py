@@ -208,7 +208,9 @@ def _bound(f: Followup) -> Rewrite | None:
     ctx = f.context
     quantity, subject = ctx.limit
     if quantity and subject:
-        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {subject}?"
+        # a feature is named with its service: "the Consumption plan of Azure Functions"
+        name = _name_of(Ref(subject.label, subject.iri, "feature"), ctx, f.catalog)
+        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {name}?"
     else:
         text = swap_bound(ctx.text, a.bound)
     p = ctx.analysis
@@ -246,8 +248,14 @@ def _swap(f: Followup) -> Rewrite | None:
     entry = f.catalog.entries.get(new.iri)
     owned_by = [e for e in spans if e.iri in owners or (entry and e.iri in entry.owners)]
     same_kind = [e for e in spans if e.kind == new.kind and e.iri != new.iri]
+    # "the Premium plan" after "the Consumption plan of Azure Functions" takes its place
+    beside = [e for e in same_kind if owners & f.catalog.owner_services(e.iri)]
     replaced: str | None = None
-    if owned_by and new.kind != "service":
+    if beside and new.kind != "service":
+        e = beside[0]
+        replaced = e.label
+        text = previous[: e.start] + new.text + previous[e.end :]
+    elif owned_by and new.kind != "service":
         e = owned_by[0]
         text = f"{previous[: e.end]} {new.text}{previous[e.end :]}"
     elif same_kind or spans:
