@@ -1415,3 +1415,37 @@ def test_a_bound_names_the_limit_of_a_feature_with_its_service() -> None:
         "swap",
         "What is the maximum timeout of the Premium plan of Azure Functions?",
     )
+
+
+@pytest.mark.parametrize(
+    ("before", "follow_up", "read_as"),
+    [
+        (
+            "How is AWS Lambda charged?",
+            "How much per GB-second?",
+            "How much does AWS Lambda cost per GB-second?",
+        ),
+        (
+            "How is AWS Lambda charged?",
+            "And what about storage?",
+            "What is storage for AWS Lambda?",
+        ),
+    ],
+)
+def test_a_word_another_service_has_as_a_feature_is_not_a_name_of_its_own(
+    before: str, follow_up: str, read_as: str
+) -> None:
+    """ "GB" and "storage" are features of other services in some notes: written as a unit or
+    a common word, they do not make the follow-up about those services."""
+    catalog = Catalog(
+        [
+            Entry("lambda", "service", "AWS Lambda", {"Lambda"}),
+            Entry("build", "service", "Cloud Build"),
+            Entry("gb", "feature", "GB", owners={"build"}),
+            Entry("storage", "feature", "Storage", owners={"build"}),
+            Entry("pools", "feature", "Private Pools", owners={"build"}),
+        ]
+    )
+    assert _first_rule(catalog, before, follow_up) == ("carry", read_as)
+    # the same feature written as a name is the turn's own
+    assert _first_rule(catalog, before, "And Private Pools?")[0] == "swap"
