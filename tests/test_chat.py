@@ -1449,3 +1449,36 @@ def test_a_word_another_service_has_as_a_feature_is_not_a_name_of_its_own(
     assert _first_rule(catalog, before, follow_up) == ("carry", read_as)
     # the same feature written as a name is the turn's own
     assert _first_rule(catalog, before, "And Private Pools?")[0] == "swap"
+
+
+@pytest.mark.parametrize(
+    ("lines", "kind"),
+    [
+        ("- Engines: MySQL, PostgreSQL, MariaDB\n- Storage: gp2, io1\n", None),
+        ("- Basics: MySQL, PostgreSQL, MariaDB\n- Storage: gp2, io1\n", "database engine"),
+    ],
+)
+def test_a_bullet_that_lists_what_was_asked_is_the_list(lines: str, kind: str | None) -> None:
+    """A bullet whose lead names what the list asks for ("Engines: ..."), or whose items are
+    of the kind asked, is the list itself, not one item's details."""
+    question = "Which database engines does RDS support?"
+    catalog = Catalog(
+        [
+            Entry("rds", "service", "Amazon RDS", {"RDS"}),
+            *(
+                Entry(n, "feature", n, owners={"rds"}, feature_kind=kind)
+                for n in ("MySQL", "PostgreSQL", "MariaDB")
+            ),
+        ]
+    )
+    line = lines.splitlines()[0][2:]
+    source = Source("d", None, 0, len(line), line)
+    supports = Term("supports", vocab.CKG + "supports")
+    facts = tuple(
+        Fact(Term("Amazon RDS", "rds"), supports, Term(n, n), source)
+        for n in ("MySQL", "PostgreSQL", "MariaDB")
+    )
+    hit = Hit("h", lines, "d", None, 0, len(lines), 1.0)
+    answer = Answer(question, "Amazon RDS supports MySQL.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == ["MySQL", "PostgreSQL", "MariaDB"]

@@ -125,7 +125,7 @@ class Context:
             focus = _focus(analysis, subject, head, catalog)
         listed = list(items) if items is not None else list_items(answer)
         if items is None:
-            listed = _lead_list(answer, listed, catalog, subject) or listed
+            listed = _lead_list(answer, listed, head, catalog, subject) or listed
         if items is None and _other_kind(listed, head, catalog):
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
@@ -312,13 +312,18 @@ def _other_kind(items: Sequence[Term], head: str | None, catalog: Catalog) -> bo
     noun = singular(head.split()[-1].lower())
     if noun in GENERIC_HEADS:
         return False
-    kinds = [
-        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
-    ]
-    known = [k.lower() for k in kinds if k]
+    known = _kinds(items, catalog)
     if len(known) * 2 < len(items):
         return False
     return not any(noun in {singular(w) for w in k.split()} for k in known)
+
+
+def _kinds(items: Sequence[Term], catalog: Catalog) -> list[str]:
+    """The items' feature kinds that say something (not a count, not a kind-word)."""
+    kinds = [
+        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
+    ]
+    return [k.lower() for k in kinds if k]
 
 
 def kind_words(kind: str | None) -> str | None:
@@ -389,25 +394,39 @@ def _section_list(
 
 
 def _lead_list(
-    answer: Answer, listed: Sequence[Term], catalog: Catalog, subject: Ref | None
+    answer: Answer,
+    listed: Sequence[Term],
+    head: str | None,
+    catalog: Catalog,
+    subject: Ref | None,
 ) -> list[Term]:
     """The names the bullets around one bullet lead with, when the answer listed what that
     one bullet says of its own item: "FIFO (first-in-first-out): delivery and exactly-once
     processing" listed "delivery" and "exactly-once processing" for "What types of SQS
     queues are there?"; the list is Standard and FIFO, the leads of that bullet and the one
-    beside it. Only when every listed item was read from that one line."""
+    beside it. Only when every listed item was read from that one line, and neither the
+    items' kinds nor the bullet's lead are what the list asked for ("- Engines: MySQL,
+    PostgreSQL" lists database engines)."""
     sources = {f.source.text for f in answer.facts if f.source is not None}
     if len(listed) < 2 or len(sources) != 1:
         return []
+    noun = singular(head.split()[-1].lower()) if head else ""
+    noun = "" if noun in GENERIC_HEADS else noun
+    known = _kinds(listed, catalog)
+    asked = noun and len(known) * 2 >= len(listed)
+    if asked and any(noun in {singular(w) for w in k.split()} for k in known):
+        return []  # the items are of the kind asked
     (source,) = sources
     for hit in answer.passages[:3]:
         lines = hit.text.splitlines()
         at = next((i for i, x in enumerate(lines) if source.strip() in x), None)
         if at is None or _lead(lines[at]) is None:
             continue
-        lead = _lead(lines[at])
-        if any(norm_key(t.label) == norm_key(lead or "") for t in listed):
+        lead = _lead(lines[at]) or ""
+        if any(norm_key(t.label) == norm_key(lead) for t in listed):
             return []  # the line's own name is listed: a list of its own
+        if noun and noun in {singular(w) for w in re.findall(r"[a-z]+", lead.lower())}:
+            return []  # "Engines: ..." names what the list asked for: the line is the list
         depth = _depth(lines[at])
         run = [at]
         for step in (-1, 1):
