@@ -605,7 +605,7 @@ def test_every_rule_reads_its_own_example(engine: AnswerEngine, rule: Any) -> No
         (
             ["What bandwidth does a NAT gateway start at?", "And how far can it scale?"],
             "bound",
-            "What is the maximum bandwidth of NAT Gateway?",
+            "What is the maximum bandwidth of the NAT Gateway?",
         ),
         (
             ["What types of SQS queues are there?", "Which one is the default?"],
@@ -1295,3 +1295,190 @@ def test_what_a_conversation_needs_of_a_build_is_computed_once_per_build() -> No
     assert services(first) is services(first)
     services(second)
     assert calls == [first, second]
+
+
+# ---- the previous answer's list, limit and subject, read as a person means them ---------------
+
+_QUEUES = (
+    "Types of queues:\n\n"
+    "  • Standard (default): nearly-unlimited transactions per second. Guarantee that a message"
+    " is delivered at least once.\n"
+    "  • FIFO (first-in-first-out): delivery and exactly-once processing.\n"
+)
+_GUARDDUTY = (
+    "**S3 Protection** — CloudTrail S3 data events\n"
+    "- **Malware Protection for EC2** — agentless: scans EBS volume snapshots, triggered by a"
+    " finding\n"
+    "- **RDS Protection** — login activity anomalies on Aurora\n\n"
+    "Pricing: **30-day free trial** per region."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "line", "details", "items"),
+    [
+        (
+            "What types of SQS queues are there?",
+            _QUEUES,
+            "FIFO (first-in-first-out): delivery and exactly-once processing.",
+            ["delivery", "exactly-once processing"],
+            ["Standard", "FIFO"],
+        ),
+        (
+            "What optional protection plans does SQS offer?",
+            _GUARDDUTY,
+            "**Malware Protection for EC2** — agentless: scans EBS volume snapshots",
+            ["scans EBS volume snapshots", "triggered by a finding"],
+            ["S3 Protection", "Malware Protection for EC2", "RDS Protection"],
+        ),
+    ],
+)
+def test_a_list_read_from_one_bullet_is_the_bullets_beside_it(
+    question: str, text: str, line: str, details: list[str], items: list[str]
+) -> None:
+    """The answer listed what one bullet says of its own item ("FIFO (...): delivery and
+    exactly-once processing"): the list asked for is the names that bullet and the ones
+    beside it lead with; a name is the subject's own, not another service's of that name."""
+    catalog = Catalog(
+        [
+            Entry("sqs", "service", "Amazon SQS", {"SQS"}),
+            Entry("s3", "service", "Amazon S3", {"S3"}),
+            Entry("s3std", "feature", "Standard", owners={"s3"}, feature_kind="storage class"),
+            Entry("std", "feature", "Standard", owners={"sqs"}, feature_kind="queue type"),
+        ]
+    )
+    source = Source("d", None, 0, len(line), line)
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(Fact(Term("Amazon SQS", "sqs"), has, Term(d, f"x/{d}"), source) for d in details)
+    hit = Hit("h", text, "d", None, 0, len(text), 1.0)
+    answer = Answer(question, f"Amazon SQS has {details[0]}.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == items
+    assert {t.label: t.iri for t in context.items}.get("Standard", "std") == "std"
+
+
+def test_a_list_read_from_several_lines_stays_the_list() -> None:
+    question = "What types of SQS queues are there?"
+    catalog = Catalog([Entry("sqs", "service", "Amazon SQS", {"SQS"})])
+    has = Term("has", vocab.CKG + "hasFeature")
+    facts = tuple(
+        Fact(Term("Amazon SQS", "sqs"), has, Term(n, n), Source("d", None, i, i + 1, line))
+        for i, (n, line) in enumerate(
+            (("Standard", _QUEUES.splitlines()[2]), ("FIFO", _QUEUES.splitlines()[3]))
+        )
+    )
+    hit = Hit("h", _QUEUES, "d", None, 0, len(_QUEUES), 1.0)
+    answer = Answer(question, "Amazon SQS has Standard and FIFO.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.iri for t in context.items] == ["Standard", "FIFO"]
+
+
+_PLANS_CATALOG = Catalog(
+    [
+        Entry("fn", "service", "Azure Functions"),
+        Entry("cons", "feature", "Consumption", owners={"fn"}, feature_kind="plan"),
+        Entry("prem", "feature", "Premium plan", owners={"fn"}, feature_kind="plan"),
+    ]
+)
+
+
+def _after_limit(question: str, subject: Term, bound: str) -> Context:
+    quantity = Term(f"timeout ({bound})", vocab.CKG + f"{bound}Value")
+    fact = Fact(subject, quantity, Term("5 min"), None)
+    answer = Answer(question, f"{subject.label} timeout: 5 min.", "graph", 0.9, (fact,))
+    analysis = analyse(question, _PLANS_CATALOG)
+    return Context.after(None, question, question, analysis, answer, _PLANS_CATALOG)
+
+
+def _read(context: Context, follow_up: str) -> tuple[str, str]:
+    followup = Followup(follow_up, analyse(follow_up, _PLANS_CATALOG), context, _PLANS_CATALOG)
+    for rule in RULES:
+        rewrite = rule.apply(followup)
+        if rewrite is not None:
+            return rule.name, rewrite.text
+    return "asked", follow_up
+
+
+def test_a_bound_names_the_limit_of_a_feature_with_its_service() -> None:
+    """ "And the maximum?" after the default timeout of the Consumption plan: the maximum
+    timeout of that plan of Azure Functions, not of "Consumption" alone; then "What about on
+    the Premium plan?" puts the Premium plan in the Consumption plan's place."""
+    first = "What's the default function timeout on the Azure Functions Consumption plan?"
+    context = _after_limit(first, Term("Consumption", "cons"), "default")
+    rule, text = _read(context, "And the maximum?")
+    assert (rule, text) == (
+        "bound",
+        "What is the maximum timeout of the Consumption plan of Azure Functions?",
+    )
+    second = _after_limit(text, Term("Consumption", "cons"), "max")
+    assert _read(second, "What about on the Premium plan?") == (
+        "swap",
+        "What is the maximum timeout of the Premium plan of Azure Functions?",
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "follow_up", "read_as"),
+    [
+        (
+            "How is AWS Lambda charged?",
+            "How much per GB-second?",
+            "How much does AWS Lambda cost per GB-second?",
+        ),
+        (
+            "How is AWS Lambda charged?",
+            "And what about storage?",
+            "What is storage for AWS Lambda?",
+        ),
+    ],
+)
+def test_a_word_another_service_has_as_a_feature_is_not_a_name_of_its_own(
+    before: str, follow_up: str, read_as: str
+) -> None:
+    """ "GB" and "storage" are features of other services in some notes: written as a unit or
+    a common word, they do not make the follow-up about those services."""
+    catalog = Catalog(
+        [
+            Entry("lambda", "service", "AWS Lambda", {"Lambda"}),
+            Entry("build", "service", "Cloud Build"),
+            Entry("gb", "feature", "GB", owners={"build"}),
+            Entry("storage", "feature", "Storage", owners={"build"}),
+            Entry("pools", "feature", "Private Pools", owners={"build"}),
+        ]
+    )
+    assert _first_rule(catalog, before, follow_up) == ("carry", read_as)
+    # the same feature written as a name is the turn's own
+    assert _first_rule(catalog, before, "And Private Pools?")[0] == "swap"
+
+
+@pytest.mark.parametrize(
+    ("lines", "kind"),
+    [
+        ("- Engines: MySQL, PostgreSQL, MariaDB\n- Storage: gp2, io1\n", None),
+        ("- Basics: MySQL, PostgreSQL, MariaDB\n- Storage: gp2, io1\n", "database engine"),
+    ],
+)
+def test_a_bullet_that_lists_what_was_asked_is_the_list(lines: str, kind: str | None) -> None:
+    """A bullet whose lead names what the list asks for ("Engines: ..."), or whose items are
+    of the kind asked, is the list itself, not one item's details."""
+    question = "Which database engines does RDS support?"
+    catalog = Catalog(
+        [
+            Entry("rds", "service", "Amazon RDS", {"RDS"}),
+            *(
+                Entry(n, "feature", n, owners={"rds"}, feature_kind=kind)
+                for n in ("MySQL", "PostgreSQL", "MariaDB")
+            ),
+        ]
+    )
+    line = lines.splitlines()[0][2:]
+    source = Source("d", None, 0, len(line), line)
+    supports = Term("supports", vocab.CKG + "supports")
+    facts = tuple(
+        Fact(Term("Amazon RDS", "rds"), supports, Term(n, n), source)
+        for n in ("MySQL", "PostgreSQL", "MariaDB")
+    )
+    hit = Hit("h", lines, "d", None, 0, len(lines), 1.0)
+    answer = Answer(question, "Amazon RDS supports MySQL.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
+    assert [t.label for t in context.items] == ["MySQL", "PostgreSQL", "MariaDB"]

@@ -90,13 +90,13 @@ class Context:
         return self.focus or self.subject
 
     @property
-    def limit(self) -> tuple[str | None, str | None]:
+    def limit(self) -> tuple[str | None, Term | None]:
         """The quantity and subject of the limit the answer stated ("message retention
-        period", "Amazon SQS")."""
+        period", Amazon SQS)."""
         for f in self.answer.facts:
             if f.predicate.iri in LIMIT_PREDICATES:
                 quantity = re.sub(r"\s*\([^)]*\)\s*$", "", f.predicate.label).strip()
-                return quantity or None, f.subject.label
+                return quantity or None, f.subject
         return None, None
 
     @classmethod
@@ -124,6 +124,8 @@ class Context:
         if focus is None and not analysis.unknown:
             focus = _focus(analysis, subject, head, catalog)
         listed = list(items) if items is not None else list_items(answer)
+        if items is None:
+            listed = _lead_list(answer, listed, head, catalog, subject) or listed
         if items is None and _other_kind(listed, head, catalog):
             listed = []  # asked for tiers, answered with resource types: not the list asked
         if items is None and analysis.intent == "list" and len(listed) < 2:
@@ -131,7 +133,7 @@ class Context:
             listed = (
                 (kinded if len(kinded) >= 2 else [])
                 or _header_cells(answer)
-                or _section_list(answer.passages, head, catalog)
+                or _section_list(answer.passages, head, catalog, subject)
                 or kinded
                 or listed
             )
@@ -310,13 +312,18 @@ def _other_kind(items: Sequence[Term], head: str | None, catalog: Catalog) -> bo
     noun = singular(head.split()[-1].lower())
     if noun in GENERIC_HEADS:
         return False
-    kinds = [
-        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
-    ]
-    known = [k.lower() for k in kinds if k]
+    known = _kinds(items, catalog)
     if len(known) * 2 < len(items):
         return False
     return not any(noun in {singular(w) for w in k.split()} for k in known)
+
+
+def _kinds(items: Sequence[Term], catalog: Catalog) -> list[str]:
+    """The items' feature kinds that say something (not a count, not a kind-word)."""
+    kinds = [
+        kind_words(catalog.entries[t.iri].feature_kind) for t in items if t.iri in catalog.entries
+    ]
+    return [k.lower() for k in kinds if k]
 
 
 def kind_words(kind: str | None) -> str | None:
@@ -364,7 +371,9 @@ _BOLD_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])?\s*\*\*(?P<name>[^*]{2,60})\*
 _NAME_LEAD = re.compile(r"^\s*(?:[-*•+]|\d+[.)])\s*(?P<name>[^:—–()]{2,40}?)\s*(?::|\s[—–-]\s|\()")
 
 
-def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -> list[Term]:
+def _section_list(
+    passages: Sequence[Hit], head: str | None, catalog: Catalog, subject: Ref | None
+) -> list[Term]:
     """The list a section named by the list's noun holds, when the answer listed something
     else: under "Tiers", the columns of its table ("| Feature | Basic | Standard | Premium |"),
     or the rows when the first column is the noun ("| Tier | ..."); under "Protection plans
@@ -380,8 +389,69 @@ def _section_list(passages: Sequence[Hit], head: str | None, catalog: Catalog) -
             continue
         names = _table_names(hit.text, noun) or _bullet_names(hit.text)
         if len(names) >= 2:
-            return [Term(n, _linked(n, catalog)) for n in dict.fromkeys(names)]
+            return [Term(n, _linked(n, catalog, subject)) for n in dict.fromkeys(names)]
     return []
+
+
+def _lead_list(
+    answer: Answer,
+    listed: Sequence[Term],
+    head: str | None,
+    catalog: Catalog,
+    subject: Ref | None,
+) -> list[Term]:
+    """The names the bullets around one bullet lead with, when the answer listed what that
+    one bullet says of its own item: "FIFO (first-in-first-out): delivery and exactly-once
+    processing" listed "delivery" and "exactly-once processing" for "What types of SQS
+    queues are there?"; the list is Standard and FIFO, the leads of that bullet and the one
+    beside it. Only when every listed item was read from that one line, and neither the
+    items' kinds nor the bullet's lead are what the list asked for ("- Engines: MySQL,
+    PostgreSQL" lists database engines)."""
+    sources = {f.source.text for f in answer.facts if f.source is not None}
+    if len(listed) < 2 or len(sources) != 1:
+        return []
+    noun = singular(head.split()[-1].lower()) if head else ""
+    noun = "" if noun in GENERIC_HEADS else noun
+    known = _kinds(listed, catalog)
+    asked = noun and len(known) * 2 >= len(listed)
+    if asked and any(noun in {singular(w) for w in k.split()} for k in known):
+        return []  # the items are of the kind asked
+    (source,) = sources
+    for hit in answer.passages[:3]:
+        lines = hit.text.splitlines()
+        at = next((i for i, x in enumerate(lines) if source.strip() in x), None)
+        if at is None or _lead(lines[at]) is None:
+            continue
+        lead = _lead(lines[at]) or ""
+        if any(norm_key(t.label) == norm_key(lead) for t in listed):
+            return []  # the line's own name is listed: a list of its own
+        if noun and noun in {singular(w) for w in re.findall(r"[a-z]+", lead.lower())}:
+            return []  # "Engines: ..." names what the list asked for: the line is the list
+        depth = _depth(lines[at])
+        run = [at]
+        for step in (-1, 1):
+            i = at + step
+            while 0 <= i < len(lines) and _lead(lines[i]) is not None and _depth(lines[i]) == depth:
+                run.append(i)
+                i += step
+        names = [_lead(lines[i]) for i in sorted(run)]
+        found = [n for n in dict.fromkeys(names) if n]
+        if len(found) >= 2:
+            return [Term(n, _linked(n, catalog, subject)) for n in found]
+        return []
+    return []
+
+
+def _lead(line: str) -> str | None:
+    """The name a bullet leads with ("- **S3 Protection** — ...", "• FIFO (...): ...")."""
+    m = _BOLD_LEAD.match(line) or _NAME_LEAD.match(line)
+    if m is None or len(m.group("name").split()) > 5:
+        return None
+    return m.group("name").strip()
+
+
+def _depth(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _table_names(text: str, noun: str) -> list[str]:
@@ -406,8 +476,12 @@ def _bullet_names(text: str) -> list[str]:
     return names
 
 
-def _linked(name: str, catalog: Catalog) -> str | None:
+def _linked(name: str, catalog: Catalog, subject: Ref | None = None) -> str | None:
+    """The entity a listed name is, among the subject's own when the subject is known:
+    "Standard" under SQS queue types is not the S3 storage class of that name."""
     found = catalog.named(name)
+    if subject is not None and subject.iri is not None:
+        found = [e for e in found if e.iri == subject.iri or subject.iri in e.owners]
     return found[0].iri if found else None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.answer.analysis import Analysis
-from kg.answer.catalog import Catalog
+from kg.answer.catalog import Catalog, Linked
 from kg.answer.compose import join_names, plural
 from kg.chat.answers import fact_keys
 from kg.chat.context import (
@@ -47,6 +47,7 @@ from kg.chat.phrases import (
 )
 from kg.chat.scope import Coverage, uncovered_name
 from kg.model import Answer, Hit, Term
+from kg.text.spellings import is_unit_word
 from kg.text.words import STOPWORDS, singular, squash
 
 __all__ = ["RULES", "Example", "Followup", "Rewrite", "Rule"]
@@ -208,7 +209,9 @@ def _bound(f: Followup) -> Rewrite | None:
     ctx = f.context
     quantity, subject = ctx.limit
     if quantity and subject:
-        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {subject}?"
+        # a feature is named with its service: "the Consumption plan of Azure Functions"
+        name = _name_of(Ref(subject.label, subject.iri, "feature"), ctx, f.catalog)
+        text = f"What is the {BOUND_WORDS[a.bound]} {quantity} of {name}?"
     else:
         text = swap_bound(ctx.text, a.bound)
     p = ctx.analysis
@@ -224,7 +227,11 @@ def _bound(f: Followup) -> Rewrite | None:
 
 def _swap(f: Followup) -> Rewrite | None:
     """ "And for SNS?" after a question about SQS -> the same question about SNS."""
-    own = [e for e in f.analysis.entities if e.kind in CARRIED_KINDS and e.start >= 0]
+    own = [
+        e
+        for e in f.analysis.entities
+        if e.kind in CARRIED_KINDS and e.start >= 0 and not _stray(e, f)
+    ]
     if not own:
         return None
     rest = f.question
@@ -246,8 +253,14 @@ def _swap(f: Followup) -> Rewrite | None:
     entry = f.catalog.entries.get(new.iri)
     owned_by = [e for e in spans if e.iri in owners or (entry and e.iri in entry.owners)]
     same_kind = [e for e in spans if e.kind == new.kind and e.iri != new.iri]
+    # "the Premium plan" after "the Consumption plan of Azure Functions" takes its place
+    beside = [e for e in same_kind if owners & f.catalog.owner_services(e.iri)]
     replaced: str | None = None
-    if owned_by and new.kind != "service":
+    if beside and new.kind != "service":
+        e = beside[0]
+        replaced = e.label
+        text = previous[: e.start] + new.text + previous[e.end :]
+    elif owned_by and new.kind != "service":
         e = owned_by[0]
         text = f"{previous[: e.end]} {new.text}{previous[e.end :]}"
     elif same_kind or spans:
@@ -470,7 +483,20 @@ def _kept_tail(old: str, new: str) -> str:
 
 
 def _own(f: Followup) -> bool:
-    return any(e.kind in CARRIED_KINDS for e in f.analysis.entities)
+    return any(e.kind in CARRIED_KINDS and not _stray(e, f) for e in f.analysis.entities)
+
+
+def _stray(e: Linked, f: Followup) -> bool:
+    """A feature of another service than the conversation's that the turn writes as a common
+    word or a unit ("storage" after BigQuery, "GB" in "How much per GB-second?" after AWS
+    Lambda), or that only its scattered words name: a word of the question, not a name of
+    its own."""
+    subject = f.context.subject
+    if e.kind == "service" or subject is None or subject.iri is None:
+        return False
+    if subject.iri in f.catalog.owner_services(e.iri):
+        return False
+    return e.start < 0 or e.text.islower() or is_unit_word(e.text)
 
 
 def _items_noun(items: tuple[Term, ...], catalog: Catalog) -> str:
