@@ -739,3 +739,12 @@ def test_a_heading_named_by_another_clouds_ordinary_word_keeps_the_notes_cloud()
     )
     owners = {label(x, lf.subject) for lf in x.limits}
     assert owners <= {"Google Kubernetes Engine", "Cloud SQL"} and len(owners) == 2
+
+
+def test_a_unit_is_no_feature():
+    x = extract(
+        "CLOUD BUILD BASICS\n\nQ: Default build disk size and max?\n"
+        "A: 100 GB default; set options: diskSizeGb up to 4,000 GB (4 TB).\n"
+    )
+    assert not [e for e in x.entities.values() if e.label in ("GB", "TB")]
+    assert x.limits

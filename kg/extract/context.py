@@ -28,6 +28,7 @@ from kg.text.phrases import (
     lead_term,
     strip_determiners,
 )
+from kg.text.spellings import is_unit
 from kg.text.words import STOPWORDS, norm_key, singular, squash
 
 if TYPE_CHECKING:
@@ -258,8 +259,8 @@ class DocumentContext:
         """The feature ``raw`` names under ``owner``: a known service or component when the
         name is exactly one, a feature already seen under the same service, or a new one."""
         name = clean_name(raw)
-        if name is None or len(name.label) < 2:
-            return None
+        if name is None or len(name.label) < 2 or is_unit(name.label):
+            return None  # "GB" in "100 GB default" is how much, not a part of anything
         linked = self.link(name.label, owner, allow_new=False)
         if linked is None and name.aliases:
             linked = next(

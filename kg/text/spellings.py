@@ -229,3 +229,10 @@ def is_unit_word(word: str) -> bool:
 def looks_plural(word: str) -> bool:
     """ "copies", "VPCs", "GB-seconds", but not "AWS", "class" or "status"."""
     return len(word) > 2 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+
+
+def is_unit(text: str) -> bool:
+    """Whether a text is nothing but a unit's spelling ("GB", "ms", "Gbps", "seconds")."""
+    word = text.strip()
+    tables = (BYTE_SYMBOLS, BYTE_WORDS, SECOND_SPELLINGS, BIT_RATE_SYMBOLS, BIT_SYMBOLS, BIT_WORDS)
+    return any(word in t or word.lower() in t for t in tables)
