@@ -232,3 +232,19 @@ def test_an_indented_outline_nests_its_lines_by_indentation():
     assert all(b.kind is BlockKind.BULLET for b in parsed.blocks)
     assert parsed.blocks[by_text["up to 1,000 backend instances"].intro].text == "Standard"
     assert parsed.blocks[by_text["Standard"].intro].text == "SKUs"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_an_underlined_title_is_a_heading_and_dashes_nest_under_equals(fmt: str) -> None:
+    text = (
+        "Kinesis Data Streams (KDS)\n==========================\n* ordered per shard\n\n"
+        "shard limits\n------------\nwrite per shard = 1 MB/s\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
+    parsed = parse_document(Document(id="t", path="t", text=text, format=fmt))
+    titled = [(s.title, s.parents) for s in parsed.sections if s.title]
+    assert titled == [
+        ("Kinesis Data Streams (KDS)", ()),
+        ("shard limits", ("Kinesis Data Streams (KDS)",)),
+    ]
+    assert not any(set(text[b.start : b.end]) <= set("=- \n") for b in parsed.blocks)

@@ -30,6 +30,7 @@ _LABELLED_BULLET = re.compile(
 )
 _NUMBERED = re.compile(r"^(\s*)(?:\d{1,3}|[a-zA-Z])[.)]\s+(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_UNDERLINE = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")  # a title's underline (setext heading)
 _MD_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)([^*_]{1,80})(?:\*\*|__)\s*:?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
@@ -404,6 +405,12 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
     i = 0
     while i < len(run):
         line = run[i]
+        if _underlined(run, i):
+            # "Kinesis Data Streams (KDS)" over "=====", "shard limits" over "-----"
+            level = 1 if run[i + 1].stripped.startswith("=") else 2
+            b.heading(line.stripped, level, line.start, line.end, markdown=True)
+            i += 2
+            continue
         heading = _MD_HEADING.match(line.raw)
         bold = _MD_BOLD_LINE.match(line.raw) if markdown else None
         callout = _CALLOUT.match(line.raw) if markdown else None
@@ -451,6 +458,20 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i = _flat_table(b, run, i)
         else:
             i = _paragraph(b, run, i, markdown)
+
+
+def _underlined(run: list[_Line], i: int) -> bool:
+    """A title over a line of "=" or "-" as long as itself, near enough: a heading in
+    Markdown's setext style, which plain-text notes use too."""
+    if i + 1 >= len(run) or not _UNDERLINE.match(run[i + 1].raw):
+        return False
+    title = run[i].stripped
+    return (
+        0 < len(title) <= 80
+        and not _BULLET.match(run[i].raw)
+        and "|" not in title
+        and len(run[i + 1].stripped) >= len(title) / 2
+    )
 
 
 def _outline(run: list[_Line]) -> bool:
