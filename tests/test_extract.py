@@ -748,3 +748,34 @@ def test_a_unit_is_no_feature():
     )
     assert not [e for e in x.entities.values() if e.label in ("GB", "TB")]
     assert x.limits
+
+
+def test_spoken_lists_name_each_item_as_they_go():
+    x = extract(
+        "Lecture 4\n\n[03:12] INSTRUCTOR: Now the storage classes of Cloud Storage. There are four "
+        "storage classes. Standard, for hot data. Nearline, for stuff you touch once a month. "
+        "Coldline, maybe once a quarter. And Archive, for once a year.\n"
+        "[03:40] INSTRUCTOR: Disks. So managed disks, three types. Standard HDD, Standard SSD "
+        "and Premium SSD.\n"
+        "[04:00] INSTRUCTOR: Max interleaving depth is 7 tables. Parents: up to 7. Children: no.\n"
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    classes = leads["There are four storage classes."]  # (the catalog's "Coldline Storage")
+    assert [c.split()[0] for c in classes] == ["Standard", "Nearline", "Coldline", "Archive"]
+    assert leads["So managed disks, three types."] == [
+        "Standard HDD",
+        "Standard SSD",
+        "Premium SSD",
+    ]
+    assert not [lead for lead in leads if "interleaving" in lead]  # an amount, not a count of items
+
+
+def test_a_talk_is_on_the_service_it_announces_until_the_next():
+    x = extract(
+        "Course transcript\n\n"
+        "[01:00] INSTRUCTOR: Cloud Storage first. Objects can be up to 5 TiB.\n"
+        "[09:00] INSTRUCTOR: Welcome back. Cloud Spanner. One node holds up to 10 TiB of data.\n"
+    )
+    owners = {lf.stated_as: label(x, lf.subject) for lf in x.limits}
+    assert owners["10 TiB"] == "Spanner"
+    assert owners["5 TiB"] == "Cloud Storage"

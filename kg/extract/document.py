@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kg import vocab
-from kg.extract.context import DocumentContext, Extraction
+from kg.extract.context import Context, DocumentContext, Extraction
 from kg.extract.discover import DiscoveredService, vendorless
 from kg.extract.enumerations import read_enumerations
 from kg.extract.limits import extract_limits, merge_block_limits
@@ -26,7 +26,12 @@ from kg.extract.patterns import (
 from kg.extract.providers import Providers
 from kg.extract.relations import read_relations
 from kg.extract.structure import read_lists_and_tables
-from kg.extract.subjects import block_context, section_subjects, sentence_context
+from kg.extract.subjects import (
+    announced_service,
+    block_context,
+    section_subjects,
+    sentence_context,
+)
 from kg.lexicon import Lexicon
 from kg.model import BlockKind, ParsedDocument
 
@@ -63,6 +68,9 @@ def run(cx: DocumentContext) -> Extraction:
             cx.section = block.section
             cx.mentions[sent.start] = cx.find(cx.text[sent.start : sent.end], sent.start)
     section_subjects(cx)
+    # Sections whose heading names nothing: a transcript, a chat, notes under a lecture title.
+    talk = {s.index for s in cx.parsed.sections if not s.title or not cx.find(s.title)}
+    topic: dict[int, Context] = {}  # per section without a heading: the service announced
     for block in cx.parsed.blocks:
         if block.kind is BlockKind.CODE:
             continue
@@ -72,6 +80,12 @@ def run(cx: DocumentContext) -> Extraction:
         read_lists_and_tables(cx, block, ctx)
         for sent in cx.sentences_by_block.get(block.index, []):
             sctx = sentence_context(cx, sent, block, ctx)
+            if block.section in talk and block.kind is BlockKind.PARAGRAPH:
+                announced = announced_service(cx, sent)
+                if announced is not None:
+                    topic[block.section] = sctx = Context(announced, announced)
+                elif sctx is ctx and block.section in topic:
+                    sctx = topic[block.section]
             cx.previous_in_block[block.index] = sctx
             cx.sentence_subject[sent.start] = sctx
             cx.cite_mentions(sent)

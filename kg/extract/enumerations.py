@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from kg.extract.context import Context, DocumentContext, Entity
-from kg.model import Block, BlockKind, Evidence, Section
+from kg.model import Block, BlockKind, Evidence, Section, Sentence
 from kg.text.phrases import (
     is_generic_lead,
     item_name,
@@ -178,63 +178,130 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
     return out
 
 
-_STAMP = re.compile(r"\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?\]|\(\d{1,2}:\d{2}(?::\d{2})?\))\s*")
-_LABEL = re.compile(r"([A-Z][\w/&+'-]*(?: [\w/&+'-]+){0,3}):\s+\S")
+_STAMP = re.compile(
+    r"\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?\]|\(\d{1,2}:\d{2}(?::\d{2})?\))\s*"
+    r"(?:[A-Z][A-Za-z]{1,20}:\s+(?=\S))?"  # a timestamp, and a speaker ("INSTRUCTOR:")
+)
+_LABEL = re.compile(r"([A-Z][\w/&+'-]*(?: [\w/&+'-]+){0,3}):\s+\S")  # "Manual: nothing ..."
+# "Standard, for hot data ...", "And Flexible, which ...": a name set off by a comma
+_NAMED = re.compile(
+    r"(?:(?i:and|then|finally|lastly)\s+)?"
+    r"(?:(?i:an?|the)\s+([\w/&+'-]+(?: [\w/&+'-]+)?)|([A-Z][\w/&+'-]*(?: [A-Z0-9][\w/&+'-]*){0,2}))"
+    r",\s+(?=[a-z])"
+)  # ... then a clause about it, not the next name ("Standard HDD, Standard SSD, ...")
+_NUMBERS = {w: n for n, w in enumerate("two three four five six seven eight nine ten".split(), 2)}
 _COUNTED = re.compile(
-    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}[a-z][\w-]*s\b",
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}[a-z][\w-]*s\b",
     re.I,
 )
 _RUN_GAP = 3  # sentences of explanation an item may run on for before the next label
+_NOT_LABELS = frozenset(
+    "yes no ok okay right well so now also plus again first second third next then one two"
+    " three four five six seven eight nine ten".split()
+)
 
 
 def _label_runs(cx: DocumentContext, section: Section) -> list[Enumeration]:
-    """Prose that counts its items, then names each one in turn as a label: "Three modes.
-    Manual: nothing happens ... Automatic: instances get updated ... Rolling: ..." (a lecture,
-    a transcript). The sentence that counts is the lead; each distinct label an item."""
+    """Prose that counts its items, then names each one in turn: "Three modes. Manual:
+    nothing happens ... Automatic: ... Rolling: ..." or "There are four storage classes.
+    Standard, for hot data ... Nearline, for ... And Archive, for ..." (lectures,
+    transcripts). The sentence that counts is the lead; the names that open the sentences
+    after it are the items, as many as it counts, while at most ``_RUN_GAP`` sentences of
+    explanation separate one from the next; names that repeat (a chat's speakers) are no
+    list."""
     sents = [
         s
         for s in cx.parsed.sentences_in(section.start, section.end)
         if cx.parsed.blocks[s.block].kind is BlockKind.PARAGRAPH
     ]
-    labels: list[tuple[int, str, int, int]] = []  # (sentence index, label, start, end)
-    for k, sent in enumerate(sents):
-        text = cx.text[sent.start : sent.end]
-        stamp = _STAMP.match(text)
-        at = stamp.end() if stamp else 0
-        m = _LABEL.match(text, at)
-        if m and item_name(m.group(1)) == m.group(1):
-            labels.append((k, m.group(1), sent.start + m.start(1), sent.start + m.end(1)))
-    runs: list[list[tuple[int, str, int, int]]] = []
-    for label in labels:
-        if runs and label[0] - runs[-1][-1][0] <= _RUN_GAP + 1:
-            runs[-1].append(label)
-        else:
-            runs.append([label])
-    out = []
-    for run in runs:
-        first = run[0][0]
-        if first == 0:
-            continue
-        lead_sent = sents[first - 1]
+    out: list[Enumeration] = []
+    k = 0
+    while k < len(sents):
+        lead_sent = sents[k]
         lead = _STAMP.sub(" ", cx.text[lead_sent.start : lead_sent.end]).strip()
-        counted = _COUNTED.search(lead)
-        names = [name for _, name, _, _ in run]
-        if counted is None or len(set(names)) < len(names) or not looks_like_name_list(names):
+        counted = _announces(lead)
+        k += 1
+        if counted is None:
             continue
-        if (
-            len(lead.split()) <= 3 and first >= 2
-        ):  # "Three modes." says what only with the one before
-            before = sents[first - 2]
+        word = counted.group(1).lower()
+        count = int(word) if word.isdigit() else _NUMBERS[word]
+        items: list[tuple[str, int, int]] = []
+        gap, at = 0, k
+        listed = _name_list(cx, sents[k]) if k < len(sents) else []
+        if len(listed) == count:  # "So managed disks, five types. Standard HDD, Standard SSD, ..."
+            items, at = listed[:count], k + 1
+        while at < len(sents) and len(items) < count and gap <= _RUN_GAP:
+            label = _label_in(cx, sents[at])
+            if label is not None:
+                items.append(label)
+                gap = 0
+            elif not items:
+                break  # the list starts right after its lead
+            else:
+                gap += 1
+            at += 1
+        names = [n for n, _, _ in items]
+        if len(items) < 2 or len(set(names)) < len(names) or not looks_like_name_list(names):
+            continue
+        if len(lead.split()) <= 3 and k >= 2:  # "Three modes." says what only with the one before
+            before = sents[k - 2]
             lead = _STAMP.sub(" ", cx.text[before.start : lead_sent.end]).strip()
         owner = cx.sentence_subject.get(lead_sent.start)
         if owner is None or owner.subject is None:
             continue
-        evidence = Evidence(lead_sent.start, lead_sent.end)
-        items = [(name, start, end) for _, name, start, end in run]
-        found = _enumeration(cx, owner.subject, lead, evidence, items)
+        found = _enumeration(
+            cx, owner.subject, lead, Evidence(lead_sent.start, lead_sent.end), items
+        )
         if found is not None:
             out.append(found)
+            k = at
     return out
+
+
+def _name_list(cx: DocumentContext, sent: Sentence) -> list[tuple[str, int, int]]:
+    """The names of a sentence that is nothing but a list of names."""
+    text = _STAMP.sub(lambda m: " " * len(m.group(0)), cx.text[sent.start : sent.end])
+    items = split_list(text.rstrip(" ."))
+    names = [(n, sent.start + a, sent.start + b) for i, a, b in items if (n := item_name(i))]
+    if (
+        len(names) < 2
+        or len(names) < len(items)
+        or not looks_like_name_list([n for n, _, _ in names])
+    ):
+        return []
+    return names
+
+
+def _announces(lead: str) -> re.Match[str] | None:
+    """The count a sentence ends on when it announces a list ("There are four storage
+    classes.", "Three modes.", "AWS has the resiliency toolkit, three models."), not when
+    it states an amount ("Max interleaving depth is 7 tables.")."""
+    found = None
+    for m in _COUNTED.finditer(lead):
+        found = m
+    if found is None or lead[found.end() :].strip(" .:;!—-"):
+        return None
+    before = lead[: found.start()].split()
+    return None if before and before[-1].lower() in _AMOUNT_BEFORE else found
+
+
+_AMOUNT_BEFORE = frozenset("is was be of to than up at by over under about around max min".split())
+
+
+def _label_in(cx: DocumentContext, sent: Sentence) -> tuple[str, int, int] | None:
+    """The name a sentence opens with as a label ("Manual: ...") or set off by a comma
+    ("Standard, for hot data ...")."""
+    text = cx.text[sent.start : sent.end]
+    stamp = _STAMP.match(text)
+    at = stamp.end() if stamp else 0
+    m = _LABEL.match(text, at) or _NAMED.match(text, at)
+    if m is None:
+        return None
+    g = next(i for i in range(1, (m.re.groups or 0) + 1) if m.group(i))  # the name's group
+    name = m.group(g)
+    if item_name(name) != name or name.lower() in _NOT_LABELS:
+        return None
+    return name, sent.start + m.start(g), sent.start + m.end(g)
 
 
 def _table_lists(cx: DocumentContext) -> list[Enumeration]:

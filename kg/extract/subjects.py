@@ -246,6 +246,40 @@ def sentence_context(cx: DocumentContext, sent: Sentence, block: Block, ctx: Con
     return ctx
 
 
+_OPENING = re.compile(
+    r"\s*(?:[\[(]\d{1,2}:\d{2}(?::\d{2})?[\])]\s*)?(?:[A-Z][A-Za-z]{1,20}:\s+)?"
+    r"(?:(?:so|and|now|ok(?:ay)?|right|alright|next(?: up)?|then)[,.:]?\s+)*",
+    re.I,
+)
+
+
+def announced_service(cx: DocumentContext, sent: Sentence) -> str | None:
+    """The service a sentence of talk (a transcript, a chat, notes without headings) is
+    nothing but the name of, after a timestamp, a speaker and a filler word: "[14:18] AWS
+    Direct Connect.", "Virtual Machine Scale Sets, VMSS.", "Welcome back. Cloud Spanner."
+    The talk is on it until another is announced."""
+    mentions = cx.mentions.get(sent.start, [])
+    if not mentions or cx.foreign(mentions[0]):
+        return None
+    text = cx.text[sent.start : sent.end]
+    if not _OPENING.fullmatch(text[: mentions[0].start - sent.start]):
+        return None
+    services = {cx.owner_service(cx.choose(m, None)) or cx.choose(m, None) for m in mentions}
+    rest = (
+        "".join(
+            text[m.end - sent.start : n.start - sent.start]
+            for m, n in zip(mentions, [*mentions[1:], None], strict=False)
+            if n is not None
+        )
+        + text[mentions[-1].end - sent.start :]
+    )
+    if len(services) != 1 or rest.strip(" .,:;!?()—–-"):
+        return None
+    service = services.pop()
+    ent = cx.entities.get(service) or cx.entity_for_key(service)
+    return service if ent.kind == "service" else None
+
+
 def _chain_mention(cx: DocumentContext, block: Block) -> str | None:
     """The last service named in the list a block elaborates ("Go to Route53 > ...")."""
     ref = block.lead if block.lead is not None else block.intro
