@@ -15,17 +15,20 @@ that, so they keep getting results."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import URL, QueryParams
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import kg.sparql.formats as formats
 from api.web import render, site_of
 from kg.sparql import HttpRequest, HttpResponse, SparqlEndpoint, open_endpoint
+from kg.sparql.protocol import decode_form
 
 # What the page asks the endpoint for when it runs a query itself (as its script does).
 PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
@@ -68,15 +71,10 @@ async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
     """The endpoint's answer to a request whose body has been read (at most 1 MiB:
     ``api.guards.BodyLimit`` refuses a longer one while it streams): results for a SPARQL
     client, the query page (with the query run) for a browser."""
-    params = request.query_params.multi_items()
-    method = request.scope["method"]
-    http = HttpRequest(
-        method=method,
-        params=params,
-        headers=request.headers,
-        body=body,
-        endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
-    )
+    scope = request.scope
+    method = scope["method"]
+    params = url_params(scope["query_string"])
+    http = HttpRequest(method, params, request.headers, body, _endpoint_url(scope))
     if _wants_page(method, request, params):
         page_params = [(k, v) for k, v in params if k not in formats.FORMAT_PARAMETERS]
         headers = {**request.headers, "accept": PAGE_ACCEPT}
@@ -112,6 +110,33 @@ class SparqlFastPath:
                 break
         response = await respond(endpoint, HTTPConnection(scope), b"".join(chunks))
         await response(scope, receive, send)
+
+
+def url_params(query_string: bytes) -> list[tuple[str, str]]:
+    """The URL's parameters, decoded as Starlette's ``request.query_params`` decodes them."""
+    params = decode_form(query_string, errors="replace")
+    if params is None:
+        params = QueryParams(query_string).multi_items()
+    return params
+
+
+def _endpoint_url(scope: Scope) -> str:
+    """The request's absolute URL without its query: the base IRI of its query and the
+    subject of the service description."""
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    server = scope.get("server")
+    return _absolute(
+        scope.get("scheme", "http"), host, tuple(server) if server else None, scope["path"]
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(scheme: str, host: bytes | None, server: tuple[str, int] | None, path: str) -> str:
+    """Built by Starlette's ``URL`` from the parts of the scope it reads (cached: the same few
+    hosts and one path ask again and again)."""
+    headers = [(b"host", host)] if host is not None else []
+    scope = {"scheme": scheme, "server": server, "path": path, "headers": headers}
+    return str(URL(scope=scope)).rstrip("?")
 
 
 def _wants_page(method: str, request: HTTPConnection, params: list[tuple[str, str]]) -> bool:
