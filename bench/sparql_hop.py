@@ -137,8 +137,11 @@ def measure(data: Path, runs: int) -> dict[str, float]:
         query = QueryRequest(QUERY, "json", "turtle")
 
         async def empty_round_trip() -> None:
-            async with executor._worker_async() as worker:
+            worker = await executor._acquire_async()
+            try:
                 await worker.call_async({"op": "info"}, time.monotonic() + 30)
+            finally:
+                executor._release(worker, True)
 
         out["worker round trip of an empty request (the pipes alone)"] = async_median_ms(
             empty_round_trip, runs
