@@ -71,6 +71,16 @@ async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
     """The endpoint's answer to a request whose body has been read (at most 1 MiB:
     ``api.guards.BodyLimit`` refuses a longer one while it streams): results for a SPARQL
     client, the query page (with the query run) for a browser."""
+    answer = await _answer(endpoint, request, body)
+    if isinstance(answer, HttpResponse):
+        return Response(answer.body, answer.status, answer.headers, answer.media_type)
+    return answer
+
+
+async def _answer(
+    endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
+) -> HttpResponse | Response:
+    """``respond``'s answer: the endpoint's own, or the page as a Starlette response."""
     scope = request.scope
     method = scope["method"]
     params = url_params(scope["query_string"])
@@ -85,11 +95,14 @@ async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
     answer = await endpoint.handle_async(http)
     if answer.page:
         return _page(request, None, "")
-    return Response(answer.body, answer.status, answer.headers, answer.media_type)
+    return answer
 
 
 class SparqlFastPath:
-    """ASGI middleware: ``/sparql`` straight to the endpoint, everything else to the app."""
+    """ASGI middleware: ``/sparql`` straight to the endpoint, everything else to the app.
+
+    The endpoint's answers go out as the two ASGI messages, with the headers Starlette's
+    ``Response`` would send (``raw_headers``); only the query page is a Starlette response."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -108,8 +121,28 @@ class SparqlFastPath:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        response = await respond(endpoint, HTTPConnection(scope), b"".join(chunks))
-        await response(scope, receive, send)
+        answer = await _answer(endpoint, HTTPConnection(scope), b"".join(chunks))
+        if not isinstance(answer, HttpResponse):
+            await answer(scope, receive, send)
+            return
+        start = {"type": "http.response.start", "status": answer.status}
+        await send({**start, "headers": raw_headers(answer)})
+        await send({"type": "http.response.body", "body": answer.body})
+
+
+def raw_headers(answer: HttpResponse) -> list[tuple[bytes, bytes]]:
+    """The header lines of ``Response(answer.body, answer.status, answer.headers,
+    answer.media_type)``: the answer's headers, then Content-Length and Content-Type (text
+    types with their charset)."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    if answer.status >= 200 and answer.status not in (204, 304):
+        raw.append((b"content-length", b"%d" % len(answer.body)))
+    media_type = answer.media_type
+    if media_type is not None:
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
+            media_type += "; charset=utf-8"
+        raw.append((b"content-type", media_type.encode("latin-1")))
+    return raw
 
 
 def url_params(query_string: bytes) -> list[tuple[str, str]]:
