@@ -1,10 +1,11 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint. The protocol lives in ``kg.sparql``; this
 route only turns a Starlette request into ``HttpRequest`` and the answer back.
 
-``SparqlFastPath`` (installed by ``create_app``) answers ``/sparql`` before FastAPI's routing:
-a point lookup spends 0.2 ms in FastAPI's request handling (route matching, dependencies,
-the ``Request`` object), a third of the time in process (docs/performance.md). The FastAPI
-routes stay for the OpenAPI page; both go through ``respond``, so they answer alike.
+``SparqlFastPath`` answers ``/sparql`` ahead of FastAPI's stack (``api.app.CloudKG``): FastAPI's
+request handling (route matching, dependencies, the ``Request`` object), its telemetry check
+and the middleware chain are most of what the server adds to a point lookup
+(docs/performance.md). The FastAPI routes stay for the OpenAPI page; both build the answer
+in ``_answer``, so they answer alike.
 
 A browser gets the query page (``api/templates/sparql.html``) instead of raw results: without
 a query, the editor; with ``GET /sparql?query=...`` (a shared link, the ask page's "open in
@@ -17,13 +18,14 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.datastructures import URL, QueryParams
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 import kg.sparql.formats as formats
 from api.web import render, site_of
@@ -35,6 +37,7 @@ PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 PAGE_CHOICES = (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS, formats.HTML)  # HTML last
 
 router = APIRouter(tags=["sparql"])
+log = logging.getLogger("cloudkg")
 _opening = threading.Lock()
 
 
@@ -99,18 +102,14 @@ async def _answer(
 
 
 class SparqlFastPath:
-    """ASGI middleware: ``/sparql`` straight to the endpoint, everything else to the app.
+    """ASGI app for ``/sparql``, which ``api.app.CloudKG`` calls ahead of FastAPI's stack.
 
     The endpoint's answers go out as the two ASGI messages, with the headers Starlette's
-    ``Response`` would send (``raw_headers``); only the query page is a Starlette response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    ``Response`` would send (``raw_headers``); only the query page is a Starlette response.
+    An unexpected error is answered as the app's error handler answers it (JSON 500) and
+    raised again for the server to log, as Starlette's error middleware does."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/sparql":
-            await self.app(scope, receive, send)
-            return
         state = scope["app"].state.kg
         endpoint: SparqlEndpoint = state.services.get("sparql") or open_service(state)
         chunks = []
@@ -121,13 +120,27 @@ class SparqlFastPath:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        answer = await _answer(endpoint, HTTPConnection(scope), b"".join(chunks))
-        if not isinstance(answer, HttpResponse):
+        try:
+            answer = await _answer(endpoint, HTTPConnection(scope), b"".join(chunks))
+        except Exception as exc:
+            log.exception("unhandled error on /sparql")
+            answer = HttpResponse(500, _crashed(exc), "application/json")
+            await _send(send, answer)
+            raise
+        if isinstance(answer, HttpResponse):
+            await _send(send, answer)
+        else:
             await answer(scope, receive, send)
-            return
-        start = {"type": "http.response.start", "status": answer.status}
-        await send({**start, "headers": raw_headers(answer)})
-        await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _send(send: Send, answer: HttpResponse) -> None:
+    start = {"type": "http.response.start", "status": answer.status}
+    await send({**start, "headers": raw_headers(answer)})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+def _crashed(exc: Exception) -> bytes:
+    return json.dumps({"error": "internal error", "detail": type(exc).__name__}).encode()
 
 
 def raw_headers(answer: HttpResponse) -> list[tuple[bytes, bytes]]:
