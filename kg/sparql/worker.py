@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import pickle
 import struct
@@ -370,9 +371,13 @@ class Engine:
     the next one opens, rather than set and lifted around each query: the three system calls
     cost a point lookup more than its own bookkeeping, and between queries the worker only
     reads the next request. Opening a generation (copying it into memory) is not counted.
+    ``defaults`` are request keys that every request of the worker shares (prefixes, row cap).
     """
 
-    def __init__(self, memory_limit: int = 0, max_memory: int = 0) -> None:
+    def __init__(
+        self, memory_limit: int = 0, max_memory: int = 0, defaults: dict[str, Any] | None = None
+    ) -> None:
+        self.defaults = defaults or {}
         self.memory_limit = memory_limit
         self.max_memory = max_memory  # bytes a request may allocate (0: no cap)
         self._budget = contextlib.ExitStack()  # holds the budget of the open generation
@@ -395,6 +400,7 @@ class Engine:
         return self.store
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        request = {**self.defaults, **request}
         try:
             op = request["op"]
             if op == "query":
@@ -635,10 +641,10 @@ def _data_bytes() -> int:
 
 
 def main(argv: list[str]) -> None:
-    """``worker.py [--shared-network] [--memory-limit BYTES] [--max-memory BYTES] [GRAPH]``:
-    serve requests until stdin closes."""
+    """``worker.py [--shared-network] [--memory-limit BYTES] [--max-memory BYTES]
+    [--defaults JSON] [GRAPH]``: serve requests until stdin closes."""
     global ISOLATED
-    options = {"shared": False, "memory_limit": 0, "max_memory": 0}
+    options: dict[str, Any] = {"shared": False, "memory_limit": 0, "max_memory": 0}
     rest = []
     args = iter(argv)
     for arg in args:
@@ -648,12 +654,14 @@ def main(argv: list[str]) -> None:
             options["memory_limit"] = int(next(args))
         elif arg == "--max-memory":
             options["max_memory"] = int(next(args))
+        elif arg == "--defaults":
+            options["defaults"] = json.loads(next(args))
         else:
             rest.append(arg)
     ISOLATED = False if options["shared"] else isolate_network()
     requests, replies = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not break the protocol
-    engine = Engine(int(options["memory_limit"]), int(options["max_memory"]))
+    engine = Engine(options["memory_limit"], options["max_memory"], options.get("defaults"))
 
     def serve() -> None:
         if rest and rest[0]:
