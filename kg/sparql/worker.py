@@ -7,8 +7,9 @@ never sees torch or the rest of the application.
 
 Protocol: length-prefixed pickled dicts, requests on stdin and replies on stdout (anything
 printed goes to stderr). A request names the store folder it wants; the worker keeps one store
-open and reopens when a new generation is asked for. Replies carry the answer already
-serialised, so the parent copies bytes and never touches RDF terms.
+open and reopens when a new generation is asked for; what every request shares (prefixes, row
+and byte caps) comes once, as ``--defaults``. Replies carry the answer already serialised, so
+the parent copies bytes and never touches RDF terms.
 
 Everything a query costs happens here, under the parent's time limit: the scan that refuses
 SERVICE, LOAD and runaway nesting (``kg/sparql/scanner.py``), parsing, evaluation and
