@@ -428,7 +428,7 @@ def hop_section(hop: dict[str, float]) -> list[str]:
     lines = [
         "## Where a /sparql point lookup spends its time",
         "",
-        "`bench/sparql_hop.py`: each layer timed on its own (in process down to the protocol,"
+        "`bench/sparql_hop.py`: each layer timed on its own (in process up to the whole app,"
         " then over HTTP with one keep-alive client), medians.",
         "",
         "| layer | median |",

@@ -11,6 +11,8 @@ consecutive rows are the cost of one layer:
   request, the pipe to the worker process and back, unpickling the reply), and the same
   round trip with an empty request (the two process wake-ups alone);
 - the SPARQL protocol (``SparqlEndpoint.handle_async``: parameters, content negotiation);
+- the whole app in process: ``kg serve``'s ASGI app called as uvicorn calls it, with the
+  request already read (``CloudKG``, ``BodyLimit``, ``SparqlFastPath``, the answer's headers);
 - over HTTP: a constant answer from a bare Starlette route under the same uvicorn (the floor of
   any Python endpoint), the whole ``/sparql`` of ``kg serve``, and ``oxigraph serve``.
 
@@ -103,6 +105,47 @@ def floor_app() -> Any:
     return Starlette(routes=[Route("/sparql", constant, methods=["GET", "POST"])])
 
 
+def app_in_process(data: Path, runs: int) -> float:
+    """Median of a POST /sparql through ``create_app``'s ASGI app, no server in between."""
+    from api.app import create_app
+    from kg.search.embedder import FakeEmbedder
+    from kg.serve.runtime import Runtime
+    from kg.settings import Settings
+
+    settings = Settings(data=data, embedder="fake")
+    app = create_app(settings, runtime=Runtime(settings, embedder=FakeEmbedder(384)))
+    body = httpx.QueryParams({"query": QUERY}).__str__().encode()
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"accept", ACCEPT.encode()),
+        (b"content-type", b"application/x-www-form-urlencoded"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "path": "/sparql",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"/sparql answered {message['status']}")
+
+    try:
+        return async_median_ms(lambda: app(dict(scope), receive, send), runs)
+    finally:
+        app.state.kg.services["sparql"].close()
+
+
 def measure(data: Path, runs: int) -> dict[str, float]:
     gen = DataDir(data).current()
     if gen is None:
@@ -137,8 +180,11 @@ def measure(data: Path, runs: int) -> dict[str, float]:
         query = QueryRequest(QUERY, "json", "turtle")
 
         async def empty_round_trip() -> None:
-            async with executor._worker_async() as worker:
+            worker = await executor._acquire_async()
+            try:
                 await worker.call_async({"op": "info"}, time.monotonic() + 30)
+            finally:
+                executor._release(worker, True)
 
         out["worker round trip of an empty request (the pipes alone)"] = async_median_ms(
             empty_round_trip, runs
@@ -157,6 +203,7 @@ def measure(data: Path, runs: int) -> dict[str, float]:
         )
     finally:
         executor.close()
+    out["+ the app (kg serve's ASGI app, in process)"] = app_in_process(data, runs)
 
     with tempfile.TemporaryDirectory(prefix="bench-hop-") as tmp:
         export = Path(tmp) / "export.nq"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from api.app import CloudKG, create_app
 from kg.serve.runtime import Runtime
 from kg.settings import Settings
 
@@ -154,13 +154,11 @@ def test_one_question_limit_from_settings_for_ask_search_chat_and_tools(corpus_g
 
 
 def test_sparql_fast_path_answers_as_the_fastapi_route_does(corpus_graph: Built):
-    from api.routes.sparql import SparqlFastPath
-
     settings = corpus_graph.settings
     fast = create_app(settings, runtime=Runtime(settings))
     routed = create_app(settings, runtime=Runtime(settings))
-    routed.user_middleware = [m for m in routed.user_middleware if m.cls is not SparqlFastPath]
-    assert len(fast.user_middleware) == len(routed.user_middleware) + 1
+    assert isinstance(routed, CloudKG) and routed.sparql_app is not None
+    routed.sparql_app = None  # FastAPI's routes answer
     query = (
         "SELECT ?label WHERE { ?s <http://www.w3.org/2004/02/skos/core#altLabel> ?label } LIMIT 3"
     )
@@ -183,3 +181,20 @@ def test_sparql_fast_path_answers_as_the_fastapi_route_does(corpus_graph: Built)
             assert {k: v for k, v in ours.headers.items() if k not in drop} == {
                 k: v for k, v in theirs.headers.items() if k not in drop
             }
+
+
+def test_an_unexpected_error_on_the_sparql_fast_path_is_a_json_500(
+    corpus_graph: Built, monkeypatch: pytest.MonkeyPatch
+):
+    from kg.sparql import SparqlEndpoint
+
+    async def crash(self: SparqlEndpoint, request: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SparqlEndpoint, "handle_async", crash)
+    settings = corpus_graph.settings
+    app = create_app(settings, runtime=Runtime(settings))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/sparql", data={"query": "ASK {}"})
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal error", "detail": "RuntimeError"}

@@ -1,4 +1,5 @@
-"""The SPARQL endpoint's pure parts: the SERVICE/LOAD screen, content negotiation, row caps."""
+"""The SPARQL endpoint's pure parts: the SERVICE/LOAD screen, content negotiation, row caps,
+form decoding."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import csv
 import io
 import json
 import random
+from urllib.parse import parse_qsl, urlencode
 
 import pyoxigraph as ox
 import pytest
 
 from kg.sparql import ForbiddenOperation, check_allowed, formats
 from kg.sparql.errors import MalformedQuery
+from kg.sparql.protocol import decode_form
 from kg.sparql.scanner import inspect
 from kg.sparql.worker import RESULT_FORMATS, serialize_solutions, serialize_triples
 
@@ -224,3 +227,32 @@ def test_capped_triples(nasty_store: ox.Store) -> None:
     body, count, truncated = serialize_triples(nasty_store.query(query), "turtle", 10_000, {})
     assert not truncated
     assert count == len(list(ox.parse(body, ox.RdfFormat.TURTLE))) == 1800
+
+
+# -- form decoding ----------------------------------------------------------------------------
+
+
+def test_form_decoding_is_parse_qsl_or_declines() -> None:
+    """``decode_form`` answers exactly as ``parse_qsl`` does, or None (the caller then asks
+    ``parse_qsl``): random bytes of the characters that matter, and urlencoded Unicode."""
+    rng = random.Random(15)
+    alphabet = b"ab=&%+ 09AFaf\\g\xc3\xa9;?"
+    declined = 0
+    for _ in range(20_000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        for errors in ("strict", "replace"):
+            fast = decode_form(data, errors)
+            if fast is None:
+                declined += 1
+                continue
+            assert fast == parse_qsl(data.decode(), keep_blank_values=True, errors=errors), data
+    assert 0 < declined < 40_000
+    for _ in range(500):
+        text = "".join(
+            chr(rng.choice((rng.randint(32, 126), rng.randint(160, 0xD7FF)))) for _ in range(9)
+        )
+        data = urlencode({"query": text, "x y": "+&="}).encode()
+        assert decode_form(data) == [("query", text), ("x y", "+&=")]
+    assert decode_form(b"query=%zz") is None  # parse_qsl keeps a malformed escape as it is
+    assert decode_form(b"query=%C3") is None  # not UTF-8: parse_qsl says how
+    assert decode_form(b"query=%C3", "replace") == [("query", "\ufffd")]

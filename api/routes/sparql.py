@@ -1,10 +1,11 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint. The protocol lives in ``kg.sparql``; this
 route only turns a Starlette request into ``HttpRequest`` and the answer back.
 
-``SparqlFastPath`` (installed by ``create_app``) answers ``/sparql`` before FastAPI's routing:
-a point lookup spends 0.2 ms in FastAPI's request handling (route matching, dependencies,
-the ``Request`` object), a third of the time in process (docs/performance.md). The FastAPI
-routes stay for the OpenAPI page; both go through ``respond``, so they answer alike.
+``SparqlFastPath`` answers ``/sparql`` ahead of FastAPI's stack (``api.app.CloudKG``): FastAPI's
+request handling (route matching, dependencies, the ``Request`` object), its telemetry check
+and the middleware chain are most of what the server adds to a point lookup
+(docs/performance.md). The FastAPI routes stay for the OpenAPI page; both build the answer
+in ``_answer``, so they answer alike.
 
 A browser gets the query page (``api/templates/sparql.html``) instead of raw results: without
 a query, the editor; with ``GET /sparql?query=...`` (a shared link, the ask page's "open in
@@ -15,23 +16,28 @@ that, so they keep getting results."""
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.datastructures import URL, QueryParams
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 import kg.sparql.formats as formats
 from api.web import render, site_of
 from kg.sparql import HttpRequest, HttpResponse, SparqlEndpoint, open_endpoint
+from kg.sparql.protocol import decode_form
 
 # What the page asks the endpoint for when it runs a query itself (as its script does).
 PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 PAGE_CHOICES = (*formats.RESULT_FORMATS, *formats.GRAPH_FORMATS, formats.HTML)  # HTML last
 
 router = APIRouter(tags=["sparql"])
+log = logging.getLogger("cloudkg")
 _opening = threading.Lock()
 
 
@@ -68,15 +74,20 @@ async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
     """The endpoint's answer to a request whose body has been read (at most 1 MiB:
     ``api.guards.BodyLimit`` refuses a longer one while it streams): results for a SPARQL
     client, the query page (with the query run) for a browser."""
-    params = request.query_params.multi_items()
-    method = request.scope["method"]
-    http = HttpRequest(
-        method=method,
-        params=params,
-        headers=request.headers,
-        body=body,
-        endpoint=str(request.url.replace(query="", fragment="")).rstrip("?"),
-    )
+    answer = await _answer(endpoint, request, body)
+    if isinstance(answer, HttpResponse):
+        return Response(answer.body, answer.status, answer.headers, answer.media_type)
+    return answer
+
+
+async def _answer(
+    endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
+) -> HttpResponse | Response:
+    """``respond``'s answer: the endpoint's own, or the page as a Starlette response."""
+    scope = request.scope
+    method = scope["method"]
+    params = url_params(scope["query_string"])
+    http = HttpRequest(method, params, request.headers, body, _endpoint_url(scope))
     if _wants_page(method, request, params):
         page_params = [(k, v) for k, v in params if k not in formats.FORMAT_PARAMETERS]
         headers = {**request.headers, "accept": PAGE_ACCEPT}
@@ -87,19 +98,18 @@ async def respond(endpoint: SparqlEndpoint, request: HTTPConnection, body: bytes
     answer = await endpoint.handle_async(http)
     if answer.page:
         return _page(request, None, "")
-    return Response(answer.body, answer.status, answer.headers, answer.media_type)
+    return answer
 
 
 class SparqlFastPath:
-    """ASGI middleware: ``/sparql`` straight to the endpoint, everything else to the app."""
+    """ASGI app for ``/sparql``, which ``api.app.CloudKG`` calls ahead of FastAPI's stack.
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    The endpoint's answers go out as the two ASGI messages, with the headers Starlette's
+    ``Response`` would send (``raw_headers``); only the query page is a Starlette response.
+    An unexpected error is answered as the app's error handler answers it (JSON 500) and
+    raised again for the server to log, as Starlette's error middleware does."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/sparql":
-            await self.app(scope, receive, send)
-            return
         state = scope["app"].state.kg
         endpoint: SparqlEndpoint = state.services.get("sparql") or open_service(state)
         chunks = []
@@ -110,8 +120,69 @@ class SparqlFastPath:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        response = await respond(endpoint, HTTPConnection(scope), b"".join(chunks))
-        await response(scope, receive, send)
+        try:
+            answer = await _answer(endpoint, HTTPConnection(scope), b"".join(chunks))
+        except Exception as exc:
+            log.exception("unhandled error on /sparql")
+            answer = HttpResponse(500, _crashed(exc), "application/json")
+            await _send(send, answer)
+            raise
+        if isinstance(answer, HttpResponse):
+            await _send(send, answer)
+        else:
+            await answer(scope, receive, send)
+
+
+async def _send(send: Send, answer: HttpResponse) -> None:
+    start = {"type": "http.response.start", "status": answer.status}
+    await send({**start, "headers": raw_headers(answer)})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
+def _crashed(exc: Exception) -> bytes:
+    return json.dumps({"error": "internal error", "detail": type(exc).__name__}).encode()
+
+
+def raw_headers(answer: HttpResponse) -> list[tuple[bytes, bytes]]:
+    """The header lines of ``Response(answer.body, answer.status, answer.headers,
+    answer.media_type)``: the answer's headers, then Content-Length and Content-Type (text
+    types with their charset)."""
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()]
+    if answer.status >= 200 and answer.status not in (204, 304):
+        raw.append((b"content-length", b"%d" % len(answer.body)))
+    media_type = answer.media_type
+    if media_type is not None:
+        if media_type.startswith("text/") and "charset=" not in media_type.lower():
+            media_type += "; charset=utf-8"
+        raw.append((b"content-type", media_type.encode("latin-1")))
+    return raw
+
+
+def url_params(query_string: bytes) -> list[tuple[str, str]]:
+    """The URL's parameters, decoded as Starlette's ``request.query_params`` decodes them."""
+    params = decode_form(query_string, errors="replace")
+    if params is None:
+        params = QueryParams(query_string).multi_items()
+    return params
+
+
+def _endpoint_url(scope: Scope) -> str:
+    """The request's absolute URL without its query: the base IRI of its query and the
+    subject of the service description."""
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    server = scope.get("server")
+    return _absolute(
+        scope.get("scheme", "http"), host, tuple(server) if server else None, scope["path"]
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _absolute(scheme: str, host: bytes | None, server: tuple[str, int] | None, path: str) -> str:
+    """Built by Starlette's ``URL`` from the parts of the scope it reads (cached: the same few
+    hosts and one path ask again and again)."""
+    headers = [(b"host", host)] if host is not None else []
+    scope = {"scheme": scheme, "server": server, "path": path, "headers": headers}
+    return str(URL(scope=scope)).rstrip("?")
 
 
 def _wants_page(method: str, request: HTTPConnection, params: list[tuple[str, str]]) -> bool:

@@ -28,6 +28,7 @@ Errors are JSON: ``{"error": code, "message": text}`` (plus ``line``/``column`` 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import hmac
 import json
 from collections.abc import Mapping
@@ -301,10 +302,40 @@ def _one(params: list[tuple[str, str]], name: str) -> str | None:
 
 
 def _form(body: bytes) -> list[tuple[str, str]]:
+    fast = decode_form(body)
+    if fast is not None:
+        return fast
     try:
         return parse_qsl(_text(body), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         raise BadRequest("the form is not valid UTF-8") from None
+
+
+def decode_form(data: bytes, errors: str = "strict") -> Params | None:
+    """``application/x-www-form-urlencoded`` pairs of ASCII ``data``, exactly as
+    ``parse_qsl(data.decode(), keep_blank_values=True, errors=errors)`` gives them, or None
+    when that function has to: for data that is not ASCII, holds a backslash or an escape that
+    is not ``%XX``, or decodes to something that is not UTF-8.
+
+    ``parse_qsl`` unescapes ``%XX`` in a Python loop, a third of a point lookup's time in the
+    server; here they become ``\\xXX`` escapes for ``codecs.escape_decode`` (C), which is
+    exact as long as the data holds no backslash of its own."""
+    if not data.isascii() or b"\\" in data:
+        return None
+    try:
+        return [
+            (_unescape(name, errors), _unescape(value, errors))
+            for name, _, value in (field.partition(b"=") for field in data.split(b"&") if field)
+        ]
+    except ValueError:  # a malformed escape, or bytes that are not UTF-8
+        return None
+
+
+def _unescape(part: bytes, errors: str) -> str:
+    if b"%" not in part:
+        return part.replace(b"+", b" ").decode("ascii")
+    raw: bytes = codecs.escape_decode(part.replace(b"+", b" ").replace(b"%", b"\\x"))[0]
+    return raw.decode("utf-8", errors)
 
 
 def _text(body: bytes) -> str:

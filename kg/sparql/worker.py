@@ -7,15 +7,16 @@ never sees torch or the rest of the application.
 
 Protocol: length-prefixed pickled dicts, requests on stdin and replies on stdout (anything
 printed goes to stderr). A request names the store folder it wants; the worker keeps one store
-open and reopens when a new generation is asked for. Replies carry the answer already
-serialised, so the parent copies bytes and never touches RDF terms.
+open and reopens when a new generation is asked for; what every request shares (prefixes, row
+and byte caps) comes once, as ``--defaults``. Replies carry the answer already serialised, so
+the parent copies bytes and never touches RDF terms.
 
 Everything a query costs happens here, under the parent's time limit: the scan that refuses
 SERVICE, LOAD and runaway nesting (``kg/sparql/scanner.py``), parsing, evaluation and
 serialisation. The parent's event loop only moves bytes. Requests run on a thread with a
 ``STACK``-byte stack, because Oxigraph's parser and evaluator recurse once per nesting level;
-``--max-memory`` is what one request may allocate beyond what the worker holds (a soft
-``RLIMIT_DATA`` for the length of the request, ``memory_budget``), so a query whose values double
+``--max-memory`` is what one request may allocate beyond what the worker holds with its
+generation open (a soft ``RLIMIT_DATA``, ``memory_budget``), so a query whose values double
 at every step stops there (the engine aborts, the parent answers "memory limit") instead of
 taking the machine's memory.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import os
 import pickle
 import struct
@@ -364,28 +366,29 @@ class Engine:
     ``memory_limit`` bytes the engine copies it into an in-memory store and closes the files:
     Oxigraph's in-memory store answers 3-5x faster than RocksDB (docs/sparql.md). Larger
     graphs are queried on disk.
+
+    Queries have a memory budget of ``max_memory`` bytes beyond what the worker holds with its
+    generation open (``memory_budget``). It is set once the generation is open and stays until
+    the next one opens, rather than set and lifted around each query: the three system calls
+    cost a point lookup more than its own bookkeeping, and between queries the worker only
+    reads the next request. Opening a generation (copying it into memory) is not counted.
+    ``defaults`` are request keys that every request of the worker shares (prefixes, row cap).
     """
 
-    def __init__(self, memory_limit: int = 0, max_memory: int = 0) -> None:
+    def __init__(
+        self, memory_limit: int = 0, max_memory: int = 0, defaults: dict[str, Any] | None = None
+    ) -> None:
+        self.defaults = defaults or {}
         self.memory_limit = memory_limit
         self.max_memory = max_memory  # bytes a request may allocate (0: no cap)
-        self._held: int | None = None  # what the worker held with its generation open
+        self._budget = contextlib.ExitStack()  # holds the budget of the open generation
         self.path: str | None = None
         self.store: ox.Store | None = None
         self.in_memory = False
 
-    def budget(self) -> contextlib.AbstractContextManager[None]:
-        """The memory budget of a query: ``max_memory`` beyond what the worker held once its
-        generation was open (measured then, not before every query: reading it costs more
-        than a point lookup)."""
-        if self._held is None and self.max_memory > 0:
-            with contextlib.suppress(OSError, ValueError):
-                self._held = _data_bytes()
-        return memory_budget(self.max_memory, held=self._held)
-
     def open(self, path: str) -> ox.Store:
         if self.store is None or self.path != path:
-            self._held = None
+            self._budget.close()  # lifted while a generation opens
             self.store = None  # release the old generation before opening the new one
             store = ox.Store.read_only(path)
             self.in_memory = _folder_size(path) <= self.memory_limit
@@ -394,9 +397,11 @@ class Engine:
                 copy.bulk_extend(store)
                 store = copy
             self.store, self.path = store, path
+            self._budget.enter_context(memory_budget(self.max_memory))
         return self.store
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        request = {**self.defaults, **request}
         try:
             op = request["op"]
             if op == "query":
@@ -455,8 +460,7 @@ class Engine:
             kwargs["use_default_graph_as_union"] = True
         if request.get("named_graphs") is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
-        with self.budget():
-            return self._answer(request, store.query(text, **kwargs))
+        return self._answer(request, store.query(text, **kwargs))
 
     def _answer(
         self, request: dict[str, Any], result: ox.QueryBoolean | ox.QuerySolutions | Any
@@ -638,10 +642,10 @@ def _data_bytes() -> int:
 
 
 def main(argv: list[str]) -> None:
-    """``worker.py [--shared-network] [--memory-limit BYTES] [--max-memory BYTES] [GRAPH]``:
-    serve requests until stdin closes."""
+    """``worker.py [--shared-network] [--memory-limit BYTES] [--max-memory BYTES]
+    [--defaults JSON] [GRAPH]``: serve requests until stdin closes."""
     global ISOLATED
-    options = {"shared": False, "memory_limit": 0, "max_memory": 0}
+    options: dict[str, Any] = {"shared": False, "memory_limit": 0, "max_memory": 0}
     rest = []
     args = iter(argv)
     for arg in args:
@@ -651,12 +655,14 @@ def main(argv: list[str]) -> None:
             options["memory_limit"] = int(next(args))
         elif arg == "--max-memory":
             options["max_memory"] = int(next(args))
+        elif arg == "--defaults":
+            options["defaults"] = json.loads(next(args))
         else:
             rest.append(arg)
     ISOLATED = False if options["shared"] else isolate_network()
     requests, replies = sys.stdin.fileno(), os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not break the protocol
-    engine = Engine(int(options["memory_limit"]), int(options["max_memory"]))
+    engine = Engine(options["memory_limit"], options["max_memory"], options.get("defaults"))
 
     def serve() -> None:
         if rest and rest[0]:
