@@ -779,3 +779,16 @@ def test_a_talk_is_on_the_service_it_announces_until_the_next():
     owners = {lf.stated_as: label(x, lf.subject) for lf in x.limits}
     assert owners["10 TiB"] == "Spanner"
     assert owners["5 TiB"] == "Cloud Storage"
+
+
+def test_an_arrow_ends_a_list_items_name():
+    x = extract(
+        "Amazon MSK\n\nAuth / access control - 4 options:\n"
+        "1) IAM access control -> kafka actions in IAM policies, no kafka ACLs needed\n"
+        "2) SASL/SCRAM -> username/password in Secrets Manager\n"
+        "3) mutual TLS (mTLS) => client certs issued by AWS Private CA\n"
+        "4) unauthenticated access\n"
+    )
+    [found] = [e for e in x.enumerations if e.lead.startswith("Auth")]
+    names = [label(x, i) for i, _ in found.items]
+    assert names[:2] == ["IAM access control", "SASL/SCRAM"] and len(names) == 4

@@ -241,7 +241,9 @@ def looks_like_name_list(items: list[str]) -> bool:
 
 
 MAX_ITEM_WORDS = 6
-_ITEM_END = re.compile(r"\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])")
+_ITEM_END = re.compile(
+    r"\s*(?:->|=>|→|⇒)\s*|\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])"
+)
 
 
 def item_name(text: str) -> str | None:
