@@ -271,14 +271,16 @@ class GraphCandidates:
         ]
         lead_sims = self.retriever.similarity(qvec, leads)
         item_sims = self.retriever.similarity(qvec, firsts)
-        # The words of a part the question names count in a lead: "Which kinds of secondary
-        # workers ..." is answered by "Secondary workers: ... Types: ...".
-        words = set(a.terms)
-        services = {e.iri for e in a.entities if e.kind == "service"}
-        for e in a.entities:
-            entry = self.catalog.entries.get(e.iri)
-            if e.kind == "feature" and entry is not None and entry.owners & services:
-                words |= {stem(w) for w in re.findall(r"[a-z0-9]+", e.text.lower())}
+        # Every word of the question but its services' names counts in a lead, a part's
+        # name too: "Which kinds of secondary workers ..." is answered by "Secondary workers:
+        # ... Types: ...", "Which event schemas ..." by "Schemas", whatever "schemas" links to.
+        named = {
+            stem(w)
+            for e in a.entities
+            if e.kind == "service"
+            for w in re.findall(r"[a-z0-9]+", e.text.lower())
+        }
+        words = a.words - named
         for key, lead_sim, item_sim in zip(keys, lead_sims, item_sims, strict=True):
             rows = lists[key]
             lead, kind = rows[0]["lead"].value, rows[0]["kind"].value if "kind" in rows[0] else ""
