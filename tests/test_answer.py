@@ -491,3 +491,11 @@ def test_a_count_of_an_acronyms_plural_counts_the_acronym():
     assert counted is not None and counts(counted, row("vCPU", "12"))
     assert not counts(counted, row("nodes per cluster", "2–32"))
     assert counts("gpu", row("GPUs per VM", "8 GPUs"))
+
+
+def test_a_lead_is_matched_by_the_parts_a_question_names_not_its_services():
+    from kg.answer.candidates import lead_words
+
+    words = lead_words(analyse("Which gateway endpoint types does Amazon RDS support?", catalog()))
+    assert {"gateway", "endpoint", "type"} <= words
+    assert not {"amazon", "rds"} & words

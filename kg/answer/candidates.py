@@ -271,16 +271,7 @@ class GraphCandidates:
         ]
         lead_sims = self.retriever.similarity(qvec, leads)
         item_sims = self.retriever.similarity(qvec, firsts)
-        # Every word of the question but its services' names counts in a lead, a part's
-        # name too: "Which kinds of secondary workers ..." is answered by "Secondary workers:
-        # ... Types: ...", "Which event schemas ..." by "Schemas", whatever "schemas" links to.
-        named = {
-            stem(w)
-            for e in a.entities
-            if e.kind == "service"
-            for w in re.findall(r"[a-z0-9]+", e.text.lower())
-        }
-        words = a.words - named
+        words = lead_words(a)
         for key, lead_sim, item_sim in zip(keys, lead_sims, item_sims, strict=True):
             rows = lists[key]
             lead, kind = rows[0]["lead"].value, rows[0]["kind"].value if "kind" in rows[0] else ""
@@ -507,6 +498,20 @@ class GraphCandidates:
 
 def _start(span: Span) -> int:
     return span[1]
+
+
+def lead_words(a: Analysis) -> set[str]:
+    """The words of a question that count in a list's lead: all but its services' names, a
+    part's name too. "Which kinds of secondary workers ..." is answered by "Secondary
+    workers: ... Types: ...", "Which event schemas ..." by "Schemas", whatever "schemas"
+    links to."""
+    named = {
+        stem(w)
+        for e in a.entities
+        if e.kind == "service"
+        for w in re.findall(r"[a-z0-9]+", e.text.lower())
+    }
+    return a.words - named
 
 
 def _span(row: dict[str, Any], start: str, end: str) -> Span:
