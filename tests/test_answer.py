@@ -499,3 +499,17 @@ def test_a_lead_is_matched_by_the_parts_a_question_names_not_its_services():
     words = lead_words(analyse("Which gateway endpoint types does Amazon RDS support?", catalog()))
     assert {"gateway", "endpoint", "type"} <= words
     assert not {"amazon", "rds"} & words
+
+
+def test_a_table_rows_item_is_shown_as_its_first_cell_writes_it(tmp_path):
+    with engine_over(
+        tmp_path,
+        "gke.md",
+        "# Google Kubernetes Engine\n\nKubernetes Service types:\n\n"
+        "| Service type | What it gives you |\n|---|---|\n"
+        "| ClusterIP | internal virtual IP, only reachable inside the cluster |\n"
+        "| NodePort | opens a static port on every node |\n"
+        "| LoadBalancer | provisions a Google Cloud passthrough Network Load Balancer |\n",
+    ) as engine:
+        answer = engine.ask("What Kubernetes Service types can I use on Google Kubernetes Engine?")
+        assert "LoadBalancer" in answer.answer and "|" not in answer.answer

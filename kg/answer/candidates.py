@@ -365,6 +365,8 @@ class GraphCandidates:
         hosted zones"), when the catalog knows it by another name; else as ``_written``."""
         iri, text = row["item"].value, value(row, "text") or ""
         label = self.catalog.label(iri)
+        if text.lstrip().startswith("|"):
+            return self._written(text, iri, label)
         entry = self.catalog.entries.get(iri)
         name = item_name(text)
         names = {label, *(entry.names if entry else ())}
@@ -378,6 +380,10 @@ class GraphCandidates:
         entry = self.catalog.entries.get(iri)
         if entry is None or label.lower() in text.lower():
             return label
+        if text.lstrip().startswith("|"):
+            # A table's row is named by its first cell as the table writes it: "LoadBalancer"
+            # (a Kubernetes Service type), not the catalog's "Cloud Load Balancing".
+            return text.strip().strip("|").split("|")[0].strip(" *`") or label
         low = text.lower()
         for name in sorted({entry.label, *entry.names}, key=len, reverse=True):
             i = low.find(name.lower())
