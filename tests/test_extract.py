@@ -792,3 +792,22 @@ def test_an_arrow_ends_a_list_items_name():
     [found] = [e for e in x.enumerations if e.lead.startswith("Auth")]
     names = [label(x, i) for i, _ in found.items]
     assert names[:2] == ["IAM access control", "SASL/SCRAM"] and len(names) == 4
+
+
+def test_items_that_lead_with_a_bold_term_are_the_list_and_plain_ones_notes():
+    x = extract(
+        "# Cloud SQL\n\n## Read replicas\n\nReplica types:\n"
+        "- **In-region read replica**\n"
+        "- **Cross-region read replica** — also used for DR\n"
+        "- **Cascading replica** — a replica of a replica\n"
+        "- replication is **asynchronous**; promoting a replica is irreversible\n"
+        "- you can't configure backups on read replicas\n\n"
+        "## Connecting\n\n"
+        "- **Private IP** via private services access\n"
+        "- **Cloud SQL Auth Proxy** — IAM-authorized, TLS-encrypted tunnel\n"
+        "- **IAM database authentication** works for MySQL and PostgreSQL\n",
+        "markdown",
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    assert len(leads["Replica types"]) == 3
+    assert leads["Connecting"][-1] == "IAM database authentication"

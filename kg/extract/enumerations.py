@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from kg.extract.context import Context, DocumentContext, Entity
 from kg.model import Block, BlockKind, Evidence, Section, Sentence
 from kg.text.phrases import (
+    BOLD_LEAD,
     is_generic_lead,
     item_name,
     kind_of,
@@ -86,7 +87,16 @@ def _item_list(
     # An item that is itself a lead with its list ("Storage types: SSD and HDD") is a list of
     # its own (read by _inline_lists), not an item of this one.
     items = [b for b in items if not _leads_a_list(cx.text[b.start : b.end])]
-    names = [item_name(cx.text[b.start : b.end]) for b in items]
+    # Items that lead with a bold term are the list; the plain ones beside them are notes on
+    # it ("- replication is **asynchronous**" under "- **Cascading replica** — ...").
+    raw = cx.parsed.document.text  # with its markup: bold is blanked out of ``cx.text``
+    bold = [b for b in items if BOLD_LEAD.match(raw[b.start : b.end])]
+    if 2 <= len(bold) < len(items):
+        items = bold
+    names = [
+        item_name(raw[b.start : b.end]) if b in bold else item_name(cx.text[b.start : b.end])
+        for b in items
+    ]
     kept = [(n, b) for n, b in zip(names, items, strict=True) if n is not None]
     if len(kept) < 2 or 3 * len(kept) < 2 * len(items):
         return None

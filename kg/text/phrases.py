@@ -246,9 +246,18 @@ _ITEM_END = re.compile(
 )
 
 
+BOLD_LEAD = re.compile(r"\s*(?:\*\*|__)([^*_]{1,80}?)(?:\*\*|__)")  # "**Private IP** via ..."
+
+
 def item_name(text: str) -> str | None:
     """ "Latency — routes to the lowest-latency region" -> "Latency"; a sentence -> None;
-    "Remember: ..." (an aside) -> None."""
+    "Remember: ..." (an aside) -> None; "**Cloud SQL Auth Proxy** — IAM-authorized ..." ->
+    its bold term, however the line goes on."""
+    bold = BOLD_LEAD.match(text)
+    if bold:
+        term = squash(bold.group(1)).strip(" .,;:`")
+        if term and len(term.split()) <= MAX_ITEM_WORDS and not is_aside(term):
+            return term
     lead = lead_term(text)
     if lead is not None and is_aside(lead.term):
         return None
