@@ -513,3 +513,17 @@ def test_a_table_rows_item_is_shown_as_its_first_cell_writes_it(tmp_path):
     ) as engine:
         answer = engine.ask("What Kubernetes Service types can I use on Google Kubernetes Engine?")
         assert "LoadBalancer" in answer.answer and "|" not in answer.answer
+
+
+def test_which_rows_of_a_table_have_a_yes_in_the_asked_column(tmp_path):
+    with engine_over(
+        tmp_path,
+        "plans.md",
+        "# Azure App Service\n\n## Plan tiers\n\n"
+        "| Tier | SKUs | Max instances | Autoscale |\n|---|---|---|---|\n"
+        "| Free | F1 | 1 | No |\n| Basic | B1, B2 | 3 | Manual only |\n"
+        "| Standard | S1, S2 | 10 | Yes |\n| Premium v3 | P1v3 | 30 | Yes |\n",
+    ) as engine:
+        answer = engine.ask("Which Azure App Service plan tiers support autoscale?")
+        assert "Standard" in answer.answer and "Premium v3" in answer.answer
+        assert "Free" not in answer.answer and "Basic" not in answer.answer

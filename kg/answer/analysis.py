@@ -330,8 +330,17 @@ def _amount_word(a: Analysis, low: str) -> bool:
 
 
 def _list(a: Analysis, low: str) -> bool:
-    question = a.question
-    if not _LIST.search(question):
+    # A name of several words counts as one word ("Which Azure App Service plan tiers support
+    # autoscale?"), a proper name as no plural ("Which port does Memorystore for Redis ..."),
+    # a common noun as the plural it may be ("Which event schemas ..."); offsets stay.
+    question = shape = a.question
+    for e in a.entities:
+        if e.start >= 0:
+            written = shape[e.start : e.end]
+            proper = e.kind == "service" or written.split()[-1][:1].isupper()
+            joined = "x" * len(written) if proper else written.replace(" ", "_")
+            shape = shape[: e.start] + joined + shape[e.end :]
+    if not _LIST.search(shape):
         return False
     a.intent = "list"
     a.head = _list_head(question, a)
@@ -339,7 +348,7 @@ def _list(a: Analysis, low: str) -> bool:
         a.relation = "replicatesTo"
     elif _SUPPORTS.search(low):
         a.relation = "supports"
-        inverse = _WHICH_SUPPORTS.match(question)
+        inverse = _WHICH_SUPPORTS.match(shape)
         if inverse and not re.search(r"\b(?:do|does|did|can|is|are)\b", inverse.group(1), re.I):
             a.supported = [e for e in a.entities if e.start >= inverse.start(2)]
             a.among = [e for e in a.entities if e.end <= inverse.end(1)]

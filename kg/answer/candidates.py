@@ -318,6 +318,12 @@ class GraphCandidates:
             objects |= {x.iri for x in self.catalog.extended(e.label)}
         query, rows = self.select(templates.SUPPORTED_BY, sorted(objects))
         among = [set(norm_key(e.label).split()) for e in a.among]
+        among_owners = {
+            o
+            for e in a.among
+            if e.start >= 0 and (entry := self.catalog.entries.get(e.iri)) is not None
+            for o in (entry.owners or {e.iri})
+        }
         found: dict[str, tuple[str, Source, str]] = {}
         for r in rows:
             subject = r["subject"].value
@@ -329,7 +335,7 @@ class GraphCandidates:
                 words <= set(norm_key(entry.label).split())
                 or any(words <= set(o.split()) for o in owners)
                 for words in among
-            )
+            ) or bool(entry.owners & among_owners)  # a tier of the named plan's service
             if among and not of_named:
                 continue
             found.setdefault(subject, (entry.label, source_of(r), r["entity"].value))

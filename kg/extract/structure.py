@@ -316,6 +316,10 @@ def _table_row(cx: DocumentContext, block: Block, ctx: Context) -> None:
         col = cx.link(column, ctx.subject) or cx.feature(ctx.subject, column, ev)
         if col is not None and value:
             cx.relate(col.iri, "supports", ent.iri, ev)
+    for column in row.has:  # "| Standard | ... | Yes |" under "Autoscale": Standard supports it
+        col = cx.link(column, ctx.subject) or cx.feature(ctx.subject, column, ev)
+        if col is not None and col.iri != ent.iri:
+            cx.relate(ent.iri, "supports", col.iri, ev)
 
 
 def heading_kind(cx: DocumentContext, sent: Sentence) -> str | None:

@@ -41,6 +41,9 @@ class Row:
     cells: list[NumberCell] = field(default_factory=list)
     matrix: list[tuple[str, bool, str]] = field(default_factory=list)  # (column, yes?, row)
     per: str | None = None  # a "Unit" column's "per GB-month": what the row's prices are per
+    # A table of things with a yes/no column ("| Tier | ... | Autoscale |"): the columns this
+    # row's thing has ("Yes"); the matrix above is for tables of nothing but yes/no cells.
+    has: list[str] = field(default_factory=list)
 
 
 _YES = {"yes", "y", "✓", "✔", "true", "supported", "x"}
@@ -141,6 +144,11 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         ]
         return out
     numeric = []
+    out.has = [
+        heads[i]
+        for i in range(1, min(len(heads), len(cells)))
+        if cells[i].text.strip().lower() in _YES - {"x"} and heads[i].strip()
+    ]
     for i, cell in enumerate(cells):
         if i == 0 or i >= len(heads):
             continue
