@@ -248,3 +248,13 @@ def test_an_underlined_title_is_a_heading_and_dashes_nest_under_equals(fmt: str)
         ("shard limits", ("Kinesis Data Streams (KDS)",)),
     ]
     assert not any(set(text[b.start : b.end]) <= set("=- \n") for b in parsed.blocks)
+
+
+def test_lines_that_each_set_a_key_are_facts_of_their_own():
+    text = (
+        "retention\n---------\ndefault = 24 hours\nextended = up to 7 days\n"
+        "long term: up to 365 days\n"
+    )
+    parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
+    lines = [text[b.start : b.end] for b in parsed.blocks if b.kind is BlockKind.PARAGRAPH]
+    assert lines == ["default = 24 hours", "extended = up to 7 days", "long term: up to 365 days"]

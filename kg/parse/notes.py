@@ -359,6 +359,8 @@ def _prose_follows(run: list[_Line], i: int) -> bool:
 
 
 _KEY_VALUE = re.compile(r"[A-Z][\w /&()-]{0,40}:\s+\S")  # "Price: $0.11 per MCU-hour"
+# "default = 24 hours", "max record size: 1 MB": a line that sets one key to one value
+_ASSIGNMENT = re.compile(r"[A-Za-z][\w ./()&+'-]{0,40}?\s*(?:=|:|->|=>)\s+\S")
 _COLUMN_GAP = re.compile(r"\S(?: {2,}|\t+)\S")
 
 
@@ -543,6 +545,8 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
             break
         if not markdown and _spaced_table_at(run, j):
             break  # "Quota table (copied from console)" then the table
+        if not markdown and all(_ASSIGNMENT.match(run[k].stripped) for k in (j - 1, j)):
+            break  # "extended = up to 7 days" then "long term = up to 365 days": two facts
         if (
             not markdown
             and run[j - 1].stripped.endswith((".", "!", "?"))
