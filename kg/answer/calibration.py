@@ -63,24 +63,24 @@ class Features:
 class Calibration:
     """The logistic model's coefficients (fitted by ``bench.calibrate``)."""
 
-    bias_limit: float = -0.936  # an amount from a graph limit
-    bias_agreed: float = 0.148  # a graph limit read from the sentence the reader chose too
-    bias_related: float = -1.175  # a list of related things from the graph
-    bias_enumeration: float = -0.222  # a list as the notes enumerate it
-    bias_supported_by: float = 0.117  # what supports a named thing
-    bias_used_for: float = -0.444  # which service is used for something
-    bias_compare: float = 0.34  # a comparison across features
-    bias_list_reader: float = 0.196  # a sentence that lists names
-    bias_reader: float = -1.221  # an amount read from a sentence
-    bias_search: float = 0.613  # the sentence of a passage
-    raw: float = 0.622  # times the reading's own score
-    coverage: float = 1.963  # times the share of the question's words in the evidence
-    unnamed: float = 0.159  # the evidence never mentions the service or feature asked about
-    similarity: float = 0.272  # times the closest cosine of the question and an evidence sentence
-    said: float = 0.681  # times the share of the question's words the answer itself says
+    bias_limit: float = -0.817  # an amount from a graph limit
+    bias_agreed: float = -0.326  # a graph limit read from the sentence the reader chose too
+    bias_related: float = -1.318  # a list of related things from the graph
+    bias_enumeration: float = -0.559  # a list as the notes enumerate it
+    bias_supported_by: float = 0.128  # what supports a named thing
+    bias_used_for: float = -0.479  # which service is used for something
+    bias_compare: float = 0.363  # a comparison across features
+    bias_list_reader: float = 0.633  # a sentence that lists names
+    bias_reader: float = -1.813  # an amount read from a sentence
+    bias_search: float = 0.393  # the sentence of a passage
+    raw: float = 1.162  # times the reading's own score
+    coverage: float = 1.399  # times the share of the question's words in the evidence
+    unnamed: float = -0.503  # the evidence never mentions the service or feature asked about
+    similarity: float = 0.456  # times the closest cosine of the question and an evidence sentence
+    said: float = 0.987  # times the share of the question's words the answer itself says
 
-    missing: float = -0.489  # times how rare the rarest question word the evidence lacks is
-    sure: float = 0.88  # the probability reported as confidence 0.8 (see the module's text)
+    missing: float = -0.909  # times how rare the rarest question word the evidence lacks is
+    sure: float = 0.93  # the probability reported as confidence 0.8 (see the module's text)
 
     def confidence(self, f: Features) -> float:
         """The confidence reported with an answer: its probability, cautious at the top."""
