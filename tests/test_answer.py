@@ -527,3 +527,12 @@ def test_which_rows_of_a_table_have_a_yes_in_the_asked_column(tmp_path):
         answer = engine.ask("Which Azure App Service plan tiers support autoscale?")
         assert "Standard" in answer.answer and "Premium v3" in answer.answer
         assert "Free" not in answer.answer and "Basic" not in answer.answer
+
+
+def test_what_a_limit_is_asked_for_is_said_by_all_but_the_services_names():
+    from kg.answer.score import question_words
+
+    words = question_words(
+        analyse("How many read replicas can an Amazon RDS database have?", catalog())
+    )
+    assert {"read", "replica"} <= words and not {"amazon", "rds"} & words

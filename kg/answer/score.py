@@ -9,6 +9,7 @@ from kg.answer.analysis import Analysis, counted_head, stems_overlap
 from kg.answer.rows import LimitRow, RelatedRow
 from kg.answer.weights import Weights
 from kg.text.units import Dimension
+from kg.text.words import stem
 
 Group = tuple[str, str, str | None]  # (entity, predicate, kind of the objects)
 
@@ -46,7 +47,9 @@ def limit_score(
     named = (
         row.quantity if not row.per or row.per in row.quantity else f"{row.quantity} per {row.per}"
     )
-    score += w.quantity_word * min(stems_overlap(a.terms, named), 3)
+    # Every word but the services' names says what is asked: "How many topics can an Event
+    # Grid domain contain?" asks for "topics per domain", whatever "topics" and "domain" link.
+    score += w.quantity_word * min(stems_overlap(question_words(a), named), 3)
     score += w.source_word * min(stems_overlap(a.terms, row.source.text), 3)
     score += w.limit_similarity * max(0.0, sim)
     score += w.own_limit if row.subject == row.entity else 0.0
@@ -90,6 +93,18 @@ def group_score(
     if "service" in kinds.values() and kinds.get(entity) == "feature":
         score += w.named_feature  # "Which RDS engines support read replicas?": the feature's list
     return score + w.group_size * min(len(members), 5)
+
+
+def question_words(a: Analysis) -> set[str]:
+    """The words of a question that say what it asks: all but its services' names (a part's
+    name too)."""
+    named = {
+        stem(w)
+        for e in a.entities
+        if e.kind == "service"
+        for w in re.findall(r"[a-z0-9]+", e.text.lower())
+    }
+    return a.words - named
 
 
 def counts(counted: str, row: LimitRow) -> bool:
