@@ -811,3 +811,10 @@ def test_items_that_lead_with_a_bold_term_are_the_list_and_plain_ones_notes():
     leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
     assert len(leads["Replica types"]) == 3
     assert leads["Connecting"][-1] == "IAM database authentication"
+
+
+def test_what_parentheses_hold_does_not_end_an_inline_list():
+    from kg.text.phrases import split_list
+
+    items = split_list("path (`/v2`), header (e.g. `Api-Version: v2`), query string (`?v=2`)")
+    assert [i.split(" (")[0] for i, _, _ in items] == ["path", "header", "query string"]

@@ -213,6 +213,8 @@ def split_list(text: str) -> list[tuple[str, int, int]]:
 
 
 def _list_end(text: str) -> int:
+    # What parentheses hold does not end the list: "header (e.g. `Api-Version: v2`), query".
+    text = re.sub(r"\([^()]*\)", lambda p: "_" * len(p.group()), text)
     m = re.search(
         r"[.;!?](?:\s|$)|\s+(?:as a way|in order|which|that|so that|so|when|because|if|to be|"
         r"without|instead|rather than|(?:are|is)\s+(?:the|also|all|both|our|used|supported|"
