@@ -536,3 +536,14 @@ def test_what_a_limit_is_asked_for_is_said_by_all_but_the_services_names():
         analyse("How many read replicas can an Amazon RDS database have?", catalog())
     )
     assert {"read", "replica"} <= words and not {"amazon", "rds"} & words
+
+
+def test_the_words_next_to_an_amount_qualify_it(tmp_path):
+    with engine_over(
+        tmp_path,
+        "sql.md",
+        "# Google Cloud SQL\n\n## Pricing extras\n\n"
+        "- Committed use discounts: 25% for a 1 year commitment, 52% for a 3 year commitment\n",
+    ) as engine:
+        answer = engine.ask("What discount does a 3 year commitment give on Google Cloud SQL?")
+        assert "52%" in answer.answer

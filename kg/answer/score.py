@@ -51,6 +51,11 @@ def limit_score(
     # Grid domain contain?" asks for "topics per domain", whatever "topics" and "domain" link.
     score += w.quantity_word * min(stems_overlap(question_words(a), named), 3)
     score += w.source_word * min(stems_overlap(a.terms, row.source.text), 3)
+    # The words right next to the amount qualify it, a number the question says most: "25%
+    # for 1 year, 52% for 3 years".
+    near = _near(row)
+    numbers = set(re.findall(r"\d+", a.question)) & set(re.findall(r"\d+", near))
+    score += w.near_word * (min(stems_overlap(question_words(a), near), 2) + min(len(numbers), 1))
     score += w.limit_similarity * max(0.0, sim)
     score += w.own_limit if row.subject == row.entity else 0.0
     if row.subject != row.entity:
@@ -93,6 +98,19 @@ def group_score(
     if "service" in kinds.values() and kinds.get(entity) == "feature":
         score += w.named_feature  # "Which RDS engines support read replicas?": the feature's list
     return score + w.group_size * min(len(members), 5)
+
+
+def _near(row: LimitRow) -> str:
+    """The clause of the source sentence that states the limit's amount: "52% for 3 years"
+    of "25% for 1 year, 52% for 3 years"."""
+    text, stated = row.source.text, row.stated
+    at = text.find(stated) if stated else -1
+    if at < 0:
+        return ""
+    bounds = [m.start() for m in re.finditer(r"[,;|(]|\.(?!\d)", text)]
+    start = max((b + 1 for b in bounds if b < at), default=0)
+    end = min((b for b in bounds if b >= at + len(stated)), default=len(text))
+    return text[start:end]
 
 
 def question_words(a: Analysis) -> set[str]:

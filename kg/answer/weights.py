@@ -36,6 +36,7 @@ class Weights:
     interval_missing: float = -0.10  # "how often": not one
     quantity_word: float = 0.18  # each question word in the quantity's name (up to 3)
     source_word: float = 0.06  # each question word in the source sentence (up to 3)
+    near_word: float = 0.05  # each question word right next to the amount (up to 2, and a number)
     limit_similarity: float = 0.45  # times the cosine of question and source sentence
     own_limit: float = 0.05  # the limit is the linked entity's own, not a feature's
     subject_named: float = 0.35  # a feature's limit, and the question names that feature
