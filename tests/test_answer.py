@@ -491,6 +491,12 @@ def test_a_count_of_an_acronyms_plural_counts_the_acronym():
     assert counted is not None and counts(counted, row("vCPU", "12"))
     assert not counts(counted, row("nodes per cluster", "2–32"))
     assert counts("gpu", row("GPUs per VM", "8 GPUs"))
+    # a phrase counted by its initials: "local secondary indexes" by "5 LSIs"
+    from kg.answer.analysis import counted_initials
+
+    initials = counted_initials("How many local secondary indexes can a DynamoDB table have?")
+    assert initials == "lsi" and counts("index", row("LSIs per table", "5 LSIs"), initials)
+    assert not counts("index", row("LSIs per table", "5 LSIs"))
 
 
 def test_a_lead_is_matched_by_the_parts_a_question_names_not_its_services():

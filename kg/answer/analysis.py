@@ -439,12 +439,25 @@ def _counted_noun(low: str) -> str | None:
 def counted_head(phrase: str) -> str | None:
     """The head noun of a counted phrase, singular, lower case: "managed node groups can
     ..." -> "group", "VPCs in each region" -> "vpc"."""
+    words = _counted_words(phrase)
+    return singular(words[-1]) if words else None
+
+
+def counted_initials(question: str) -> str | None:
+    """The initials a counted phrase of several words is written as: "processing units" ->
+    "pu" ("PUs"), "local secondary indexes" -> "lsi" ("LSIs")."""
+    m = re.search(r"\b(?:how\s+many|number\s+of)\s+(.*)", question.lower())
+    words = _counted_words(m.group(1)) if m else []
+    return "".join(w[0] for w in words) if len(words) >= 2 else None
+
+
+def _counted_words(phrase: str) -> list[str]:
     words = []
     for word in re.findall(r"[a-z][\w-]*", phrase.lower()):
         if word in STOPWORDS or word in QUESTION_WORDS or word in _PHRASE_ENDS:
             break
         words.append(word)
-    return singular(words[-1]) if words else None
+    return words
 
 
 _TIME_NOUN = re.compile(r"(?:milli)?second|minute|hour|day|week|month|year")

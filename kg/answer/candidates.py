@@ -19,7 +19,7 @@ import numpy as np
 
 from kg import vocab
 from kg.answer import templates
-from kg.answer.analysis import Analysis, stems_overlap
+from kg.answer.analysis import Analysis, counted_initials, stems_overlap
 from kg.answer.catalog import Catalog
 from kg.answer.compose import describe_limit, join_names, limit_sentence, plural
 from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of, value
@@ -162,7 +162,8 @@ class GraphCandidates:
         _, own = self.select(templates.LIMITS, entities)
         _, of_features = self.select(templates.FEATURE_LIMITS, entities)
         rows = [LimitRow.of(r, self.catalog) for r in [*own, *of_features]]
-        if not rows or (a.counted and not any(counts(a.counted, r) for r in rows)):
+        initials = counted_initials(a.question)
+        if not rows or (a.counted and not any(counts(a.counted, r, initials) for r in rows)):
             return []
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
         linked = {e.iri: e.score for e in a.entities}

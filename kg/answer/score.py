@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kg.answer.analysis import Analysis, counted_head, stems_overlap
+from kg.answer.analysis import Analysis, counted_head, counted_initials, stems_overlap
 from kg.answer.rows import LimitRow, RelatedRow
 from kg.answer.weights import Weights
 from kg.text.units import Dimension
@@ -40,7 +40,8 @@ def limit_score(
         score += w.exact_value
     if a.counted and row.dimension is Dimension.COUNT:
         # "the number of nodes": "450 nodes", not "30 managed node groups"
-        score += w.counted_match if counts(a.counted, row) else w.counted_other
+        initials = counted_initials(a.question)
+        score += w.counted_match if counts(a.counted, row, initials) else w.counted_other
     if re.search(r"\bhow\s+often\b|\bfrequen", a.question, re.I):
         interval = re.search(r"\b(?:interval|frequency)\b", row.quantity)
         score += w.interval_asked if interval else w.interval_missing
@@ -125,11 +126,13 @@ def question_words(a: Analysis) -> set[str]:
     return a.words - named
 
 
-def counts(counted: str, row: LimitRow) -> bool:
+def counts(counted: str, row: LimitRow, initials: str | None = None) -> bool:
     """Whether a limit counts the thing a question counts: "450 nodes" counts nodes, "30
     managed node groups" counts groups."""
     if row.dimension not in (Dimension.COUNT, Dimension.COUNT_PER_SECOND):
         return False
     heads = {counted_head(re.sub(r"^[\d.,\s]+", "", row.stated)), counted_head(row.quantity)}
     # An acronym's plural keeps its "s" through ``singular`` ("vcpus", "gpus"): compare stems.
-    return counted.rstrip("s") in {h.rstrip("s") for h in heads if h}
+    # A phrase may be counted by its initials: "processing units" by "100 PUs".
+    written = {h.rstrip("s") for h in heads if h}
+    return counted.rstrip("s") in written or (initials is not None and initials in written)
