@@ -76,7 +76,8 @@ class Matcher:
     ``common_words`` are never matched fuzzily (so "genesis" is not "Kinesis").
     """
 
-    def __init__(self, common_words: Iterable[str] = ()) -> None:
+    def __init__(self, common_words: Iterable[str] = (), *, singulars: bool = False) -> None:
+        self._singulars = singulars  # a name in the plural also names its singular
         self._root = _Node()
         self._exact_case: dict[tuple[str, ...], list[str]] = {}
         self._fuzzy_index: dict[str, set[str]] = {}
@@ -93,6 +94,9 @@ class Matcher:
             return
         lower = [t.lower() for t in toks]
         variants = {tuple(lower)}
+        if self._singulars and len(lower) > 1 and singular(lower[-1]) != lower[-1]:
+            # "Azure Virtual Machine Scale Set" names "... Scale Sets" in a question
+            variants.add((*lower[:-1], singular(lower[-1])))
         if len(lower) > 1:
             variants.add(("".join(t.lstrip("/") for t in lower),))
         camel = [t.lower() for t in _joined_tokens(split_camel(name))]

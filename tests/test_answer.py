@@ -553,3 +553,16 @@ def test_the_words_next_to_an_amount_qualify_it(tmp_path):
     ) as engine:
         answer = engine.ask("What discount does a 3 year commitment give on Google Cloud SQL?")
         assert "52%" in answer.answer
+
+
+def test_a_question_names_a_plural_name_in_the_singular():
+    entries = [
+        Entry("s:vm", "service", "Azure Virtual Machines", {"Azure Virtual Machine"}),
+        Entry("s:vmss", "service", "Azure Virtual Machine Scale Sets", {"VMSS"}),
+        Entry("s:kds", "service", "Amazon Kinesis Data Streams", set()),
+    ]
+    cat = Catalog(entries, vocabulary=["instances", "scale", "set", "data", "stream"])
+    linked = analyse("How many instances can an Azure Virtual Machine Scale Set have?", cat)
+    assert [e.iri for e in linked.entities] == ["s:vmss"]
+    linked = analyse("What can consume data from an Amazon Kinesis data stream?", cat)
+    assert [e.iri for e in linked.entities] == ["s:kds"]

@@ -94,7 +94,7 @@ class Catalog:
         self._by_stem: dict[str, list[Entry]] | None = None
         self.common = frozenset(common_words)
         self._plain_words = self.common | STOPWORDS
-        self.matcher = Matcher(self.common)
+        self.matcher = Matcher(self.common, singulars=True)
         self._scattered: list[tuple[frozenset[str], str]] = []
         for e in self.entries.values():
             if e.kind not in _LINKED_KINDS:
