@@ -818,3 +818,21 @@ def test_what_parentheses_hold_does_not_end_an_inline_list():
 
     items = split_list("path (`/v2`), header (e.g. `Api-Version: v2`), query string (`?v=2`)")
     assert [i.split(" (")[0] for i, _, _ in items] == ["path", "header", "query string"]
+
+
+def test_a_sheet_of_service_item_value_rows_names_each_limit_by_its_item(tmp_path):
+    from kg.parse import read_file
+
+    path = tmp_path / "limits.csv"
+    path.write_text(
+        "Service,Resource,Quota,Adjustable,Notes\n"
+        'ECS,Clusters per account per Region,"10,000",Yes,\n'
+        "Fargate,Price vCPU (Linux x86),$0.04048 per vCPU-hour,,up to 20% more elsewhere\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(path).parsed
+    x = Extractor(lexicon(), discover_services(parsed, lexicon().matcher())).extract(parsed)
+    found = {(label(x, lf.subject), lf.quantity) for lf in x.limits}
+    assert ("Amazon ECS", "clusters per account per region") in found
+    assert any(s == "AWS Fargate" and q.startswith("price vCPU") for s, q in found)
+    assert not any(q in ("notes", "quota", "ECS") for _, q in found)

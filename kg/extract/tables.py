@@ -53,6 +53,7 @@ _QUANTITY_FIRST_COLUMN = re.compile(
     r"dimension|attribute|constraint)s?$",
     re.IGNORECASE,
 )
+_REMARK_COLUMN = re.compile(r"^(?:notes?|comments?|remarks?|description|details?|why)$", re.I)
 _COMPARISON_FIRST_COLUMN = re.compile(
     r"^(?:feature|capability|aspect|characteristic|spec(?:ification)?|comparison)s?$", re.I
 )
@@ -149,9 +150,21 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         for i in range(1, min(len(heads), len(cells)))
         if cells[i].text.strip().lower() in _YES - {"x"} and heads[i].strip()
     ]
+    # "service,item,value,notes": a column after the first names each row's quantity.
+    named_at = next(
+        (
+            i
+            for i in range(1, min(len(heads), len(cells)))
+            if _QUANTITY_FIRST_COLUMN.match(heads[i].strip())
+            and not _amounts(cells[i].text, cells[i].start)
+        ),
+        None,
+    )
     for i, cell in enumerate(cells):
-        if i == 0 or i >= len(heads):
+        if i == 0 or i >= len(heads) or i == named_at:
             continue
+        if named_at is not None and _REMARK_COLUMN.match(heads[i].strip()):
+            continue  # "notes": remarks on the value, not more values of the row's quantity
         amounts = _amounts(cell.text, cell.start)
         unit = _column_unit(heads[i])
         if unit is not None:
@@ -178,7 +191,9 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         per = re.fullmatch(r"\s*(?:per|/)\s*(\S.*?)\s*", cell.text)
         if _UNIT_COLUMN.match(head.strip()) and per:
             out.per = per.group(1)
-    if transposed:
+    if named_at is not None and numeric and not _QUANTITY_FIRST_COLUMN.match(first_head.strip()):
+        out.name, out.quantity = cells[0].text, cells[named_at].text
+    elif transposed:
         out.quantity = cells[0].text
         out.columns_are_entities = True
     elif first_is_quantity:
