@@ -836,3 +836,20 @@ def test_a_sheet_of_service_item_value_rows_names_each_limit_by_its_item(tmp_pat
     assert ("Amazon ECS", "clusters per account per region") in found
     assert any(s == "AWS Fargate" and q.startswith("price vCPU") for s, q in found)
     assert not any(q in ("notes", "quota", "ECS") for _, q in found)
+
+
+def test_a_service_column_says_what_each_row_is_about(tmp_path):
+    from kg.parse import read_file
+
+    path = tmp_path / "Limits.csv"
+    path.write_text(
+        "Name,Service,Tier,Value,Tags\n"
+        "Max event size,Event Grid,Basic,1 MB,events\n"
+        "Max policy document size,API Management,All,256 KB,policies\n",
+        encoding="utf-8",
+    )
+    parsed = read_file(path).parsed
+    x = Extractor(lexicon(), discover_services(parsed, lexicon().matcher())).extract(parsed)
+    owners = {lf.quantity: label(x, lf.subject) for lf in x.limits}
+    assert owners["policy document size"] == "Azure API Management"
+    assert owners["event size"] == "Azure Event Grid"

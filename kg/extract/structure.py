@@ -273,12 +273,26 @@ def _inline_kinds(cx: DocumentContext, block: Block, ctx: Context) -> None:
             cx.feature(owner, _titlecase_if_lower(name), ev, kind=kind)
 
 
+def _service_cell(cx: DocumentContext, text: str) -> str | None:
+    """The service a table cell is nothing but the name of."""
+    found = cx.find(text.strip())
+    if len(found) != 1 or found[0].end - found[0].start < len(text.strip()) - 1:
+        return None
+    key = cx.choose(found[0], None)
+    service = cx.owner_service(key) or key
+    ent = cx.entities.get(service) or cx.entity_for_key(service)
+    return service if ent.kind == "service" else None
+
+
 def _table_row(cx: DocumentContext, block: Block, ctx: Context) -> None:
     assert block.table is not None
     header = cx.parsed.blocks[block.table]
     row = read_row(cx, header, block)
     if row is not None:
         cx.rows[block.index] = row
+        named = _service_cell(cx, row.service) if row.service else None
+        if named is not None:  # "| Max policy document size | API Management | 256 KB |"
+            ctx = Context(named, named)
     if row is None:
         cx.block_subject[block.index] = ctx
         return

@@ -44,6 +44,7 @@ class Row:
     # A table of things with a yes/no column ("| Tier | ... | Autoscale |"): the columns this
     # row's thing has ("Yes"); the matrix above is for tables of nothing but yes/no cells.
     has: list[str] = field(default_factory=list)
+    service: str | None = None  # a "Service" column's cell: what the row is about
 
 
 _YES = {"yes", "y", "✓", "✔", "true", "supported", "x"}
@@ -53,6 +54,7 @@ _QUANTITY_FIRST_COLUMN = re.compile(
     r"dimension|attribute|constraint)s?$",
     re.IGNORECASE,
 )
+_SERVICE_COLUMN = re.compile(r"^(?:(?:aws|azure|gcp|google|cloud)\s+)?(?:service|product)s?$", re.I)
 _REMARK_COLUMN = re.compile(r"^(?:notes?|comments?|remarks?|description|details?|why)$", re.I)
 _COMPARISON_FIRST_COLUMN = re.compile(
     r"^(?:feature|capability|aspect|characteristic|spec(?:ification)?|comparison)s?$", re.I
@@ -135,6 +137,14 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
         return None
     first_head = heads[0]
     out = Row(name=None)
+    out.service = next(
+        (
+            cells[i].text
+            for i in range(1, min(len(heads), len(cells)))
+            if _SERVICE_COLUMN.match(heads[i].strip())
+        ),
+        None,
+    )
     values = [c.text.strip().lower() for c in cells[1:]]
     if values and all(v in _YES | _NO for v in values) and any(v in _YES for v in values):
         out.name = cells[0].text
