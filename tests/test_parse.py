@@ -258,3 +258,16 @@ def test_lines_that_each_set_a_key_are_facts_of_their_own():
     parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
     lines = [text[b.start : b.end] for b in parsed.blocks if b.kind is BlockKind.PARAGRAPH]
     assert lines == ["default = 24 hours", "extended = up to 7 days", "long term: up to 365 days"]
+
+
+def test_a_key_value_line_after_an_item_or_a_remark_is_a_fact_of_its_own():
+    text = (
+        "1) dynamic partitioning: partition keys from the Lambda\n"
+        "compression for S3: GZIP, ZIP, Snappy\n\n"
+        "CloudWatch monitoring levels: DEFAULT, PER_BROKER\n"
+        "  (DEFAULT is free)\n"
+        "open monitoring -> JMX exporter port 11001\n"
+    )
+    parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
+    starts = [text[b.start : b.end].split(":")[0].split(" ->")[0] for b in parsed.blocks]
+    assert "compression for S3" in starts and "open monitoring" in starts

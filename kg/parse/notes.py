@@ -435,7 +435,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             b.add(BlockKind.CODE, line.start, run[j - 1].end)
             i = j
         elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw) or _answer_list(run, i):
-            i = _list_item(b, run, i)
+            i = _list_item(b, run, i, markdown)
         elif (
             not markdown
             and i + 1 < len(run)
@@ -497,7 +497,7 @@ def _answer_list(run: list[_Line], i: int) -> bool:
     )
 
 
-def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
+def _list_item(b: _Builder, run: list[_Line], i: int, markdown: bool = True) -> int:
     line = run[i]
     m = _BULLET.match(line.raw) or _LABELLED_BULLET.match(line.raw)
     kind = BlockKind.BULLET
@@ -518,6 +518,13 @@ def _list_item(b: _Builder, run: list[_Line], i: int) -> int:
             break
         if nxt.indent <= line.indent and nxt.stripped[0].isupper():
             break
+        if (
+            not markdown
+            and nxt.indent <= line.indent
+            and _ASSIGNMENT.match(m.group(2).strip())
+            and _ASSIGNMENT.match(nxt.stripped)
+        ):
+            break  # "3) partitioning: ..." then "compression for S3: GZIP, ZIP": a fact each
         j += 1
     if m.group(2).strip() or j > i + 1:
         b.add(kind, content_start, run[j - 1].end, depth=line.indent)
@@ -545,8 +552,14 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
             break
         if not markdown and _spaced_table_at(run, j):
             break  # "Quota table (copied from console)" then the table
-        if not markdown and all(_ASSIGNMENT.match(run[k].stripped) for k in (j - 1, j)):
-            break  # "extended = up to 7 days" then "long term = up to 365 days": two facts
+        if (
+            not markdown
+            and _ASSIGNMENT.match(nxt.stripped)
+            and any(_ASSIGNMENT.match(run[k].stripped) for k in (i, j - 1))
+        ):
+            # "extended = up to 7 days" then "long term = up to 365 days": two facts, even
+            # with a remark in parentheses between them
+            break
         if (
             not markdown
             and run[j - 1].stripped.endswith((".", "!", "?"))
