@@ -851,5 +851,7 @@ def test_a_service_column_says_what_each_row_is_about(tmp_path):
     parsed = read_file(path).parsed
     x = Extractor(lexicon(), discover_services(parsed, lexicon().matcher())).extract(parsed)
     owners = {lf.quantity: label(x, lf.subject) for lf in x.limits}
-    assert owners["policy document size"] == "Azure API Management"
-    assert owners["event size"] == "Azure Event Grid"
+    assert owners["policy document size"] == "Azure API Management"  # tier "All"
+    assert owners["event size"] == "Basic"  # the Basic tier of Event Grid
+    basic = next(e for e in x.entities.values() if e.label == "Basic")
+    assert label(x, basic.owner) == "Azure Event Grid"

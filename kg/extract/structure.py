@@ -293,6 +293,11 @@ def _table_row(cx: DocumentContext, block: Block, ctx: Context) -> None:
         named = _service_cell(cx, row.service) if row.service else None
         if named is not None:  # "| Max policy document size | API Management | 256 KB |"
             ctx = Context(named, named)
+        if row.tier and row.name is None and ctx.service is not None:
+            # "| Built-in cache | API Management | Premium | 5 GB per unit |": Premium's limit
+            tier = cx.feature(ctx.service, row.tier, Evidence(block.start, block.end), kind="tier")
+            if tier is not None:
+                ctx = Context(tier.iri, ctx.service)
     if row is None:
         cx.block_subject[block.index] = ctx
         return

@@ -45,6 +45,7 @@ class Row:
     # row's thing has ("Yes"); the matrix above is for tables of nothing but yes/no cells.
     has: list[str] = field(default_factory=list)
     service: str | None = None  # a "Service" column's cell: what the row is about
+    tier: str | None = None  # a "Tier" column's cell: the part of it the row's limits are of
 
 
 _YES = {"yes", "y", "✓", "✔", "true", "supported", "x"}
@@ -55,6 +56,7 @@ _QUANTITY_FIRST_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _SERVICE_COLUMN = re.compile(r"^(?:(?:aws|azure|gcp|google|cloud)\s+)?(?:service|product)s?$", re.I)
+_TIER_COLUMN = re.compile(r"^(?:tier|sku|plan|edition)s?$", re.I)
 _REMARK_COLUMN = re.compile(r"^(?:notes?|comments?|remarks?|description|details?|why)$", re.I)
 _COMPARISON_FIRST_COLUMN = re.compile(
     r"^(?:feature|capability|aspect|characteristic|spec(?:ification)?|comparison)s?$", re.I
@@ -142,6 +144,15 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
             cells[i].text
             for i in range(1, min(len(heads), len(cells)))
             if _SERVICE_COLUMN.match(heads[i].strip())
+        ),
+        None,
+    )
+    out.tier = next(
+        (
+            cells[i].text
+            for i in range(1, min(len(heads), len(cells)))
+            if _TIER_COLUMN.match(heads[i].strip())
+            and cells[i].text.strip().lower() not in ("", "all", "any", "-", "—", "n/a")
         ),
         None,
     )
