@@ -757,7 +757,9 @@ def test_spoken_lists_name_each_item_as_they_go():
         "Coldline, maybe once a quarter. And Archive, for once a year.\n"
         "[03:40] INSTRUCTOR: Disks. So managed disks, three types. Standard HDD, Standard SSD "
         "and Premium SSD.\n"
-        "[04:00] INSTRUCTOR: Max interleaving depth is 7 tables. Parents: up to 7. Children: no.\n"
+        "[04:00] INSTRUCTOR: Max interleaving depth is 7 tables. Parents: up to 7. Kids: none.\n"
+        "[05:00] INSTRUCTOR: There are three replica types. Read-write replicas: they vote. "
+        "Read-only replicas — serve reads. And witness replicas: no full copy.\n"
     )
     leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
     classes = leads["There are four storage classes."]  # (the catalog's "Coldline Storage")
@@ -768,6 +770,8 @@ def test_spoken_lists_name_each_item_as_they_go():
         "Premium SSD",
     ]
     assert not [lead for lead in leads if "interleaving" in lead]  # an amount, not a count of items
+    replicas = leads["There are three replica types."]
+    assert [r.split()[0].lower() for r in replicas] == ["read-write", "read-only", "witness"]
 
 
 def test_a_talk_is_on_the_service_it_announces_until_the_next():

@@ -192,7 +192,11 @@ _STAMP = re.compile(
     r"\s*(?:\[\d{1,2}:\d{2}(?::\d{2})?\]|\(\d{1,2}:\d{2}(?::\d{2})?\))\s*"
     r"(?:[A-Z][A-Za-z]{1,20}:\s+(?=\S))?"  # a timestamp, and a speaker ("INSTRUCTOR:")
 )
-_LABEL = re.compile(r"([A-Z][\w/&+'-]*(?: [\w/&+'-]+){0,3}):\s+\S")  # "Manual: nothing ..."
+# "Manual: nothing ...", "Read-only transactions — no locks ...", "And witness replicas: ..."
+_LABEL = re.compile(
+    r"(?:(?i:and|then|finally|lastly)\s+([\w/&+'-]+(?: [\w/&+'-]+){0,3})"
+    r"|([A-Z][\w/&+'-]*(?: [\w/&+'-]+){0,3}))(?::|\s+[—–]|\s+-(?=\s))\s+\S"
+)
 # "Standard, for hot data ...", "And Flexible, which ...": a name set off by a comma
 _NAMED = re.compile(
     r"(?:(?i:and|then|finally|lastly)\s+)?"
