@@ -566,3 +566,11 @@ def test_a_question_names_a_plural_name_in_the_singular():
     assert [e.iri for e in linked.entities] == ["s:vmss"]
     linked = analyse("What can consume data from an Amazon Kinesis data stream?", cat)
     assert [e.iri for e in linked.entities] == ["s:kds"]
+
+
+def test_a_verb_in_the_third_person_is_no_plural_noun_of_a_list_question():
+    assert analyse("What prefix identifies an SQS queue's URL?", catalog()).intent != "list"
+    assert (
+        analyse("Which severity range corresponds to a high finding?", catalog()).intent != "list"
+    )
+    assert analyse("What are the main hosting plans for SQS?", catalog()).intent == "list"
