@@ -859,3 +859,14 @@ def test_a_service_column_says_what_each_row_is_about(tmp_path):
     assert owners["event size"] == "Basic"  # the Basic tier of Event Grid
     basic = next(e for e in x.entities.values() if e.label == "Basic")
     assert label(x, basic.owner) == "Azure Event Grid"
+
+
+def test_a_generic_lead_under_a_label_belongs_to_what_the_label_names():
+    x = extract(
+        "AWS Systems Manager notes\n\nParameter Store:\n"
+        "Types: String, StringList, SecureString (encrypted with KMS).\n"
+        "Hierarchy with slashes, up to 15 levels.\n"
+    )
+    [found] = [e for e in x.enumerations if e.lead.endswith("Types")]
+    assert label(x, found.owner) == "Parameter Store"
+    assert len(found.items) == 3

@@ -157,6 +157,7 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         return out  # "Compute: ec2, lambda" files services under a category (kg.extract.structure)
     for sent in cx.sentences_by_block.get(block.index, []):
         text = cx.text[sent.start : sent.end]
+        labelled = None
         colon = text.find(": ")
         if colon <= 0 or colon > 80:
             continue
@@ -167,6 +168,8 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
             # "Secondary workers: compute only. Types: preemptible, Spot": whose types.
             label = lead_term(cx.text[block.start : block.end])
             lead_text = f"{label.term} {lead_text}" if label else lead_text
+            # ... and they belong to what the label names ("Parameter Store: ... Types: ...").
+            labelled = cx.link(label.term, None, allow_new=False) if label else None
         items = split_list(text[colon + 2 :])
         # An aside in parentheses is no part of the name: "SecureString (encrypted with KMS)".
         bare = [_ASIDE.sub("", i).strip() or i for i, _, _ in items]
@@ -176,7 +179,10 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         named = [(n, base + s, base + e) for i, s, e in items if (n := item_name(i)) is not None]
         # The list belongs to what its lead names, else to what the block is about: not to a
         # service that opens the sentence as one of the items ("CloudFront, Route 53, VPC").
-        lead_entity = cx.link(lead_text, None, allow_new=False)
+        head, _, tail = lead_text.rpartition(":")
+        if head and is_generic_lead(tail.strip()):  # "Parameter Store:\nTypes: String, ..."
+            labelled = cx.link(head.strip(), None, allow_new=False)
+        lead_entity = cx.link(lead_text, None, allow_new=False) or labelled
         owner = Context(lead_entity.iri, None) if lead_entity else cx.block_subject.get(block.index)
         if owner is None or owner.subject is None or len(named) < 2:
             continue
