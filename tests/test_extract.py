@@ -870,3 +870,18 @@ def test_a_generic_lead_under_a_label_belongs_to_what_the_label_names():
     [found] = [e for e in x.enumerations if e.lead.endswith("Types")]
     assert label(x, found.owner) == "Parameter Store"
     assert len(found.items) == 3
+
+
+def test_an_inline_list_may_start_on_the_line_after_its_colon():
+    x = extract(
+        "AWS CloudFormation notes\n\nDeletionPolicy:\n"
+        "Delete (default for most), Retain, Snapshot, RetainExceptOnCreate.\n"
+        "Snapshot only for resources that support it.\n"
+    )
+    [found] = [e for e in x.enumerations if e.lead == "DeletionPolicy"]
+    assert [label(x, i) for i, _ in found.items] == [
+        "Delete",
+        "Retain",
+        "Snapshot",
+        "RetainExceptOnCreate",
+    ]

@@ -158,8 +158,17 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
     for sent in cx.sentences_by_block.get(block.index, []):
         text = cx.text[sent.start : sent.end]
         labelled = None
-        colon = text.find(": ")
-        if colon <= 0 or colon > 80:
+        # The colon that opens the list: the first before a name list ("DeletionPolicy:\n
+        # Delete, Retain, Snapshot"), not one over a label ("Parameter Store:\nTypes: ...").
+        colon = next(
+            (
+                m.start()
+                for m in re.finditer(r":\s", text[:81])
+                if ":" not in text[m.end() : m.end() + 40].split(",")[0]
+            ),
+            -1,
+        )
+        if colon <= 0:
             continue
         lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
         if len(lead_text) <= 3:  # "A: CloudWatch, SNS" answers "Q: Event destinations?"
