@@ -840,6 +840,7 @@ def test_a_sheet_of_service_item_value_rows_names_each_limit_by_its_item(tmp_pat
     assert ("Amazon ECS", "clusters per account per region") in found
     assert any(s == "AWS Fargate" and q.startswith("price vCPU") for s, q in found)
     assert not any(q in ("notes", "quota", "ECS") for _, q in found)
+    assert not [r for r in x.relations if r.predicate == "supports"]  # "Adjustable: Yes"
 
 
 def test_a_service_column_says_what_each_row_is_about(tmp_path):

@@ -214,6 +214,7 @@ def _pipe_row(header: Block, row: Block) -> Row | None:
             out.per = per.group(1)
     if named_at is not None and numeric and not _QUANTITY_FIRST_COLUMN.match(first_head.strip()):
         out.name, out.quantity = cells[0].text, cells[named_at].text
+        out.has = []  # "Adjustable: Yes" says how the quota is, not what the service has
     elif transposed:
         out.quantity = cells[0].text
         out.columns_are_entities = True
