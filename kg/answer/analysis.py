@@ -163,6 +163,11 @@ class Analysis:
     among: list[Linked] = field(default_factory=list)
     terms: set[str] = field(default_factory=set)  # content stems not used by entity names
     words: set[str] = field(default_factory=set)  # every content stem, names included
+    # The stems that say what is asked: all but the services' names, a part's name too ("How
+    # many topics can an Event Grid domain contain?" asks for "topics per domain"); a list's
+    # lead and a limit's name are matched by them.
+    asked: set[str] = field(default_factory=set)
+    initials: str | None = None  # a counted phrase's initials ("local secondary indexes": lsi)
     rule: str | None = None  # the intent rule that decided, None for a general question
 
     def as_dict(self) -> dict[str, object]:
@@ -188,6 +193,12 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
     content = [t for t in tokens(question) if t.lower not in STOPWORDS | QUESTION_WORDS]
     a.terms = {stem(t.lower) for t in content if not any(s <= t.start < e for s, e in covered)}
     a.words = {stem(t.lower) for t in content}
+    a.asked = a.words - {
+        stem(w)
+        for e in a.entities
+        if e.kind == "service"
+        for w in re.findall(r"[a-z0-9]+", e.text.lower())
+    }
     low = question.lower()
     # Names do not ask for amounts: "Snowball Edge Storage Optimized" asks for no size. A
     # common noun written in lower case still does, though a note named a feature after it
@@ -207,6 +218,7 @@ def analyse(question: str, catalog: Catalog) -> Analysis:
             a.dimension, a.counted = Dimension.SECONDS, None  # "how many days ..."
         elif a.counted and _BYTE_NOUN.fullmatch(a.counted):
             a.dimension, a.counted = Dimension.BYTES, None  # "how many GB ..."
+        a.initials = counted_initials(question) if a.counted else None
     if re.search(r"\bper\s+second\b|/s\b|\bper\s+sec\b", low):
         a.dimension = {
             Dimension.COUNT: Dimension.COUNT_PER_SECOND,

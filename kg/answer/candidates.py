@@ -19,7 +19,7 @@ import numpy as np
 
 from kg import vocab
 from kg.answer import templates
-from kg.answer.analysis import Analysis, counted_initials, stems_overlap
+from kg.answer.analysis import Analysis, stems_overlap
 from kg.answer.catalog import Catalog
 from kg.answer.compose import describe_limit, join_names, limit_sentence, plural
 from kg.answer.rows import PREDICATE_LABELS, LimitRow, RelatedRow, Span, source_of, value
@@ -29,7 +29,7 @@ from kg.graph.base import GraphStore
 from kg.model import Fact, Source, Term
 from kg.text.phrases import item_name
 from kg.text.units import Dimension
-from kg.text.words import norm_key, stem
+from kg.text.words import norm_key
 
 _VERBS = {
     "supports": "supports",
@@ -162,8 +162,7 @@ class GraphCandidates:
         _, own = self.select(templates.LIMITS, entities)
         _, of_features = self.select(templates.FEATURE_LIMITS, entities)
         rows = [LimitRow.of(r, self.catalog) for r in [*own, *of_features]]
-        initials = counted_initials(a.question)
-        if not rows or (a.counted and not any(counts(a.counted, r, initials) for r in rows)):
+        if not rows or (a.counted and not any(counts(a.counted, r, a.initials) for r in rows)):
             return []
         sims = self.retriever.similarity(qvec, [r.span for r in rows])
         linked = {e.iri: e.score for e in a.entities}
@@ -272,7 +271,7 @@ class GraphCandidates:
         ]
         lead_sims = self.retriever.similarity(qvec, leads)
         item_sims = self.retriever.similarity(qvec, firsts)
-        words = lead_words(a)
+        words = a.asked
         for key, lead_sim, item_sim in zip(keys, lead_sims, item_sims, strict=True):
             rows = lists[key]
             lead, kind = rows[0]["lead"].value, rows[0]["kind"].value if "kind" in rows[0] else ""
@@ -511,20 +510,6 @@ class GraphCandidates:
 
 def _start(span: Span) -> int:
     return span[1]
-
-
-def lead_words(a: Analysis) -> set[str]:
-    """The words of a question that count in a list's lead: all but its services' names, a
-    part's name too. "Which kinds of secondary workers ..." is answered by "Secondary
-    workers: ... Types: ...", "Which event schemas ..." by "Schemas", whatever "schemas"
-    links to."""
-    named = {
-        stem(w)
-        for e in a.entities
-        if e.kind == "service"
-        for w in re.findall(r"[a-z0-9]+", e.text.lower())
-    }
-    return a.words - named
 
 
 def _span(row: dict[str, Any], start: str, end: str) -> Span:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import re
 
-from kg.answer.analysis import Analysis, counted_head, counted_initials, stems_overlap
+from kg.answer.analysis import Analysis, counted_head, stems_overlap
 from kg.answer.rows import LimitRow, RelatedRow
 from kg.answer.weights import Weights
 from kg.text.units import Dimension
-from kg.text.words import stem
 
 Group = tuple[str, str, str | None]  # (entity, predicate, kind of the objects)
 
@@ -40,8 +39,7 @@ def limit_score(
         score += w.exact_value
     if a.counted and row.dimension is Dimension.COUNT:
         # "the number of nodes": "450 nodes", not "30 managed node groups"
-        initials = counted_initials(a.question)
-        score += w.counted_match if counts(a.counted, row, initials) else w.counted_other
+        score += w.counted_match if counts(a.counted, row, a.initials) else w.counted_other
     if re.search(r"\bhow\s+often\b|\bfrequen", a.question, re.I):
         interval = re.search(r"\b(?:interval|frequency)\b", row.quantity)
         score += w.interval_asked if interval else w.interval_missing
@@ -50,13 +48,13 @@ def limit_score(
     )
     # Every word but the services' names says what is asked: "How many topics can an Event
     # Grid domain contain?" asks for "topics per domain", whatever "topics" and "domain" link.
-    score += w.quantity_word * min(stems_overlap(question_words(a), named), 3)
+    score += w.quantity_word * min(stems_overlap(a.asked, named), 3)
     score += w.source_word * min(stems_overlap(a.terms, row.source.text), 3)
     # The words right next to the amount qualify it, a number the question says most: "25%
     # for 1 year, 52% for 3 years".
     near = _near(row)
     numbers = set(re.findall(r"\d+", a.question)) & set(re.findall(r"\d+", near))
-    score += w.near_word * (min(stems_overlap(question_words(a), near), 2) + min(len(numbers), 1))
+    score += w.near_word * (min(stems_overlap(a.asked, near), 2) + min(len(numbers), 1))
     score += w.limit_similarity * max(0.0, sim)
     score += w.own_limit if row.subject == row.entity else 0.0
     if row.subject != row.entity:
@@ -112,18 +110,6 @@ def _near(row: LimitRow) -> str:
     start = max((b + 1 for b in bounds if b < at), default=0)
     end = min((b for b in bounds if b >= at + len(stated)), default=len(text))
     return text[start:end]
-
-
-def question_words(a: Analysis) -> set[str]:
-    """The words of a question that say what it asks: all but its services' names (a part's
-    name too)."""
-    named = {
-        stem(w)
-        for e in a.entities
-        if e.kind == "service"
-        for w in re.findall(r"[a-z0-9]+", e.text.lower())
-    }
-    return a.words - named
 
 
 def counts(counted: str, row: LimitRow, initials: str | None = None) -> bool:
