@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +11,7 @@ from kg.extract.discover import discover_services
 from kg.extract.document import Extractor
 from kg.extract.quantity_names import NAMING_RULES, NamingRule
 from kg.lexicon import Lexicon, Matcher
-from kg.model import Document
+from kg.model import Document, ParsedDocument
 from kg.parse.notes import parse_document
 
 
@@ -20,7 +21,18 @@ def lexicon() -> Lexicon:
 
 
 def extract(text: str, fmt: str = "text") -> Extraction:
-    parsed = parse_document(Document(id="t", path="t", text=text, format=fmt))
+    return _extracted(parse_document(Document(id="t", path="t", text=text, format=fmt)))
+
+
+def extract_file(path: Path, text: str) -> Extraction:
+    """A file written and read by the reader for its format (CSV, XLSX ...)."""
+    from kg.parse import read_file
+
+    path.write_text(text, encoding="utf-8")
+    return _extracted(read_file(path).parsed)
+
+
+def _extracted(parsed: ParsedDocument) -> Extraction:
     probe = lexicon().matcher()
     ex = Extractor(lexicon(), discover_services(parsed, probe))
     return ex.extract(parsed)
@@ -825,17 +837,12 @@ def test_what_parentheses_hold_does_not_end_an_inline_list():
 
 
 def test_a_sheet_of_service_item_value_rows_names_each_limit_by_its_item(tmp_path):
-    from kg.parse import read_file
-
-    path = tmp_path / "limits.csv"
-    path.write_text(
+    x = extract_file(
+        tmp_path / "limits.csv",
         "Service,Resource,Quota,Adjustable,Notes\n"
         'ECS,Clusters per account per Region,"10,000",Yes,\n'
         "Fargate,Price vCPU (Linux x86),$0.04048 per vCPU-hour,,up to 20% more elsewhere\n",
-        encoding="utf-8",
     )
-    parsed = read_file(path).parsed
-    x = Extractor(lexicon(), discover_services(parsed, lexicon().matcher())).extract(parsed)
     found = {(label(x, lf.subject), lf.quantity) for lf in x.limits}
     assert ("Amazon ECS", "clusters per account per region") in found
     assert any(s == "AWS Fargate" and q.startswith("price vCPU") for s, q in found)
@@ -844,17 +851,12 @@ def test_a_sheet_of_service_item_value_rows_names_each_limit_by_its_item(tmp_pat
 
 
 def test_a_service_column_says_what_each_row_is_about(tmp_path):
-    from kg.parse import read_file
-
-    path = tmp_path / "Limits.csv"
-    path.write_text(
+    x = extract_file(
+        tmp_path / "Limits.csv",
         "Name,Service,Tier,Value,Tags\n"
         "Max event size,Event Grid,Basic,1 MB,events\n"
         "Max policy document size,API Management,All,256 KB,policies\n",
-        encoding="utf-8",
     )
-    parsed = read_file(path).parsed
-    x = Extractor(lexicon(), discover_services(parsed, lexicon().matcher())).extract(parsed)
     owners = {lf.quantity: label(x, lf.subject) for lf in x.limits}
     assert owners["policy document size"] == "Azure API Management"  # tier "All"
     assert owners["event size"] == "Basic"  # the Basic tier of Event Grid
