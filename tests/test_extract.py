@@ -888,3 +888,29 @@ def test_an_inline_list_may_start_on_the_line_after_its_colon():
         "Snapshot",
         "RetainExceptOnCreate",
     ]
+
+
+def test_a_paragraph_that_introduces_a_list_leads_it_with_its_last_line_or_sentence():
+    x = extract(
+        "Azure Front Door\n\n"
+        "Standard ~$35 per month base fee, Premium ~$330 per month base fee\n"
+        "plus data transfer out + per-request fees\n"
+        "Premium only features:\n"
+        "1) WAF managed rule sets - Standard only gets custom rules\n"
+        "2) Bot protection (bot manager rule set)\n"
+        "3) Security analytics / reports\n"
+        "both tiers: custom domains, caching, compression\n\n"
+        "Google BigQuery\n\n"
+        "This fixed my hourly job. Partitioning splits a table into segments and lets\n"
+        "the planner skip the ones a filter excludes. There are two kinds:\n\n"
+        "- ingestion-time partitioning, using the pseudo-column\n"
+        "- integer-range partitioning, where you give a start and end\n"
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    assert leads["Premium only features"] == [
+        "WAF managed rule sets",
+        "Bot protection",
+        "Security analytics / reports",
+    ]
+    [partitions] = [lead for lead in leads if lead.endswith("There are two kinds")]
+    assert partitions.startswith("Partitioning splits a table")

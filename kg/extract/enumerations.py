@@ -118,9 +118,9 @@ def _item_list(
         )
     elif intro is not None:
         lead_block = cx.parsed.blocks[intro]
-        raw = cx.text[lead_block.start : lead_block.end]
-        lead_text = lead_block_lead(raw)
-        evidence = Evidence(lead_block.start, lead_block.end)
+        start = _lead_start(cx, lead_block)
+        lead_text = lead_block_lead(cx.text[start : lead_block.end])
+        evidence = Evidence(start, lead_block.end)
         owner = _subject(cx, lead_block, section.index)
     elif section.title and section.heading_start is not None:
         lead_text = section.title
@@ -131,6 +131,24 @@ def _item_list(
     if owner is None or not lead_text:
         return None
     return _enumeration(cx, owner, lead_text, evidence, [(n, b.start, b.end) for n, b in kept])
+
+
+def _lead_start(cx: DocumentContext, block: Block) -> int:
+    """Where the lead of the list a paragraph introduces starts: at its last sentence ("...
+    which cuts both cost and time. There are three kinds:"), with the one before when that
+    one alone says too little, or at its last line when that line stands on its own
+    ("Standard ~$35 per month ...\nPremium only features:")."""
+    sents = cx.sentences_by_block.get(block.index, [])
+    if not sents:
+        return block.start
+    last = sents[-1]
+    text = cx.text[last.start : last.end]
+    line = text.rfind("\n") + 1
+    if line and text[line:].lstrip()[:1].isupper():
+        return last.start + line
+    if len(text.split()) <= 4 and len(sents) >= 2:
+        return sents[-2].start
+    return last.start
 
 
 def _leads_a_list(text: str) -> bool:

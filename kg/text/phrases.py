@@ -55,7 +55,7 @@ class Lead:
 
 def lead_term(text: str) -> Lead | None:
     """The label before a colon that opens a note line, if it reads as a name."""
-    m = re.match(r"\s*([^:.;!?]{1,70}?)\s*:(?!//)\s*", text)
+    m = re.match(r"\s*([^:.;!?\n]{1,70}?)\s*:(?!//)\s*", text)  # a label is on one line
     if not m or m.end() >= len(text.rstrip()):
         return None
     term = m.group(1).strip()
@@ -245,6 +245,7 @@ def looks_like_name_list(items: list[str]) -> bool:
 MAX_ITEM_WORDS = 6
 _ITEM_END = re.compile(
     r"\s*(?:->|=>|→|⇒)\s*|\s+[—–-]\s+|:\s|\s*\(|\s*=\s*|\.\s|\.$|;\s|,\s(?=[a-z])"
+    r"|\s*\n"  # a name ends with its line: "Security analytics\nboth tiers: ..."
 )
 
 
