@@ -116,13 +116,15 @@ class Matcher:
         if key not in node.keys:
             node.keys.append(key)
 
-    def find(self, text: str, offset: int = 0) -> list[Mention]:
-        """Non-overlapping mentions, left to right, the longest name winning at each place."""
+    def find(self, text: str, offset: int = 0, *, opening_names: bool = False) -> list[Mention]:
+        """Non-overlapping mentions, left to right, the longest name winning at each place.
+        ``opening_names``: a capitalised ordinary word names a service even where it opens
+        the text (a heading that is nothing but the name)."""
         toks = _match_tokens(text)
         out: list[Mention] = []
         i = 0
         while i < len(toks):
-            best = self._longest_at(text, toks, i)
+            best = self._longest_at(text, toks, i, opening_names)
             if best is None:
                 i += 1
                 continue
@@ -133,11 +135,12 @@ class Matcher:
         return out
 
     def _longest_at(
-        self, text: str, toks: list[tuple[str, int, int]], i: int
+        self, text: str, toks: list[tuple[str, int, int]], i: int, opening_names: bool = False
     ) -> tuple[int, list[str], bool] | None:
         best: tuple[int, list[str], bool] | None = None
         # A capitalised ordinary word names a service only inside a sentence, not opening it.
         opens = i == 0 or bool(re.search(r"[.:!?;•>\n]", text[toks[i - 1][2] : toks[i][1]]))
+        opens = opens and not opening_names
         for length in range(min(6, len(toks) - i), 0, -1):
             if opens:
                 break

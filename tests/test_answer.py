@@ -46,6 +46,7 @@ def catalog() -> Catalog:
         Entry("s:vpc", "service", "Amazon VPC", {"VPC"}),
         Entry("f:origin", "feature", "Origin", set(), {"s:cf"}),
         Entry("s:cf", "service", "Amazon CloudFront", {"CloudFront"}),
+        Entry("f:throughput", "feature", "Throughput", set(), {"s:vpc"}),
         Entry("t:exam", "topic", "exam composition", {"exam"}),
     ]
     words = (
@@ -108,6 +109,7 @@ def test_names_the_notes_use_in_their_own_words_are_not_unknown(question, unknow
         ("What are the billing components for SQS?", "pricing", None, None),
         ("What's the maxium message size in SQS?", "limit", "max", Dimension.BYTES),
         ("What's the minimum billed duration for an SQS request?", "limit", "min", None),
+        ("What is the SQS rate per queue-hour in us-east-1?", "limit", None, Dimension.USD),
     ],
 )
 def test_intent_bound_and_dimension(question, intent, bound, dimension):
@@ -155,6 +157,17 @@ def test_a_common_word_names_a_feature_only_next_to_its_service():
         ).entities
     }
     assert "f:origin" in linked
+
+
+def test_a_lower_case_word_names_no_feature_of_a_service_the_question_does_not_name():
+    def linked(question: str) -> set[str]:
+        return {e.iri for e in analyse(question, catalog()).entities}
+
+    assert "f:throughput" not in linked("Which throughput modes does Amazon SQS have?")
+    assert "f:throughput" in linked("What throughput does an Amazon VPC endpoint have?")
+    assert "f:throughput" in linked("Which services have a throughput limit?")
+    # ... and the word is one the notes use, not a name they never mention
+    assert not analyse("Which throughput modes does Amazon SQS have?", catalog()).unknown
 
 
 def test_names_the_notes_never_mention_are_unknown():

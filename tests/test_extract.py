@@ -914,3 +914,32 @@ def test_a_paragraph_that_introduces_a_list_leads_it_with_its_last_line_or_sente
     ]
     [partitions] = [lead for lead in leads if lead.endswith("There are two kinds")]
     assert partitions.startswith("Partitioning splits a table")
+
+
+def test_spoken_lists_count_their_items_with_ordinals_or_after_a_count_alone():
+    x = extract(
+        "EFS lecture\n\n"
+        "[03:05] so now storage classes, this is important. There are three storage classes in "
+        "EFS now.\nFirst one, EFS Standard, that's SSD-backed. Second, EFS Infrequent\n"
+        "Access, people call it IA. And third is EFS Archive, which came out in 2023.\n"
+        "[06:36] now throughput modes. There are three: Elastic, Provisioned, and Bursting.\n"
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    assert leads["There are three storage classes in EFS now."] == [
+        "EFS Standard",
+        "EFS Infrequent Access",
+        "EFS Archive",
+    ]
+    [modes] = [lead for lead in leads if lead.endswith("There are three")]
+    assert "throughput modes" in modes
+    assert leads[modes] == ["Elastic", "Provisioned", "Bursting"]
+    assert {label(x, e.owner) for e in x.enumerations} == {"Amazon EFS"}
+
+
+def test_a_heading_that_is_only_a_name_the_note_uses_names_its_service():
+    x = extract(
+        "# Glue vs EMR: moving our nightly ETL\n\nWe moved the jobs from EMR to Glue.\n\n"
+        "## Part 1: Glue\n\n### Pricing\n\n- the standard rate is $0.44 per DPU-hour\n",
+        "markdown",
+    )
+    assert {label(x, lf.subject) for lf in x.limits} == {"AWS Glue"}

@@ -69,7 +69,8 @@ _DIMENSIONS: tuple[tuple[Dimension, re.Pattern[str]], ...] = (
         Dimension.USD,
         re.compile(
             r"\b(?:cost|costs|price|priced|pricing|charge|charges|charged|pay|paid|\$|dollars?|cheap|expensive|fee)\b|\$"
-            r"|\b(?:hourly|monthly|per-hour)\s+(?:\w+\s+)?rate\b",
+            r"|\b(?:hourly|monthly|per-hour)\s+(?:\w+\s+)?rate\b"
+            r"|\bper\s+[a-z0-9]+-(?:hour|month|second)\b",  # "rate per DPU-hour" is a price
             re.I,
         ),
     ),
@@ -187,8 +188,9 @@ class Analysis:
 
 def analyse(question: str, catalog: Catalog) -> Analysis:
     a = Analysis(question)
-    a.entities = _without_echoes(catalog.link(question))
-    a.unknown = catalog.unknown_names(question, a.entities)
+    linked, words = catalog.link_words(question)
+    a.entities = _without_echoes(linked)
+    a.unknown = catalog.unknown_names(question, a.entities, words)
     covered = [(e.start, e.end) for e in a.entities]
     content = [t for t in tokens(question) if t.lower not in STOPWORDS | QUESTION_WORDS]
     a.terms = {stem(t.lower) for t in content if not any(s <= t.start < e for s, e in covered)}

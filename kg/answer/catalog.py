@@ -9,7 +9,7 @@ never mention is out of scope), and common English (never matched fuzzily).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from kg import vocab
@@ -207,6 +207,11 @@ class Catalog:
 
     def link(self, question: str) -> list[Linked]:
         """Entities the question names, best first; overlapping names keep the longest."""
+        return self.link_words(question)[0]
+
+    def link_words(self, question: str) -> tuple[list[Linked], list[tuple[int, int]]]:
+        """``link``, and the places of plain words that name a feature only of a service the
+        question does not name ("throughput"): no entity of the question, nor an unknown name."""
         found: list[Linked] = []
         for m in self.matcher.find(question):
             keys = [k for k in m.keys if k in self.entries]
@@ -243,7 +248,7 @@ class Catalog:
                 found.append(Linked(iri, e.label, e.kind, e.label, -1, -1, 0.6 + 0.05 * len(words)))
         return self._resolve(found)
 
-    def _resolve(self, found: list[Linked]) -> list[Linked]:
+    def _resolve(self, found: list[Linked]) -> tuple[list[Linked], list[tuple[int, int]]]:
         """Drop single common words that name a feature of a service the question does not
         name ("origin" counts only next to CloudFront); among one name's several meanings keep
         those belonging to a named service."""
@@ -252,12 +257,17 @@ class Catalog:
         for f in found:
             named_owners |= self.owner_services(f.iri) if f.kind == "service" else {f.iri}
         kept: list[Linked] = []
+        words: list[tuple[int, int]] = []
         for f in found:
             e = self.entries[f.iri]
-            single = len(f.text.split()) == 1 and f.text.lower() in self._plain_words
+            one_word = len(f.text.split()) == 1
+            single = one_word and f.text.lower() in self._plain_words
             owners = self.owner_services(f.iri)
             owned = bool(owners & named_owners) or bool(e.owners & named_owners)
             if f.kind != "service" and single and not owned:
+                continue
+            if f.kind == "feature" and one_word and f.text.islower() and services and not owned:
+                words.append((f.start, f.end))  # "throughput modes of Amazon EFS"
                 continue
             if f.kind == "category" and f.text.islower():
                 continue  # "database engines" names no category
@@ -281,12 +291,15 @@ class Catalog:
             preferred = [g for g in group if self.owner_services(g.iri) & named_owners - {g.iri}]
             out += preferred or group[:1]
         out.sort(key=lambda f: (-f.score, f.start))
-        return out
+        return out, words
 
-    def unknown_names(self, question: str, linked: list[Linked]) -> list[str]:
+    def unknown_names(
+        self, question: str, linked: list[Linked], words: Sequence[tuple[int, int]] = ()
+    ) -> list[str]:
         """Names in the question that the notes never mention: a known service absent from
-        the graph, or a capitalised name (or a rare word) the notes never use."""
-        covered = [(f.start, f.end) for f in linked if f.start >= 0]
+        the graph, or a capitalised name (or a rare word) the notes never use. ``words``: the
+        places of words the notes use (``link_words``)."""
+        covered = [(f.start, f.end) for f in linked if f.start >= 0] + list(words)
         unknown: list[str] = []
         clouds = self.lexicon.providers.find(question) if self.lexicon is not None else []
         if self._lexicon_matcher is not None:

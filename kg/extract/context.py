@@ -152,12 +152,12 @@ class DocumentContext:
     def current_provider(self) -> str | None:
         return self.section_provider.get(self.section, self.provider)
 
-    def find(self, text: str, offset: int = 0) -> list[Mention]:
+    def find(self, text: str, offset: int = 0, *, opening_names: bool = False) -> list[Mention]:
         """The mentions in ``text``, read in the current section's provider (see
         ``kg.extract.providers``)."""
         provider = self.current_provider
         out = []
-        for m in self.ex.matcher.find(text, offset):
+        for m in self.ex.matcher.find(text, offset, opening_names=opening_names):
             if provider is None and self.leaning is not None:
                 # No provider decides here: a name several clouds use leans to the note's.
                 m = prefer_provider(m, self.leaning, self.ex.providers.of, lambda _: False) or m

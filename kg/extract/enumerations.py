@@ -151,6 +151,15 @@ def _lead_start(cx: DocumentContext, block: Block) -> int:
     return last.start
 
 
+def _only_counts(lead: str) -> bool:
+    """ "There are three", "we have TWO": a lead that counts its items but says not what."""
+    words = _STAMP.sub(" ", lead).lower().replace("'", " ").split()
+    return bool(words) and all(w in _COUNT_ONLY or w in _NUMBERS or w.isdigit() for w in words)
+
+
+_COUNT_ONLY = frozenset("there are is re s we you have get just only basically so now".split())
+
+
 def _leads_a_list(text: str) -> bool:
     colon = text.find(": ")
     if colon <= 0:
@@ -189,7 +198,12 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         if colon <= 0:
             continue
         lead_text = _LEAD_COUNT.sub("", text[:colon].strip()) or text[:colon].strip()
-        if len(lead_text) <= 3:  # "A: CloudWatch, SNS" answers "Q: Event destinations?"
+        before = [b for b in cx.sentences_by_block.get(block.index, []) if b.end <= sent.start]
+        if _only_counts(lead_text) and before:
+            # "Scale-in policy decides which VM gets removed. There are three: Default, ...":
+            # the sentence before says what is counted.
+            lead_text = _STAMP.sub(" ", cx.text[before[-1].start : sent.start] + lead_text)
+        elif len(lead_text) <= 3:  # "A: CloudWatch, SNS" answers "Q: Event destinations?"
             lead_text = cx.question_before(sent) or lead_text
         elif sent.start > block.start and is_generic_lead(lead_text):
             # "Secondary workers: compute only. Types: preemptible, Spot": whose types.
@@ -210,7 +224,15 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         if head and is_generic_lead(tail.strip()):  # "Parameter Store:\nTypes: String, ..."
             labelled = cx.link(head.strip(), None, allow_new=False)
         lead_entity = cx.link(lead_text, None, allow_new=False) or labelled
-        owner = Context(lead_entity.iri, None) if lead_entity else cx.block_subject.get(block.index)
+        owner = (
+            Context(lead_entity.iri, None)
+            if lead_entity
+            # else what the talk is about where the list starts (a transcript's paragraph
+            # may run over several services): not a service the list itself names
+            else cx.sentence_subject.get(before[-1].start)
+            if before
+            else cx.block_subject.get(block.index)
+        )
         if owner is None or owner.subject is None or len(named) < 2:
             continue
         found = _enumeration(
@@ -236,6 +258,12 @@ _NAMED = re.compile(
     r"(?:(?i:an?|the)\s+([\w/&+'-]+(?: [\w/&+'-]+)?)|([A-Z][\w/&+'-]*(?: [A-Z0-9][\w/&+'-]*){0,2}))"
     r",\s+(?=[a-z])"
 )  # ... then a clause about it, not the next name ("Standard HDD, Standard SSD, ...")
+# "First one, ...", "Second, ...", "Number two, ...", "And third is ...", "Four, ..."
+_ORDINAL = re.compile(
+    r"(?i:(?:and\s+)?(?:(?:the\s+)?(?:first|second|third|fourth|fifth|sixth|last)(?:\s+one)?"
+    r"|number\s+(?:one|two|three|four|five|six|\d)|one|two|three|four|five|six))"
+    r"(?:\s*[,:]\s+|\s+is\s+)(?=\S)"
+)
 _NUMBERS = {w: n for n, w in enumerate("two three four five six seven eight nine ten".split(), 2)}
 _COUNTED = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:[\w-]+\s+){0,2}[a-z][\w-]*s\b",
@@ -326,9 +354,14 @@ def _announces(lead: str) -> re.Match[str] | None:
     found = None
     for m in _COUNTED.finditer(lead):
         found = m
-    if found is None or lead[found.end() :].strip(" .:;!—-"):
+    if found is None:
         return None
     before = lead[: found.start()].split()
+    tail = lead[found.end() :].strip(" .:;!—-").split()
+    # "There are three storage classes in EFS now.": what has them may follow the count.
+    counts = bool(before) and before[-1].lower() in ("are", "have", "has")
+    if tail and not (counts and len(tail) <= 4 and not any(c.isdigit() for c in tail)):
+        return None
     return None if before and before[-1].lower() in _AMOUNT_BEFORE else found
 
 
@@ -337,10 +370,18 @@ _AMOUNT_BEFORE = frozenset("is was be of to than up at by over under about aroun
 
 def _label_in(cx: DocumentContext, sent: Sentence) -> tuple[str, int, int] | None:
     """The name a sentence opens with as a label ("Manual: ...") or set off by a comma
-    ("Standard, for hot data ...")."""
-    text = cx.text[sent.start : sent.end]
+    ("Standard, for hot data ..."), or after the word that counts it ("First one, EFS
+    Standard, that's ...", "Number two, Amazon FSx File Gateway.", "And third is ...")."""
+    text = cx.text[sent.start : sent.end].replace("\n", " ")  # prose wraps its lines
     stamp = _STAMP.match(text)
     at = stamp.end() if stamp else 0
+    ordinal = _ORDINAL.match(text, at)
+    if ordinal is not None:
+        name = item_name(text[ordinal.end() :])
+        if name is None or len(name.split()) > 5:
+            return None
+        start = sent.start + ordinal.end()
+        return name, start, start + len(name)
     m = _LABEL.match(text, at) or _NAMED.match(text, at)
     if m is None:
         return None

@@ -19,6 +19,7 @@ from kg.extract.patterns import (
     VERB_BEFORE,
 )
 from kg.extract.structure import list_kind, plural_heading
+from kg.lexicon import Mention
 from kg.model import Block, BlockKind, Evidence, Section, Sentence
 from kg.text.phrases import (
     is_generic_lead,
@@ -80,7 +81,7 @@ def _titles_document(cx: DocumentContext, section: Section) -> bool:
 def _subject_of_section(cx: DocumentContext, section: Section, previous: Context) -> Context:
     if section.title and section.heading_start is not None:
         title = section.title
-        heading_mentions = cx.find(title)
+        heading_mentions = cx.find(title) or _name_heading(cx, title)
         listy = "," in title.split(":", 1)[-1]
         if heading_mentions and not listy:
             key = cx.choose(heading_mentions[0], previous.service)
@@ -147,6 +148,19 @@ def _subject_of_section(cx: DocumentContext, section: Section, previous: Context
         return previous
     best = max(scores, key=lambda k: (scores[k], raw[k]))
     return Context(best, cx.owner_service(best) or best)
+
+
+def _name_heading(cx: DocumentContext, title: str) -> list[Mention]:
+    """A heading that is nothing but a name which the note also writes inside its sentences
+    ("Part 1: Glue" over "... moved the jobs to Glue"): an ordinary word that opens a heading
+    names nothing by itself, but the note's own use says it is the service's name."""
+    tail = title.rsplit(":", 1)[-1].strip()
+    named = {m.keys[0] for mentions in cx.mentions.values() for m in mentions}
+    return [
+        m
+        for m in cx.find(tail, opening_names=True)
+        if m.text == tail and m.keys[0] in named and not m.fuzzy
+    ]
 
 
 def _parent_subject(cx: DocumentContext, section: Section) -> str | None:
