@@ -943,3 +943,29 @@ def test_a_heading_that_is_only_a_name_the_note_uses_names_its_service():
         "markdown",
     )
     assert {label(x, lf.subject) for lf in x.limits} == {"AWS Glue"}
+
+
+def test_a_subject_read_from_a_sections_text_does_not_carry_to_the_next_section():
+    x = extract(
+        "# GCE + Persistent Disk / Hyperdisk - cheat sheet\n\n"
+        "## 0. Things I get wrong\n\n- Hyperdisk performance is provisioned\n"
+        "- Hyperdisk Balanced goes up to 160,000 IOPS\n\n"
+        "## 1. Machine families\n\n"
+        "Encryption options: Google-managed keys, CMEK via Cloud KMS, CSEK\n",
+        "markdown",
+    )
+    [found] = [e for e in x.enumerations if e.lead == "Encryption options"]
+    assert label(x, found.owner) == "Compute Engine"
+
+
+def test_a_flashcard_answer_that_only_counts_its_list_is_led_by_the_question():
+    x = extract(
+        "## Deck: Vertex AI\n\nQ: Hyperparameter tuning search algorithms?\nA: Three:\n"
+        " * grid search\n * random search\n * Bayesian optimization - the default\n"
+    )
+    [found] = [e for e in x.enumerations if "search algorithms" in e.lead]
+    assert [label(x, i) for i, _ in found.items] == [
+        "grid search",
+        "random search",
+        "Bayesian optimization",
+    ]

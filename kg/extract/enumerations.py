@@ -120,6 +120,9 @@ def _item_list(
         lead_block = cx.parsed.blocks[intro]
         start = _lead_start(cx, lead_block)
         lead_text = lead_block_lead(cx.text[start : lead_block.end])
+        said = cx.sentences_by_block.get(intro, [])
+        if _only_counts(lead_text) and said:  # "A: Three:" under "Q: Search algorithms?"
+            lead_text = cx.question_before(said[0]) or lead_text
         evidence = Evidence(start, lead_block.end)
         owner = _subject(cx, lead_block, section.index)
     elif section.title and section.heading_start is not None:
@@ -153,11 +156,11 @@ def _lead_start(cx: DocumentContext, block: Block) -> int:
 
 def _only_counts(lead: str) -> bool:
     """ "There are three", "we have TWO": a lead that counts its items but says not what."""
-    words = _STAMP.sub(" ", lead).lower().replace("'", " ").split()
+    words = re.findall(r"[a-z0-9]+", _STAMP.sub(" ", lead).lower())
     return bool(words) and all(w in _COUNT_ONLY or w in _NUMBERS or w.isdigit() for w in words)
 
 
-_COUNT_ONLY = frozenset("there are is re s we you have get just only basically so now".split())
+_COUNT_ONLY = frozenset("a there are is re s we you have get just only basically so now".split())
 
 
 def _leads_a_list(text: str) -> bool:

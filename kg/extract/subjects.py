@@ -66,7 +66,8 @@ def section_subjects(cx: DocumentContext) -> None:
             if len(named) == 1:  # "AWS Backup - study notes", not "WAF and Shield"
                 cx.document_service = ctx.service
         cx.section_subject[section.index] = ctx
-        if ctx.service is not None or ctx.subject is not None:
+        inferred = bool(section.title) and not cx.find(section.title or "") and ctx != previous
+        if (ctx.service is not None or ctx.subject is not None) and not inferred:
             previous = ctx
 
 
