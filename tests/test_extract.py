@@ -969,3 +969,20 @@ def test_a_flashcard_answer_that_only_counts_its_list_is_led_by_the_question():
         "random search",
         "Bayesian optimization",
     ]
+
+
+def test_a_note_may_write_a_service_it_names_by_its_initials():
+    x = extract(
+        "Azure Event Hubs and Azure Logic Apps and Amazon S3\n\n"
+        "EVENT HUBS\n"
+        "EH = big-data streaming ingestion, partitioned log.\n"
+        "EH keeps events for 7 days by default.\n"
+        "Each LA run is billed per action.\n"
+        "LA trigger types: Recurrence, Polling, Push, Request.\n"
+        "The BGP AS path decides the route. It is set to 7 hops.\n"
+    )
+    owners = {lf.stated_as: label(x, lf.subject) for lf in x.limits}
+    assert owners["7 days"] == "Azure Event Hubs"
+    [triggers] = [e for e in x.enumerations if e.lead == "LA trigger types"]
+    assert label(x, triggers.owner) == "Azure Logic Apps"  # the service its lead opens with
+    assert "Amazon S3" not in {label(x, lf.subject) for lf in x.limits}  # no "AS"

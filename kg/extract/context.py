@@ -29,7 +29,7 @@ from kg.text.phrases import (
     strip_determiners,
 )
 from kg.text.spellings import is_unit
-from kg.text.words import STOPWORDS, norm_key, singular, squash
+from kg.text.words import STOPWORDS, norm_key, singular, split_camel, squash
 
 if TYPE_CHECKING:
     from kg.extract.document import Extractor
@@ -145,6 +145,7 @@ class DocumentContext:
             parsed, ex.matcher, self._ordinary
         )
         self.section = 0  # the section being read: its provider decides what a name denotes
+        self.initials: dict[str, str] = {}  # the note's own abbreviations (learn_initials)
 
     # ---- names ------------------------------------------------------------------------------
 
@@ -164,6 +165,8 @@ class DocumentContext:
             kept = prefer_provider(m, provider, self.ex.providers.of, self._ordinary)
             if kept is not None:
                 out.append(kept)
+        if self.initials:
+            out = self._with_initials(text, offset, out)
         cloud = provider or self.leaning
         if cloud is None:
             return out
@@ -175,6 +178,39 @@ class DocumentContext:
             and not any(o.start < m.end and m.start < o.end for o in out)
         ]
         return sorted(out + bare, key=lambda m: m.start) if bare else out
+
+    def learn_initials(self) -> None:
+        """The note's own abbreviations of the services it names: "EH" for Azure Event Hubs,
+        "GD" for Amazon GuardDuty, "AFD" for Azure Front Door. Initials count only when no
+        other service the note names has them, the note writes them more than once, and they
+        are no name, word or unit already."""
+        seen: dict[str, set[str]] = {}
+        titles = [self.find(s.title) for s in self.parsed.sections if s.title]
+        for mentions in [*self.mentions.values(), *titles]:
+            for m in mentions:
+                entry = self.ex.lexicon.entries.get(m.keys[0])
+                if entry is None or entry.kind != "service":
+                    continue
+                for short in _initials(entry.label):
+                    seen.setdefault(short, set()).add(entry.iri)
+        self.initials = {
+            short: next(iter(keys))
+            for short, keys in seen.items()
+            if len(keys) == 1
+            and len(re.findall(rf"\b{short}\b", self.text)) >= 2  # a habit, not one "SG"
+            and short.lower() not in self.ex.common
+            and not is_unit(short)
+            and not self.ex.matcher.find(f"the {short}")
+        }
+
+    def _with_initials(self, text: str, offset: int, found: list[Mention]) -> list[Mention]:
+        extra = [
+            Mention((self.initials[m.group(0)],), offset + m.start(), offset + m.end(), m.group(0))
+            for m in _CAPITALS.finditer(text)
+            if m.group(0) in self.initials
+            and not any(f.start < offset + m.end() and offset + m.start() < f.end for f in found)
+        ]
+        return sorted(found + extra, key=lambda m: m.start) if extra else found
 
     def question_before(self, sent: Sentence) -> str | None:
         """The question a flashcard's answer answers, without its label: the sentence before
@@ -382,3 +418,21 @@ class DocumentContext:
             lex = self.ex.lexicon.entries.get(key)
             if lex is None or lex.kind == "service" or lex.part_of:
                 self.entity_for_key(key, ev)
+
+
+_CAPITALS = re.compile(r"\b[A-Z]{2,4}\b")
+_PROVIDER_WORDS = frozenset("amazon aws azure microsoft google cloud gcp".split())
+
+
+def _initials(label: str) -> list[str]:
+    """ "Azure Event Hubs" -> ["EH", "AEH"]; "Amazon GuardDuty" -> ["GD", "AGD"]."""
+    words = split_camel(label).replace("-", " ").split()
+    core = [w for w in words if w.lower() not in _PROVIDER_WORDS]
+    if len(core) < 2 or not all(w.isalpha() for w in core):
+        return []  # "Amazon S3" is no "AS"
+    out = []
+    for part in (core, words):
+        short = "".join(w[0] for w in part).upper()
+        if 2 <= len(short) <= 4 and short not in out:
+            out.append(short)
+    return out

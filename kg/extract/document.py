@@ -67,6 +67,12 @@ def run(cx: DocumentContext) -> Extraction:
         if block.kind is not BlockKind.CODE:
             cx.section = block.section
             cx.mentions[sent.start] = cx.find(cx.text[sent.start : sent.end], sent.start)
+    cx.learn_initials()
+    if cx.initials:  # read again where the note writes them ("EH = big-data streaming ...")
+        for sent in cx.parsed.sentences:
+            if sent.start in cx.mentions and any(s in sent.text for s in cx.initials):
+                cx.section = cx.parsed.blocks[sent.block].section
+                cx.mentions[sent.start] = cx.find(cx.text[sent.start : sent.end], sent.start)
     section_subjects(cx)
     # Sections whose heading names nothing: a transcript, a chat, notes under a lecture title.
     talk = {s.index for s in cx.parsed.sections if not s.title or not cx.find(s.title)}

@@ -154,6 +154,15 @@ def _lead_start(cx: DocumentContext, block: Block) -> int:
     return last.start
 
 
+def _lead_service(cx: DocumentContext, lead: str) -> Entity | None:
+    """The service a lead opens with: "LA trigger types" lists Logic Apps' trigger types."""
+    mentions = cx.find(lead)
+    if not mentions or lead[: mentions[0].start].strip():
+        return None
+    ent = cx.entity_for_key(cx.choose(mentions[0], None))
+    return ent if ent is not None and ent.kind == "service" else None
+
+
 def _only_counts(lead: str) -> bool:
     """ "There are three", "we have TWO": a lead that counts its items but says not what."""
     words = re.findall(r"[a-z0-9]+", _STAMP.sub(" ", lead).lower())
@@ -226,7 +235,9 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
         head, _, tail = lead_text.rpartition(":")
         if head and is_generic_lead(tail.strip()):  # "Parameter Store:\nTypes: String, ..."
             labelled = cx.link(head.strip(), None, allow_new=False)
-        lead_entity = cx.link(lead_text, None, allow_new=False) or labelled
+        lead_entity = (
+            cx.link(lead_text, None, allow_new=False) or labelled or _lead_service(cx, lead_text)
+        )
         owner = (
             Context(lead_entity.iri, None)
             if lead_entity

@@ -66,6 +66,8 @@ def section_subjects(cx: DocumentContext) -> None:
             if len(named) == 1:  # "AWS Backup - study notes", not "WAF and Shield"
                 cx.document_service = ctx.service
         cx.section_subject[section.index] = ctx
+        # Only what a heading names carries on to the sections after it, not what one
+        # section's text happens to be about (a cheat sheet's "TL;DR" on Hyperdisk).
         inferred = bool(section.title) and not cx.find(section.title or "") and ctx != previous
         if (ctx.service is not None or ctx.subject is not None) and not inferred:
             previous = ctx
