@@ -891,6 +891,22 @@ def test_restricted_takes_a_negation_the_question_asks_for() -> None:
     assert answer.answer == "Of those, Pull is better when the subscriber isn't publicly reachable."
 
 
+def test_restricted_takes_the_item_named_before_a_sentence_with_the_negation_asked() -> None:
+    """ "Which of them has no data persistence?": the sentence that says so is under the item
+    the passage names just before it; its "no" is the question's own."""
+    items = [Term("Kinesis Data Streams"), Term("Amazon Data Firehose"), Term("Flink")]
+    passage = (
+        "There are three types: • Kinesis Streams: data is kept from 24 hours to 7 days. "
+        "• Kinesis Firehose: data goes straight to S3. Here, there is no data persistence."
+    )
+    sentence = "Here, there is no data persistence."
+    answer, kept = restricted(_answer(sentence, [passage]), items, verb="has no data persistence")
+    assert kept == [items[1]]
+    assert answer.answer == "Of those, Amazon Data Firehose has no data persistence."
+    _, kept = restricted(_answer(sentence, [passage]), items, verb="keeps data")
+    assert kept == []
+
+
 _SKUS = """Azure Load Balancer
   SKUs
     Basic

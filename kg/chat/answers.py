@@ -69,7 +69,7 @@ def restricted(
         ([] if again else _by_facts(answer, items))
         or table
         or _named_in(sentence, items)
-        or (_named_before(sentence, answer.passages, items) if related else [])
+        or (_named_before(sentence, answer.passages, items, verb) if related else [])
     )
     if table and kept == table and row:
         sentence = row
@@ -221,11 +221,16 @@ def _named_in(sentence: str, items: Sequence[Term]) -> list[Term]:
     return found if len(found) < len(items) else []  # naming them all singles none out
 
 
-def _named_before(sentence: str, passages: Sequence[Hit], items: Sequence[Term]) -> list[Term]:
+def _named_before(
+    sentence: str, passages: Sequence[Hit], items: Sequence[Term], verb: str = ""
+) -> list[Term]:
     """The item a passage names last before the quoted sentence ("Kinesis Firehose: ...
-    Here, there is no data persistence.")."""
-    if sentence.startswith("|") or _NEGATION.search(sentence):
+    Here, there is no data persistence." for "which of them has no data persistence?"). A
+    negation counts against the sentence only when the question (``verb``) has none."""
+    if sentence.startswith("|"):
         return []  # a table row is read against its header, not against the rows above it
+    if _NEGATION.search(sentence) and not _NEGATION.search(verb):
+        return []
     for hit in passages[:3]:
         text = squash(hit.text)
         at = text.find(sentence) if sentence else -1
