@@ -1262,6 +1262,24 @@ def test_follow_ups_with_the_real_model(real_build: Built) -> None:
         runtime.close()
 
 
+def test_a_reply_is_encoded_once(corpus_graph: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reply is JSON already: FastAPI's jsonable_encoder does not walk it again (it cost
+    about 0.6 ms a reply, against the 1.2x of /ask a follow-up may take)."""
+    import fastapi.routing
+    from fastapi.testclient import TestClient
+
+    def walked(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("jsonable_encoder walked the reply")
+
+    monkeypatch.setattr(fastapi.routing, "jsonable_encoder", walked)
+    settings = corpus_graph.settings
+    with TestClient(create_app(settings, runtime=Runtime(settings))) as c:
+        messages = [{"role": "user", "content": "How large can an SQS message be?"}]
+        r = c.post("/v1/chat/completions", json={"model": "cloudkg", "messages": messages})
+    assert r.status_code == 200
+    assert r.json()["cloudkg"]["resolution"]["rule"] == "asked"
+
+
 # ---- a backend failing mid-answer ---------------------------------------------------------------
 
 
