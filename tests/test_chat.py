@@ -1160,6 +1160,38 @@ def test_a_phrase_replaces_the_phrase_of_the_same_preposition(
     assert _first_rule(catalog, before, follow_up) == ("phrase", read_as)
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "rule", "read_as"),
+    [
+        (
+            "And Archive?",
+            "swap",
+            "What's the minimum storage duration of Archive in Cloud Storage?",
+        ),
+        (
+            "What about the Archive?",
+            "swap",
+            "What's the minimum storage duration of Archive in Cloud Storage?",
+        ),
+        ("And archive?", "carry", "What is archive for Coldline Storage?"),
+    ],
+)
+def test_a_name_the_graph_does_not_link_takes_the_place_of_the_feature(
+    follow_up: str, rule: str, read_as: str
+) -> None:
+    """ "And Archive?" after a question about the Coldline class: Archive, which the graph
+    does not link, takes Coldline's place as a linked name would; a word in lower case is no
+    name, and is carried as before."""
+    catalog = Catalog(
+        [
+            Entry("gcs", "service", "Cloud Storage"),
+            Entry("cold", "feature", "Coldline Storage", {"Coldline"}, owners={"gcs"}),
+        ]
+    )
+    before = "What's the minimum storage duration of Coldline in Cloud Storage?"
+    assert _first_rule(catalog, before, follow_up) == (rule, read_as)
+
+
 def test_find_item_by_word_typo_and_position() -> None:
     items = [Term("Simple Routing Policy"), Term("Letancy Routing Policy"), Term("Cold HDD")]
     assert find_item("latency", items) == items[1]

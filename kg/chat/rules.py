@@ -26,6 +26,7 @@ from kg.chat.context import (
     features_of,
     find_item,
     kind_words,
+    name_runs,
 )
 from kg.chat.phrases import (
     AND,
@@ -233,7 +234,7 @@ def _swap(f: Followup) -> Rewrite | None:
         if e.kind in CARRIED_KINDS and e.start >= 0 and not _stray(e, f)
     ]
     if not own:
-        return None
+        return _swap_name(f)
     rest = f.question
     for e in sorted(own, key=lambda e: -e.start):
         rest = rest[: e.start] + " " + rest[e.end :]
@@ -280,6 +281,41 @@ def _swap(f: Followup) -> Rewrite | None:
         "relation": a.relation,
     }
     return Rewrite(text, carried, focus=ref if new.kind != "service" else None)
+
+
+def _swap_name(f: Followup) -> Rewrite | None:
+    """ "And Archive?" after "What's the Coldline's minimum storage duration?": a name the
+    graph does not link, alone after "and" / "what about", takes the place of the feature the
+    last turn was about, as a linked one would."""
+    question = f.question.strip()
+    body = AND.sub("", question, count=1).strip(" ?.!")
+    if body == question.strip(" ?.!"):
+        return None  # "Archive?" alone may be a question of its own
+    body = re.sub(r"^the\s+", "", body, flags=re.I)
+    if not any(text == body for _, _, text in name_runs(question)):
+        return None
+    ctx = f.context
+    focus = ctx.focus
+    spans = [
+        e
+        for e in ctx.analysis.entities
+        if focus is not None and focus.iri is not None and e.iri == focus.iri and e.start >= 0
+    ]
+    if not spans or focus is None or focus.kind == "service":
+        return None
+    e = spans[0]
+    text = ctx.text[: e.start] + body + ctx.text[e.end :]
+    a = ctx.analysis
+    ref = Ref(body, None, "name")
+    carried = {
+        "entities": [ref.as_dict()],
+        "replaced": e.label,
+        "intent": a.intent,
+        "bound": a.bound,
+        "dimension": a.dimension.value if a.dimension else None,
+        "relation": a.relation,
+    }
+    return Rewrite(text, carried, focus=ref)
 
 
 def _phrase(f: Followup) -> Rewrite | None:
