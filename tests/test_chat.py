@@ -1192,6 +1192,24 @@ def test_a_name_the_graph_does_not_link_takes_the_place_of_the_feature(
     assert _first_rule(catalog, before, follow_up) == (rule, read_as)
 
 
+@pytest.mark.parametrize("follow_up", ["the first one", "the second"])
+def test_a_position_counts_only_in_a_list_the_answer_gave(follow_up: str) -> None:
+    """ "For the first one" after an answer that listed nothing: not a feature picked by its
+    place in the graph, but the subject the items would belong to."""
+    catalog = Catalog(
+        [
+            Entry("ecs", "service", "Amazon ECS", {"ECS"}),
+            Entry("bg", "feature", "Blue/green", owners={"ecs"}),
+            Entry("rolling", "feature", "Rolling update", owners={"ecs"}),
+        ]
+    )
+    question = f"What are the default minimumHealthyPercent and maximumPercent for {follow_up}?"
+    assert _first_rule(catalog, "What deployment types does ECS support?", question) == (
+        "item",
+        "What are the default minimumHealthyPercent and maximumPercent for Amazon ECS?",
+    )
+
+
 def test_find_item_by_word_typo_and_position() -> None:
     items = [Term("Simple Routing Policy"), Term("Letancy Routing Policy"), Term("Cold HDD")]
     assert find_item("latency", items) == items[1]

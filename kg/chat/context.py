@@ -26,6 +26,7 @@ __all__ = [
     "CARRIED_KINDS",
     "GENERIC_HEADS",
     "LIMIT_PREDICATES",
+    "ORDINALS",
     "Context",
     "Ref",
     "features_named",
@@ -49,6 +50,7 @@ _ORDINALS = {
     **{w: i for i, w in enumerate("first second third fourth fifth sixth".split())},
     **{w: i for i, w in enumerate("1st 2nd 3rd 4th 5th 6th".split())},
 }
+ORDINALS = frozenset({*_ORDINALS, "last"})  # words that point at an item by its place
 
 
 @dataclass(frozen=True)

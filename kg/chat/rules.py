@@ -20,6 +20,7 @@ from kg.chat.answers import fact_keys
 from kg.chat.context import (
     CARRIED_KINDS,
     GENERIC_HEADS,
+    ORDINALS,
     Context,
     Ref,
     features_named,
@@ -166,10 +167,16 @@ def _item(f: Followup) -> Rewrite | None:
     words = m.group("words") or m.group("ordinal") or ""
     if m.group("words") and words_only(words) == []:
         return None  # "the same one", "the other one"
-    term = find_item(words, ctx.items) or features_named(words, ctx.subject, f.catalog)
+    positional = bool(m.group("ordinal")) or words.lower().strip() in ORDINALS
+    term = find_item(words, ctx.items)
+    if term is None and not positional:
+        # a position counts in a list the answer gave, never in the graph's unordered features
+        term = features_named(words, ctx.subject, f.catalog)
     ref = Ref.of(term) if term is not None else None
+    if term is None and positional:
+        return _unplaced(f, m)
     if term is None:
-        if (not ctx.items and not ctx.head) or m.group("ordinal"):
+        if not ctx.items and not ctx.head:
             return None
         term = Term(_fallback_label(words, ctx, f.catalog))
         ref = Ref(term.label, None, "item", words)
@@ -200,6 +207,20 @@ def _item(f: Followup) -> Rewrite | None:
         named_as=phrase,
         said=" ".join(words_only(words)) if m.group("words") else "",
     )
+
+
+def _unplaced(f: Followup, m: re.Match[str]) -> Rewrite | None:
+    """ "... for the first one?" when the answer gave no list to count in: the question is
+    about the subject the items would belong to, not about a feature picked by its place in
+    the graph."""
+    subject = f.context.subject
+    if subject is None:
+        return None
+    text = strip_lead(
+        f.question[: m.start()] + subject.label + f.question[m.end() :], keep_question=True
+    )
+    carried = {"entities": [subject.as_dict()], "intent": None, "item": None}
+    return Rewrite(text, carried)
 
 
 def _bound(f: Followup) -> Rewrite | None:
