@@ -1566,3 +1566,21 @@ def test_a_bullet_that_lists_what_was_asked_is_the_list(lines: str, kind: str | 
     answer = Answer(question, "Amazon RDS supports MySQL.", "graph", 0.9, facts, (hit,))
     context = Context.after(None, question, question, analyse(question, catalog), answer, catalog)
     assert [t.label for t in context.items] == ["MySQL", "PostgreSQL", "MariaDB"]
+
+
+def test_restricted_reads_the_note_in_brackets_after_an_item_of_a_list() -> None:
+    """ "Which of the policies is the default?": the sentence lists them all, and the note in
+    brackets after one of them says it is the default."""
+    items = [Term("Delete"), Term("Retain"), Term("Snapshot"), Term("RetainExceptOnCreate")]
+    line = "DeletionPolicy: Delete (default for most), Retain, Snapshot, RetainExceptOnCreate."
+    answer, kept = restricted(
+        _answer("CloudFormation notes.", ["CloudFormation notes."]),
+        items,
+        verb="is the default",
+        evidence=[line],
+    )
+    assert kept == [items[0]]
+    assert answer.answer == "Of those, Delete is the default."
+    _, kept = restricted(_answer("x", ["x"]), items, verb="is retained", evidence=[line])
+    assert kept == []
+
