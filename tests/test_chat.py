@@ -25,6 +25,7 @@ from kg.chat.answers import (
     restricted,
 )
 from kg.chat.context import Context, Ref, find_item, kind_words
+from kg.chat.render import citations
 from kg.chat.resolve import Conversation, answer_cache
 from kg.chat.rules import RULES, Followup
 from kg.chat.scope import Coverage, name_around, uncovered_name
@@ -1584,3 +1585,53 @@ def test_restricted_reads_the_note_in_brackets_after_an_item_of_a_list() -> None
     _, kept = restricted(_answer("x", ["x"]), items, verb="is retained", evidence=[line])
     assert kept == []
 
+
+def test_which_of_the_noun_restricts_the_list_the_noun_names() -> None:
+    """ "Which of the policies is the default?" after a list of policies and then a list of
+    resources: the policies, read and cited where they were listed; "which of them" is still
+    the last list."""
+    from kg.chat.resolve import _citing
+
+    catalog = Catalog(
+        [
+            Entry("cfn", "service", "AWS CloudFormation", {"CloudFormation"}),
+            Entry("ebs", "service", "Amazon EBS", {"EBS"}),
+            Entry("rds", "service", "Amazon RDS", {"RDS"}),
+        ]
+    )
+    has = Term("has", vocab.CKG + "hasFeature")
+    line = "DeletionPolicy: Delete (default for most), Retain, Snapshot."
+    source = Source("d", None, 0, len(line), line)
+    policies = [Term("Delete", "delete"), Term("Retain", "retain"), Term("Snapshot", "snap")]
+    cfn = Term("AWS CloudFormation", "cfn")
+    first = "What DeletionPolicy options does CloudFormation support?"
+    facts = tuple(Fact(cfn, has, t, source) for t in policies)
+    hit = Hit("h", line, "d", None, 0, len(line), 1.0)
+    answer = Answer(first, "Delete, Retain and Snapshot.", "graph", 0.9, facts, (hit,))
+    context = Context.after(None, first, first, analyse(first, catalog), answer, catalog)
+    second = "Which resources support the Snapshot of AWS CloudFormation?"
+    supports = Term("supports", vocab.CKG + "supports")
+    resources = [Term("Amazon EBS", "ebs"), Term("Amazon RDS", "rds")]
+    facts = tuple(Fact(Term("Snapshot", "snap"), supports, t, None) for t in resources)
+    answer = Answer(second, "EBS and RDS.", "graph", 0.9, facts)
+    context = Context.after(context, second, second, analyse(second, catalog), answer, catalog)
+
+    def restrict(question: str) -> Any:
+        followup = Followup(question, analyse(question, catalog), context, catalog)
+        return next(r.apply(followup) for r in RULES if r.name == "restrict")
+
+    rewrite = restrict("And which of the policies is the default?")
+    assert rewrite.restrict_to == tuple(policies)
+    assert rewrite.found[0].text == line
+    assert restrict("Which of them is the default?").restrict_to == tuple(resources)
+    unrelated = "CloudFormation is regional."
+    restricted_answer, kept = restricted(
+        _answer(unrelated, [unrelated]),
+        rewrite.restrict_to,
+        verb=rewrite.verb,
+        evidence=rewrite.evidence,
+    )
+    assert kept == [policies[0]]
+    cited = _citing(restricted_answer, rewrite.found)
+    assert cited.passages[0] == rewrite.found[0]
+    assert citations(cited)[0].quote == line

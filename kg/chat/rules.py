@@ -28,6 +28,7 @@ from kg.chat.context import (
     find_item,
     kind_words,
     name_runs,
+    source_hits,
 )
 from kg.chat.phrases import (
     AND,
@@ -82,6 +83,7 @@ class Rewrite:
     count: bool = False  # "how many of them": count the intersection
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
+    found: tuple[Hit, ...] = ()  # ... as passages, to cite from
     repeated: frozenset[tuple[str | None, ...]] = frozenset()  # the previous list's facts
     new_subject: bool = False  # the rewrite swapped in a name of its own ("in MSK Serverless")
 
@@ -116,17 +118,21 @@ def _restrict(f: Followup) -> Rewrite | None:
     ctx = f.context
     body = strip_lead(f.question)
     m = RESTRICT.search(body)
-    if m is None or (len(ctx.items) < 2 and not ctx.head):
+    # "which of the policies" names its list, which may be an earlier one than the last
+    listed = ctx.list_of(m.group("noun")) if m is not None and m.group("noun") else None
+    items = listed.items if listed is not None else ctx.items
+    head = listed.head if listed is not None else ctx.head
+    if m is None or (len(items) < 2 and not head):
         return None
     lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
-    if m.group("lead4") and (len(ctx.items) < 2 or _own(f)):
+    if m.group("lead4") and (len(items) < 2 or _own(f)):
         return None  # "Which is the default?" restricts a list; "Which is cheaper, S3 or ...?" not
     rest = squash(body[: m.start()] + " " + body[m.end() :]).strip(" ,?.!")
     one = (m.group("ones") or "").lower() == "one"
     # the user's own noun ("which of the policies") first, then the list's, less any number
-    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", ctx.head or "")
+    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", head or "")
     if not noun or singular(noun.split()[-1].lower()) in GENERIC_HEADS:
-        noun = _items_noun(ctx.items, f.catalog) or ("" if m.group("noun") is None else noun)
+        noun = _items_noun(items, f.catalog) or ("" if m.group("noun") is None else noun)
     # "which of them is ..." asks for one; "for which of them does WAF ..." is only inverted
     one = one or (not m.group("prep") and bool(re.match(r"(?:is|has|does|was)\b", rest, re.I)))
     if one and noun:
@@ -142,19 +148,23 @@ def _restrict(f: Followup) -> Rewrite | None:
         "entities": [ctx.subject.as_dict()] if ctx.subject else [],
         "intent": ctx.analysis.intent,
         "relation": ctx.analysis.relation,
-        "items": [t.label for t in ctx.items],
+        "items": [t.label for t in items],
         "count": lead.startswith("how many"),
     }
-    evidence = [f.source.text for f in ctx.answer.facts if f.source is not None]
-    evidence += [h.text for h in ctx.answer.passages]
+    if items is ctx.items:
+        found = (*source_hits(ctx.answer), *ctx.answer.passages)
+        repeated = fact_keys(ctx.answer)
+    else:  # an earlier list: where it was found
+        found, repeated = listed.found_in if listed else (), frozenset()
     return Rewrite(
         text,
         carried,
-        restrict_to=ctx.items if len(ctx.items) >= 2 else None,
+        restrict_to=items if len(items) >= 2 else None,
         count=lead.startswith("how many"),
         verb="" if prep else rest,
-        evidence=tuple(evidence),
-        repeated=fact_keys(ctx.answer),
+        evidence=tuple(h.text for h in found),
+        found=found,
+        repeated=repeated,
     )
 
 
