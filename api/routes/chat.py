@@ -202,7 +202,7 @@ def _unknown_model(model: str) -> OpenAIError:
 @router.post("/chat/completions", response_model=None)
 async def chat_completions(
     body: ChatCompletionRequest, runtime: RuntimeDep, engine: EngineDep, settings: SettingsDep
-) -> dict[str, Any] | StreamingResponse:
+) -> JSONResponse | StreamingResponse:
     """Answer the last user message, earlier turns as context, grounded in the notes with
     numbered citations. The full /ask payload and how a follow-up was resolved are in the
     `cloudkg` field (streamed: in the last chunk)."""
@@ -222,7 +222,9 @@ async def chat_completions(
     reply = await run_engine(runtime, conversation.reply, questions)
     content, finish = _limited(reply.markdown, body)
     completion_tokens = _count(content)
-    return {
+    # Every value is JSON already (the payload is dumped in JSON mode): encoded once, without
+    # FastAPI's jsonable_encoder walking the passages again (about 0.6 ms a reply).
+    completion = {
         "id": completion_id,
         "object": "chat.completion",
         "created": created,
@@ -240,6 +242,7 @@ async def chat_completions(
         "usage": _usage(prompt_tokens, completion_tokens * (body.n or 1)),
         "cloudkg": _extension(reply),
     }
+    return JSONResponse(completion)
 
 
 def _questions(messages: list[ChatMessage], limit: int) -> list[str]:
@@ -296,8 +299,13 @@ async def _stream(
     ``finish_reason`` and the ``cloudkg`` payload, usage if asked, then ``[DONE]``."""
     n = body.n or 1
 
-    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> str:
-        data = {
+    def chunk(
+        index: int,
+        delta: dict[str, Any],
+        finish: str | None = None,
+        extension: dict[str, Any] | None = None,
+    ) -> str:
+        data: dict[str, Any] = {
             "id": completion_id,
             "object": "chat.completion.chunk",
             "created": created,
@@ -307,6 +315,8 @@ async def _stream(
                 {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
             ],
         }
+        if extension is not None:
+            data["cloudkg"] = extension
         return _sse(data)
 
     for i in range(n):
@@ -330,12 +340,7 @@ async def _stream(
         for piece in pieces(content):
             yield chunk(i, {"content": piece})
     for i in range(n):
-        last = chunk(i, {}, finish)
-        if i == n - 1:
-            data = json.loads(last[len("data: ") :])
-            data["cloudkg"] = _extension(reply)
-            last = _sse(data)
-        yield last
+        yield chunk(i, {}, finish, _extension(reply) if i == n - 1 else None)
     if body.stream_options is not None and body.stream_options.include_usage:
         yield _sse(
             {

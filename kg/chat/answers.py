@@ -69,7 +69,7 @@ def restricted(
         ([] if again else _by_facts(answer, items))
         or table
         or _named_in(sentence, items)
-        or (_named_before(sentence, answer.passages, items) if related else [])
+        or (_named_before(sentence, answer.passages, items, verb) if related else [])
     )
     if table and kept == table and row:
         sentence = row
@@ -123,9 +123,10 @@ def _wanted(verb: str, subject: str = "") -> set[str]:
 def _by_sentences(
     wanted: set[str], texts: Sequence[str], items: Sequence[Term], verb: str = ""
 ) -> tuple[list[Term], str | None]:
-    """The items that a sentence names alone with every ``wanted`` word, and the first such
-    sentence. An item written whole ("Malware Protection for S3") counts before one whose
-    words are only scattered in it ("S3 ... protection")."""
+    """The items that a sentence names alone with every ``wanted`` word (or, in a list, the
+    one whose note in brackets holds them), and the first such sentence. An item written
+    whole ("Malware Protection for S3") counts before one whose words are only scattered in
+    it ("S3 ... protection")."""
     if not wanted:
         return [], None
     negated = bool(_NEGATION.search(verb))  # "... when the subscriber isn't publicly reachable"
@@ -139,10 +140,19 @@ def _by_sentences(
             named = [t for t in items if _says(m.group(), t)] or [
                 t for t in items if _mentions(m.group(), t)
             ]
+            if len(named) > 1:  # "Delete (default for most), Retain, Snapshot": Delete's note
+                named = [t for t in named if wanted <= _noted(m.group(), t)]
             if len(named) == 1 and named[0] not in kept:
                 kept.append(named[0])
                 first = first or squash(m.group())
     return (kept, first) if len(kept) < len(items) else ([], None)
+
+
+def _noted(sentence: str, item: Term) -> set[str]:
+    """The words of the note in brackets right after the item's name ("default" and "most" in
+    "Delete (default for most)")."""
+    m = re.search(rf"(?<!\w){re.escape(item.label)}\s*\(([^()]*)\)", sentence, re.I)
+    return {stem(singular(w)) for w in _label_words(m.group(1))} if m else set()
 
 
 _VERBS = frozenset(
@@ -221,11 +231,16 @@ def _named_in(sentence: str, items: Sequence[Term]) -> list[Term]:
     return found if len(found) < len(items) else []  # naming them all singles none out
 
 
-def _named_before(sentence: str, passages: Sequence[Hit], items: Sequence[Term]) -> list[Term]:
+def _named_before(
+    sentence: str, passages: Sequence[Hit], items: Sequence[Term], verb: str = ""
+) -> list[Term]:
     """The item a passage names last before the quoted sentence ("Kinesis Firehose: ...
-    Here, there is no data persistence.")."""
-    if sentence.startswith("|") or _NEGATION.search(sentence):
+    Here, there is no data persistence." for "which of them has no data persistence?"). A
+    negation counts against the sentence only when the question (``verb``) has none."""
+    if sentence.startswith("|"):
         return []  # a table row is read against its header, not against the rows above it
+    if _NEGATION.search(sentence) and not _NEGATION.search(verb):
+        return []
     for hit in passages[:3]:
         text = squash(hit.text)
         at = text.find(sentence) if sentence else -1

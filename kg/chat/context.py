@@ -26,7 +26,9 @@ __all__ = [
     "CARRIED_KINDS",
     "GENERIC_HEADS",
     "LIMIT_PREDICATES",
+    "ORDINALS",
     "Context",
+    "Listed",
     "Ref",
     "features_named",
     "features_of",
@@ -34,6 +36,7 @@ __all__ = [
     "kind_words",
     "list_items",
     "same_item",
+    "source_hits",
 ]
 
 CARRIED_KINDS = frozenset({"service", "feature", "topic", "category"})
@@ -45,10 +48,12 @@ GENERIC_HEADS = frozenset(
     "type types kind kinds sort sorts option options variant variants flavour flavours flavor "
     "flavors way ways one ones thing things".split()
 )
+_EARLIER = 3  # earlier lists a turn can name
 _ORDINALS = {
     **{w: i for i, w in enumerate("first second third fourth fifth sixth".split())},
     **{w: i for i, w in enumerate("1st 2nd 3rd 4th 5th 6th".split())},
 }
+ORDINALS = frozenset({*_ORDINALS, "last"})  # words that point at an item by its place
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,23 @@ class Ref:
         return cls(term.label, term.iri, kind)
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A list an answer gave: what its items are (``head``), the items, where it was found."""
+
+    head: str | None
+    items: tuple[Term, ...]
+    found_in: tuple[Hit, ...]
+    asked: str = ""  # the question that listed them
+
+    def names(self, noun: str) -> bool:
+        """Whether ``noun`` ("policies") is a noun of the question that asked for the list
+        ("What DeletionPolicy options does CloudFormation support?")."""
+        text = f"{self.head or ''} {self.asked}"
+        words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", text)
+        return stem(singular(noun.lower())) in {stem(singular(w.lower())) for w in words}
+
+
 @dataclass
 class Context:
     """What the conversation so far offers a follow-up."""
@@ -83,6 +105,18 @@ class Context:
     head: str | None = None  # what the items are ("routing policies")
     refs: list[Ref] = field(default_factory=list)  # everything the turn named
     found_in: tuple[Hit, ...] = ()  # the passages of the answer that listed the items
+    earlier: tuple[Listed, ...] = ()  # the lists before this one, the last first
+    listed_by: str = ""  # the question (as answered) that listed the items
+
+    def list_of(self, noun: str) -> Listed:
+        """The list a noun names ("which of the policies ...": the policies listed two turns
+        back, not the resources listed since): the last one whose head holds the noun, else
+        the last one."""
+        last = Listed(self.head, self.items, self.found_in, self.listed_by)
+        for listed in (last, *self.earlier):
+            if listed.names(noun):
+                return listed
+        return last
 
     @property
     def target(self) -> Ref | None:
@@ -137,13 +171,19 @@ class Context:
                 or kinded
                 or listed
             )
-        found_in = (*_source_hits(answer), *answer.passages)
+        found_in = (*source_hits(answer), *answer.passages)
         if items is not None and previous is not None:
-            found_in = (*previous.found_in, *_source_hits(answer), *answer.passages)
+            found_in = (*previous.found_in, *source_hits(answer), *answer.passages)
+        earlier = previous.earlier if previous is not None else ()
+        listed_by = text
         if len(listed) < 2 and items is None and previous is not None and previous.items:
             # No list of its own: the previous list can still be referred to.
             listed, head = list(previous.items), previous.head
-            found_in = previous.found_in
+            found_in, listed_by = previous.found_in, previous.listed_by
+        elif previous is not None and previous.items and tuple(listed) != previous.items:
+            # A list of its own: the one before can still be named ("which of the policies")
+            kept = Listed(previous.head, previous.items, previous.found_in, previous.listed_by)
+            earlier = (kept, *earlier)[:_EARLIER]
         return cls(
             question,
             text,
@@ -155,10 +195,12 @@ class Context:
             head,
             refs,
             found_in,
+            earlier,
+            listed_by,
         )
 
 
-def _source_hits(answer: Answer) -> list[Hit]:
+def source_hits(answer: Answer) -> list[Hit]:
     """The sentences the answer's facts were read from, as passages ("2. Push - PubSub sends
     an HTTPS POST to your endpoint" for the list item Push)."""
     return [

@@ -28,13 +28,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kg.answer.analysis import Analysis, analyse
 from kg.answer.catalog import Catalog, Linked
 from kg.answer.engine import AnswerEngine
 from kg.chat.answers import (
+    CITED,
     continued_answer,
     item_answer,
     out_of_scope,
@@ -47,7 +48,7 @@ from kg.chat.phrases import is_passage_question
 from kg.chat.render import Citation, render
 from kg.chat.rules import RULES, Followup, Rewrite
 from kg.chat.scope import coverage, uncovered_name
-from kg.model import Answer, Term
+from kg.model import Answer, Hit, Term
 from kg.text.units import Dimension
 from kg.text.words import squash
 
@@ -297,6 +298,7 @@ class Conversation:
                 repeated=rewrite.repeated,
                 subject=_subject_label(turn.resolution.carried),
             )
+            answer = _citing(answer, rewrite.found)
             turn.resolution.carried["intersection"] = [t.label for t in kept]
             if len(kept) == 1:
                 rewrite.focus = Ref.of(kept[0])  # "which one is the default?" -> "it" is that one
@@ -372,6 +374,21 @@ def analysis_of(text: str, answer: Answer, catalog: Catalog) -> Analysis:
         head=_str_or_none(data.get("head")),
         counted=_str_or_none(data.get("counted")),
     )
+
+
+def _citing(answer: Answer, found: Sequence[Hit]) -> Answer:
+    """The answer with the passage that holds the sentence it cites first, when that sentence
+    was read where the list was found rather than in the answer's own passages."""
+    cited = answer.analysis.get(CITED)
+    if not isinstance(cited, str) or not cited:
+        return answer
+    key = squash(cited)
+    if any(key in squash(h.text) for h in answer.passages):
+        return answer
+    hit = next((h for h in found if key in squash(h.text)), None)
+    if hit is None:
+        return answer
+    return replace(answer, passages=(hit, *answer.passages))
 
 
 def _str_or_none(value: object) -> str | None:

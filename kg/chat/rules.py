@@ -20,12 +20,15 @@ from kg.chat.answers import fact_keys
 from kg.chat.context import (
     CARRIED_KINDS,
     GENERIC_HEADS,
+    ORDINALS,
     Context,
     Ref,
     features_named,
     features_of,
     find_item,
     kind_words,
+    name_runs,
+    source_hits,
 )
 from kg.chat.phrases import (
     AND,
@@ -80,6 +83,7 @@ class Rewrite:
     count: bool = False  # "how many of them": count the intersection
     verb: str = ""  # what the restricted items must do, in the user's words
     evidence: tuple[str, ...] = ()  # where the previous list was found, to check items in
+    found: tuple[Hit, ...] = ()  # ... as passages, to cite from
     repeated: frozenset[tuple[str | None, ...]] = frozenset()  # the previous list's facts
     new_subject: bool = False  # the rewrite swapped in a name of its own ("in MSK Serverless")
 
@@ -114,17 +118,21 @@ def _restrict(f: Followup) -> Rewrite | None:
     ctx = f.context
     body = strip_lead(f.question)
     m = RESTRICT.search(body)
-    if m is None or (len(ctx.items) < 2 and not ctx.head):
+    # "which of the policies" names its list, which may be an earlier one than the last
+    listed = ctx.list_of(m.group("noun")) if m is not None and m.group("noun") else None
+    items = listed.items if listed is not None else ctx.items
+    head = listed.head if listed is not None else ctx.head
+    if m is None or (len(items) < 2 and not head):
         return None
     lead = (m.group("lead") or m.group("lead2") or m.group("lead3") or "which").lower()
-    if m.group("lead4") and (len(ctx.items) < 2 or _own(f)):
+    if m.group("lead4") and (len(items) < 2 or _own(f)):
         return None  # "Which is the default?" restricts a list; "Which is cheaper, S3 or ...?" not
     rest = squash(body[: m.start()] + " " + body[m.end() :]).strip(" ,?.!")
     one = (m.group("ones") or "").lower() == "one"
     # the user's own noun ("which of the policies") first, then the list's, less any number
-    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", ctx.head or "")
+    noun = m.group("noun") or re.sub(r"^(?:\d+|two|three|four|five|six|the)\s+", "", head or "")
     if not noun or singular(noun.split()[-1].lower()) in GENERIC_HEADS:
-        noun = _items_noun(ctx.items, f.catalog) or ("" if m.group("noun") is None else noun)
+        noun = _items_noun(items, f.catalog) or ("" if m.group("noun") is None else noun)
     # "which of them is ..." asks for one; "for which of them does WAF ..." is only inverted
     one = one or (not m.group("prep") and bool(re.match(r"(?:is|has|does|was)\b", rest, re.I)))
     if one and noun:
@@ -140,19 +148,23 @@ def _restrict(f: Followup) -> Rewrite | None:
         "entities": [ctx.subject.as_dict()] if ctx.subject else [],
         "intent": ctx.analysis.intent,
         "relation": ctx.analysis.relation,
-        "items": [t.label for t in ctx.items],
+        "items": [t.label for t in items],
         "count": lead.startswith("how many"),
     }
-    evidence = [f.source.text for f in ctx.answer.facts if f.source is not None]
-    evidence += [h.text for h in ctx.answer.passages]
+    if items is ctx.items:
+        found = (*source_hits(ctx.answer), *ctx.answer.passages)
+        repeated = fact_keys(ctx.answer)
+    else:  # an earlier list: where it was found
+        found, repeated = listed.found_in if listed else (), frozenset()
     return Rewrite(
         text,
         carried,
-        restrict_to=ctx.items if len(ctx.items) >= 2 else None,
+        restrict_to=items if len(items) >= 2 else None,
         count=lead.startswith("how many"),
         verb="" if prep else rest,
-        evidence=tuple(evidence),
-        repeated=fact_keys(ctx.answer),
+        evidence=tuple(h.text for h in found),
+        found=found,
+        repeated=repeated,
     )
 
 
@@ -165,10 +177,16 @@ def _item(f: Followup) -> Rewrite | None:
     words = m.group("words") or m.group("ordinal") or ""
     if m.group("words") and words_only(words) == []:
         return None  # "the same one", "the other one"
-    term = find_item(words, ctx.items) or features_named(words, ctx.subject, f.catalog)
+    positional = bool(m.group("ordinal")) or words.lower().strip() in ORDINALS
+    term = find_item(words, ctx.items)
+    if term is None and not positional:
+        # a position counts in a list the answer gave, never in the graph's unordered features
+        term = features_named(words, ctx.subject, f.catalog)
     ref = Ref.of(term) if term is not None else None
+    if term is None and positional:
+        return _unplaced(f, m)
     if term is None:
-        if (not ctx.items and not ctx.head) or m.group("ordinal"):
+        if not ctx.items and not ctx.head:
             return None
         term = Term(_fallback_label(words, ctx, f.catalog))
         ref = Ref(term.label, None, "item", words)
@@ -199,6 +217,20 @@ def _item(f: Followup) -> Rewrite | None:
         named_as=phrase,
         said=" ".join(words_only(words)) if m.group("words") else "",
     )
+
+
+def _unplaced(f: Followup, m: re.Match[str]) -> Rewrite | None:
+    """ "... for the first one?" when the answer gave no list to count in: the question is
+    about the subject the items would belong to, not about a feature picked by its place in
+    the graph."""
+    subject = f.context.subject
+    if subject is None:
+        return None
+    text = strip_lead(
+        f.question[: m.start()] + subject.label + f.question[m.end() :], keep_question=True
+    )
+    carried = {"entities": [subject.as_dict()], "intent": None, "item": None}
+    return Rewrite(text, carried)
 
 
 def _bound(f: Followup) -> Rewrite | None:
@@ -233,7 +265,7 @@ def _swap(f: Followup) -> Rewrite | None:
         if e.kind in CARRIED_KINDS and e.start >= 0 and not _stray(e, f)
     ]
     if not own:
-        return None
+        return _swap_name(f)
     rest = f.question
     for e in sorted(own, key=lambda e: -e.start):
         rest = rest[: e.start] + " " + rest[e.end :]
@@ -280,6 +312,41 @@ def _swap(f: Followup) -> Rewrite | None:
         "relation": a.relation,
     }
     return Rewrite(text, carried, focus=ref if new.kind != "service" else None)
+
+
+def _swap_name(f: Followup) -> Rewrite | None:
+    """ "And Archive?" after "What's the Coldline's minimum storage duration?": a name the
+    graph does not link, alone after "and" / "what about", takes the place of the feature the
+    last turn was about, as a linked one would."""
+    question = f.question.strip()
+    body = AND.sub("", question, count=1).strip(" ?.!")
+    if body == question.strip(" ?.!"):
+        return None  # "Archive?" alone may be a question of its own
+    body = re.sub(r"^the\s+", "", body, flags=re.I)
+    if not any(text == body for _, _, text in name_runs(question)):
+        return None
+    ctx = f.context
+    focus = ctx.focus
+    spans = [
+        e
+        for e in ctx.analysis.entities
+        if focus is not None and focus.iri is not None and e.iri == focus.iri and e.start >= 0
+    ]
+    if not spans or focus is None or focus.kind == "service":
+        return None
+    e = spans[0]
+    text = ctx.text[: e.start] + body + ctx.text[e.end :]
+    a = ctx.analysis
+    ref = Ref(body, None, "name")
+    carried = {
+        "entities": [ref.as_dict()],
+        "replaced": e.label,
+        "intent": a.intent,
+        "bound": a.bound,
+        "dimension": a.dimension.value if a.dimension else None,
+        "relation": a.relation,
+    }
+    return Rewrite(text, carried, focus=ref)
 
 
 def _phrase(f: Followup) -> Rewrite | None:
