@@ -579,3 +579,34 @@ def test_a_verb_in_the_third_person_is_no_plural_noun_of_a_list_question():
         analyse("Which severity range corresponds to a high finding?", catalog()).intent != "list"
     )
     assert analyse("What are the main hosting plans for SQS?", catalog()).intent == "list"
+
+
+def test_an_aside_in_parentheses_does_not_hide_a_list_question():
+    assert analyse("Which basic (primitive) roles does SQS have?", catalog()).intent == "list"
+
+
+def test_a_list_of_the_named_service_beats_one_of_a_service_the_question_does_not_name(
+    monkeypatch,
+):
+    from kg.answer.candidates import Candidate, GraphCandidates
+    from kg.answer.weights import Thresholds, Weights
+    from kg.model import Fact, Term
+
+    cat = Catalog(
+        [
+            Entry("s:eh", "service", "Azure Event Hubs", set()),
+            Entry("s:afd", "service", "Azure Front Door", set()),
+            Entry("f:premium", "feature", "Premium", {"Premium tier"}, {"s:eh"}),
+        ]
+    )
+
+    def listed(subject: str, item: str, confidence: float) -> Candidate:
+        fact = Fact(Term(subject, subject), Term("has"), Term(item, item), None)
+        return Candidate.of_kind("list", item, [fact], confidence)
+
+    graph = GraphCandidates(None, cat, None, Weights(), Thresholds())  # type: ignore[arg-type]
+    # Event Hubs' "Premium tier" group scores a hair above Front Door's own list.
+    monkeypatch.setattr(graph, "lists", lambda a, e: listed("f:premium", "Kafka", 1.0))
+    monkeypatch.setattr(graph, "enumerated", lambda a, e, v: listed("s:afd", "Bot", 0.9999))
+    a = analyse("Which features do you get with the Premium tier of Azure Front Door?", cat)
+    assert graph.for_question(a, None).answer == "Bot"  # type: ignore[arg-type, union-attr]

@@ -356,6 +356,7 @@ def _list(a: Analysis, low: str) -> bool:
             proper = e.kind == "service" or written.split()[-1][:1].isupper()
             joined = "x" * len(written) if proper else written.replace(" ", "_")
             shape = shape[: e.start] + joined + shape[e.end :]
+    shape = re.sub(r"\s*\([^()]*\)", lambda m: " " * len(m.group(0)), shape)  # an aside
     if not _LIST.search(shape):
         return False
     a.intent = "list"

@@ -137,6 +137,12 @@ class GraphCandidates:
                 # feature group holds. A named feature's own group stays more specific.
                 owners = {c.facts[0].subject.iri for c in (related, enumerated) if c.facts}
                 found = enumerated if len(owners) == 1 else related
+            named = {e.iri for e in a.entities if e.kind == "service"}
+            if related and enumerated and named:
+                # A list of a service the question names beats one of a service it does not:
+                # Front Door's "Premium only features", not Event Hubs' "Premium tier".
+                ours = [c for c in (related, enumerated) if self._of_named(c, named)]
+                found = ours[0] if len(ours) == 1 else found
             return found or self.limits(a, entities, qvec)
         if a.intent in ("list", "pricing", "relation"):
             return self.lists(a, entities) or self.limits(a, entities, qvec)
@@ -151,6 +157,11 @@ class GraphCandidates:
             if found is not None and found.confidence >= self.thresholds.general_limit
             else None
         )
+
+    def _of_named(self, c: Candidate, services: set[str]) -> bool:
+        """Whether what a candidate is about belongs to a service the question names."""
+        subject = c.facts[0].subject.iri if c.facts else None
+        return subject is not None and bool(self.catalog.owner_services(subject) & services)
 
     # limits -------------------------------------------------------------------------------------
 
