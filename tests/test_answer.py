@@ -610,3 +610,19 @@ def test_a_list_of_the_named_service_beats_one_of_a_service_the_question_does_no
     monkeypatch.setattr(graph, "enumerated", lambda a, e, v: listed("s:afd", "Bot", 0.9999))
     a = analyse("Which features do you get with the Premium tier of Azure Front Door?", cat)
     assert graph.for_question(a, None).answer == "Bot"  # type: ignore[arg-type, union-attr]
+
+
+def test_a_word_for_the_least_asks_for_a_minimum_whatever_else_the_question_says():
+    assert analyse("What's the lowest request limit you can set on SQS?", catalog()).bound == "min"
+
+
+def test_the_largest_asked_is_no_least_stated(tmp_path):
+    with engine_over(
+        tmp_path,
+        "disks.md",
+        "# Google Cloud Persistent Disk\n\n"
+        "- pd-extreme disk size: at least 500 GB\n"
+        "- pd-balanced disk size: 64 TB\n",
+    ) as engine:
+        answer = engine.ask("What is the largest disk size of a Google Cloud Persistent Disk?")
+        assert "64 TB" in answer.answer

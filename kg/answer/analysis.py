@@ -46,19 +46,20 @@ _BOUNDS = (
             re.I,
         ),
     ),
+    # a word for the least is never a loose cue, as "limit" or "how ... can" is for the most
+    (
+        "min",
+        re.compile(
+            rf"\b{MIN_WORD}\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
+            re.I,
+        ),
+    ),
     (
         "max",
         re.compile(
             rf"\b{MAX_WORD}\b|\blargest\b|\bbiggest\b|\blongest\b|\bhighest\b|\bmost\b|"
             r"\bup\s+to\b|\bat\s+most\b|\bupper\b|\bhow\s+(?:far|large|big|long|many|much|fast|high)\b"
             r"(?=.*\bcan\b|.*\bat most\b|.*\bup to\b)|\bscale\b|\bgrow\b|\bat the most\b|\blimit\b",
-            re.I,
-        ),
-    ),
-    (
-        "min",
-        re.compile(
-            rf"\b{MIN_WORD}\b|\bsmallest\b|\bshortest\b|\bleast\b|\blowest\b|\bat\s+least\b",
             re.I,
         ),
     ),

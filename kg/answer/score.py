@@ -18,6 +18,9 @@ _RELATED_DIMENSIONS = {
 }
 
 
+_OPPOSITE = {"max": "min", "min": "max"}
+
+
 def limit_score(
     a: Analysis, row: LimitRow, sim: float, linked: dict[str, float], w: Weights
 ) -> float:
@@ -35,6 +38,8 @@ def limit_score(
             score += w.bound_match
         elif a.bound == "default":
             score += w.default_missing
+        elif set(row.bounds) == {_OPPOSITE.get(a.bound)}:
+            score += w.bound_opposite  # "the largest size" is no "at least 500 GB"
     elif "value" in row.bounds:
         score += w.exact_value
     if a.counted and row.dimension is Dimension.COUNT:

@@ -29,6 +29,7 @@ class Weights:
     dimension_conflict: float = -0.35  # any other dimension
     bound_match: float = 0.15  # the bound asked (max, min, default) is stated
     default_missing: float = -0.05  # a default was asked and none is stated
+    bound_opposite: float = -0.15  # the largest was asked and only a least is stated
     exact_value: float = 0.05  # no bound asked and the limit is an exact value
     counted_match: float = 0.25  # a count question: the limit counts that thing
     counted_other: float = -0.15  # a count question: it counts something else
