@@ -986,3 +986,14 @@ def test_a_note_may_write_a_service_it_names_by_its_initials():
     [triggers] = [e for e in x.enumerations if e.lead == "LA trigger types"]
     assert label(x, triggers.owner) == "Azure Logic Apps"  # the service its lead opens with
     assert "Amazon S3" not in {label(x, lf.subject) for lf in x.limits}  # no "AS"
+
+
+def test_a_bold_term_set_off_by_a_dash_is_what_its_item_is_about():
+    x = extract(
+        "# Azure Event Hubs\n\n## Tiers\n\n"
+        "- **Basic** — 256 KB max event size, 1 day retention\n"
+        "- **Standard** — 1 MB max event size, 7 days retention\n",
+        "markdown",
+    )
+    owners = {lf.stated_as: label(x, lf.subject) for lf in x.limits}
+    assert owners["1 day"] == "Basic" and owners["7 days"] == "Standard"

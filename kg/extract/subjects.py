@@ -22,10 +22,13 @@ from kg.extract.structure import list_kind, plural_heading
 from kg.lexicon import Mention
 from kg.model import Block, BlockKind, Evidence, Section, Sentence
 from kg.text.phrases import (
+    BOLD_LEAD,
+    MAX_ITEM_WORDS,
+    Lead,
     is_generic_lead,
     lead_term,
 )
-from kg.text.words import STOPWORDS
+from kg.text.words import STOPWORDS, squash
 
 
 def in_subject_position(before: str) -> bool:
@@ -232,7 +235,7 @@ def _nested_part(cx: DocumentContext, block: Block, parent: Block, ctx: Context)
 def sentence_context(cx: DocumentContext, sent: Sentence, block: Block, ctx: Context) -> Context:
     if block.kind is BlockKind.TABLE_ROW:
         return cx.block_subject.get(block.index, ctx)
-    lead = lead_term(cx.text[block.start : block.end]) if block.kind is BlockKind.BULLET else None
+    lead = _item_lead(cx, block) if block.kind is BlockKind.BULLET else None
     lead_ent = None
     if (
         lead is not None
@@ -312,10 +315,26 @@ def _chain_mention(cx: DocumentContext, block: Block) -> str | None:
     return None
 
 
-def _lead_feature(cx: DocumentContext, block: Block, lead: object, ctx: Context) -> Entity | None:
-    from kg.text.phrases import Lead
+def _item_lead(cx: DocumentContext, block: Block) -> Lead | None:
+    """The label a list item opens with: "Kinesis Streams: ..." or a bold term set off by a
+    dash ("**Standard** — 1 MB events, 7 days retention")."""
+    lead = lead_term(cx.text[block.start : block.end])
+    if lead is not None:
+        return lead
+    raw = cx.parsed.document.text[block.start : block.end]  # with its markup
+    bold = BOLD_LEAD.match(raw)
+    if bold is None or not _DASH_AFTER.match(raw, bold.end()):
+        return None
+    term = squash(bold.group(1)).strip(" .,;:`")
+    if not term or len(term.split()) > MAX_ITEM_WORDS:
+        return None
+    return Lead(term, bold.start(1), bold.start(1) + len(term), bold.end())
 
-    assert isinstance(lead, Lead)
+
+_DASH_AFTER = re.compile(r"\s+[—–-]\s+\S")
+
+
+def _lead_feature(cx: DocumentContext, block: Block, lead: Lead, ctx: Context) -> Entity | None:
     ev = Evidence(block.start, block.end)
     owner = cx.section_subject.get(block.section, ctx).subject or ctx.subject
     if block.intro is not None or block.lead is not None:
