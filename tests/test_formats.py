@@ -125,6 +125,67 @@ def test_utf16_csv_as_excel_writes_unicode_text_is_read(tmp_path: Path):
     assert rows(read_file(path).parsed) == [["Amazon S3", "5 TB"]]
 
 
+NOTE_ROWS = [
+    "retry policy choices:",
+    "- Default (exponential, 4 retries)",
+    "- None",
+    "* Fixed interval",
+    "Retries only happen on 408, 429, 5xx",
+    "",
+    "connectors - 4 kinds i think:",
+    "1. built-in - run natively in the LA runtime",
+    "2) managed Standard connectors (Office 365, SharePoint)",
+    "• custom connectors",
+]
+
+
+def as_read(p: ParsedDocument) -> list[tuple[str, str, str | None]]:
+    """Each block's kind, text and the text of its intro."""
+    intro = {b.index: b.text for b in p.blocks}
+    return [
+        (b.kind.value, b.text, intro[b.intro] if b.intro is not None else None) for b in p.blocks
+    ]
+
+
+def quoted(text: str, delimiter: str) -> str:
+    return f'"{text}"' if delimiter in text else text
+
+
+@pytest.mark.parametrize(("name", "delimiter"), [("notes.csv", ","), ("notes.tsv", "\t")])
+def test_note_rows_with_list_markers_read_as_the_same_lines_of_plain_text(
+    tmp_path: Path, name: str, delimiter: str
+):
+    text = tmp_path / "notes.txt"
+    text.write_text("\n".join(NOTE_ROWS) + "\n")
+    expected = as_read(read_file(text).parsed)
+    assert [k for k, _, _ in expected] == [
+        "paragraph", "bullet", "bullet", "bullet", "paragraph",
+        "paragraph", "numbered", "numbered", "bullet",
+    ]  # fmt: skip
+    sheet = tmp_path / name
+    # The notes column is the second one of a wider sheet: the other cells are empty.
+    sheet.write_text("".join(f"{delimiter}{quoted(r, delimiter)}{delimiter}\n" for r in NOTE_ROWS))
+    p = read_file(sheet).parsed
+    assert as_read(p) == expected
+    assert p.blocks[1].text == "Default (exponential, 4 retries)"
+    assert p.blocks[1].intro == 0 and p.blocks[7].intro == 5
+    # Offsets point into the file, after the marker (inside the quotes of a quoted cell).
+    assert p.document.text == sheet.read_text()
+    assert_cells_point_at_their_text(p)
+    before = p.document.text[: p.blocks[1].start]
+    assert before.endswith('"- ' if delimiter == "," else "\t- ")
+    assert p.blocks[7].locator == "A9:C9"
+
+
+def test_a_table_row_starting_with_a_dash_stays_a_table_row(tmp_path: Path):
+    path = tmp_path / "limits.csv"
+    path.write_text("Limits:\nItem,Value\n- max nodes,20\n1. min nodes,1\n")
+    p = read_file(path).parsed
+    assert kinds(p) == ["paragraph", "table_header", "table_row", "table_row"]
+    assert rows(p) == [["- max nodes", "20"], ["1. min nodes", "1"]]
+    assert p.blocks[1].intro == 0 and p.blocks[2].intro == 0
+
+
 # --- XLSX ----------------------------------------------------------------------------------
 
 
@@ -185,6 +246,32 @@ def test_xlsx_sheets_are_sections_and_rows_carry_their_cell_references(tmp_path:
     value = lustre.cells[1]
     assert place(p, value.start, value.end) == "'FSx for Lustre'!B2"
     assert place(p, lustre.start, lustre.end) == "'FSx for Lustre'!A2:B2"
+
+
+def test_xlsx_note_rows_with_list_markers_are_list_items_with_their_intro(tmp_path: Path):
+    text = tmp_path / "notes.txt"
+    text.write_text("\n".join(NOTE_ROWS) + "\n")
+    expected = as_read(read_file(text).parsed)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Misc notes"
+    for row in NOTE_ROWS:
+        sheet.append([row or None])
+    sheet.append([])
+    sheet.append(["Item", "Value"])
+    sheet.append(["- max nodes", 20])
+    path = tmp_path / "notes.xlsx"
+    book.save(path)
+    p = read_file(path).parsed
+    assert as_read(p)[: len(expected)] == expected
+    assert kinds(p)[len(expected) :] == ["table_header", "table_row"]
+    assert rows(p) == [["- max nodes", "20"]]
+    assert_cells_point_at_their_text(p)
+    item = p.blocks[6]
+    assert item.text == "built-in - run natively in the LA runtime"
+    assert item.locator == "'Misc notes'!A8:A8"
+    assert place(p, item.start, item.end) == "'Misc notes'!A8:A8"
 
 
 def test_broken_xlsx_gives_a_reason(tmp_path: Path):

@@ -1,11 +1,34 @@
-"""Which line introduces a list, which item a nested item belongs to, which label a paragraph
-elaborates: the links between blocks that make a list more than its lines."""
+"""What marks a line as a list item, which line introduces a list, which item a nested item
+belongs to, which label a paragraph elaborates: the links between blocks that make a list
+more than its lines."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import re
+from dataclasses import dataclass, replace
 
 from kg.model import Block, BlockKind
+
+BULLET_MARK = r"(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))"
+BULLET = re.compile(rf"^(\s*){BULLET_MARK}\s*(.*)$")
+NUMBERED = re.compile(r"^(\s*)(?:\d{1,3}|[a-zA-Z])[.)]\s+(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A list item's marker: the item's kind and where its text starts, after the marker."""
+
+    kind: BlockKind
+    start: int
+
+
+def list_marker(line: str) -> Marker | None:
+    """The marker a line of notes opens with ("- ", "* ", "• ", "1. ", "b) "), if any."""
+    if m := BULLET.match(line):
+        return Marker(BlockKind.BULLET, m.start(2))
+    if m := NUMBERED.match(line):
+        return Marker(BlockKind.NUMBERED, m.start(2))
+    return None
 
 
 def link_lists(blocks: list[Block]) -> list[Block]:

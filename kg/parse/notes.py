@@ -19,16 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section, Sentence
-from kg.parse.lists import link_lists
+from kg.parse.lists import BULLET, BULLET_MARK, NUMBERED, Marker, link_lists, list_marker
 
 NOTE_SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 
-_BULLET = re.compile(r"^(\s*)(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))\s*(.*)$")
 # A flashcard's answer that starts a list on its label's line: "A: - OpenWire (JMS)".
-_LABELLED_BULLET = re.compile(
-    r"^(\s*)(?:[A-Z][A-Za-z]{0,9}):\s*(?:[•·▪◦‣●○■□➢►]|[-*+](?=\s))\s*(.*)$"
-)
-_NUMBERED = re.compile(r"^(\s*)(?:\d{1,3}|[a-zA-Z])[.)]\s+(.*)$")
+_LABELLED_BULLET = re.compile(rf"^(\s*)(?:[A-Z][A-Za-z]{{0,9}}):\s*{BULLET_MARK}\s*(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNDERLINE = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")  # a title's underline (setext heading)
 _MD_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)([^*_]{1,80})(?:\*\*|__)\s*:?\s*$")
@@ -319,7 +315,7 @@ def looks_like_heading(s: str) -> bool:
     words = s.split()
     if not words or len(words) > 12 or len(s) > 90:
         return False
-    if s[-1] in ".,;:!" or s.startswith(("[", "(", ">", "$")) or _BULLET.match(s):
+    if s[-1] in ".,;:!" or s.startswith(("[", "(", ">", "$")) or BULLET.match(s):
         return False
     if s[-1] == "?" and len(words) > 8:
         return False
@@ -352,7 +348,7 @@ def _prose_follows(run: list[_Line], i: int) -> bool:
     flattened under it: the first one, or at least half of them, read as prose."""
     rows = []
     for line in run[i + 1 :]:
-        if _BULLET.match(line.raw) or _NUMBERED.match(line.raw):
+        if BULLET.match(line.raw) or NUMBERED.match(line.raw):
             break
         rows.append(_reads_as_prose(line.stripped))
     return bool(rows) and (rows[0] or 2 * sum(rows) >= len(rows))
@@ -400,8 +396,8 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
         # with or without a bullet ("SKUs" > "Basic" > "- max 300 backend instances").
         b.heading(first.stripped, 1, first.start, first.end, markdown=False)
         for line in run[1:]:
-            m = _BULLET.match(line.raw) or _NUMBERED.match(line.raw)
-            start = line.start + (m.start(2) if m else line.indent)
+            marker = list_marker(line.raw)
+            start = line.start + (marker.start if marker else line.indent)
             b.add(BlockKind.BULLET, start, line.end, depth=line.indent)
         return
     i = 0
@@ -430,11 +426,11 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             i = _pipe_table(b, run, i)
         elif not markdown and _PROMPT.match(line.raw):
             j = i + 1
-            while j < len(run) and not (_BULLET.match(run[j].raw) or _NUMBERED.match(run[j].raw)):
+            while j < len(run) and not (BULLET.match(run[j].raw) or NUMBERED.match(run[j].raw)):
                 j += 1
             b.add(BlockKind.CODE, line.start, run[j - 1].end)
             i = j
-        elif _BULLET.match(line.raw) or _NUMBERED.match(line.raw) or _answer_list(run, i):
+        elif BULLET.match(line.raw) or NUMBERED.match(line.raw) or _answer_list(run, i):
             i = _list_item(b, run, i, markdown)
         elif (
             not markdown
@@ -443,7 +439,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             and (
                 _prose_follows(run, i)
                 or _spaced_table_at(run, i + 1)
-                or (i == 0 and bool(_BULLET.match(run[1].raw) or _KEY_VALUE.match(run[1].stripped)))
+                or (i == 0 and bool(BULLET.match(run[1].raw) or _KEY_VALUE.match(run[1].stripped)))
             )
         ):
             # A heading with its text right under it, no blank line: "AWS Fargate" then
@@ -454,7 +450,7 @@ def _run(b: _Builder, run: list[_Line], markdown: bool) -> None:
             not markdown
             and i + 2 < len(run)
             and _looks_like_table_header(line.stripped)
-            and not any(_BULLET.match(x.raw) for x in run[i + 1 : i + 3])
+            and not any(BULLET.match(x.raw) for x in run[i + 1 : i + 3])
             and not _spaced_table_at(run, i + 1)
         ) or (not markdown and _spaced_table_at(run, i)):
             i = _flat_table(b, run, i)
@@ -470,7 +466,7 @@ def _underlined(run: list[_Line], i: int) -> bool:
     title = run[i].stripped
     return (
         0 < len(title) <= 80
-        and not _BULLET.match(run[i].raw)
+        and not BULLET.match(run[i].raw)
         and "|" not in title
         and len(run[i + 1].stripped) >= len(title) / 2
     )
@@ -482,7 +478,7 @@ def _outline(run: list[_Line]) -> bool:
     rest = run[1:]
     if len(rest) < 3 or run[0].indent or any(line.indent == 0 for line in rest):
         return False
-    unmarked = [x for x in rest if not (_BULLET.match(x.raw) or _NUMBERED.match(x.raw))]
+    unmarked = [x for x in rest if not (BULLET.match(x.raw) or NUMBERED.match(x.raw))]
     return (
         len({x.indent for x in rest}) >= 2
         and len(unmarked) >= 2
@@ -493,24 +489,23 @@ def _outline(run: list[_Line]) -> bool:
 def _answer_list(run: list[_Line], i: int) -> bool:
     """ "A: - OpenWire (JMS)" over more items: a list that starts on its label's line."""
     return bool(
-        _LABELLED_BULLET.match(run[i].raw) and i + 1 < len(run) and _BULLET.match(run[i + 1].raw)
+        _LABELLED_BULLET.match(run[i].raw) and i + 1 < len(run) and BULLET.match(run[i + 1].raw)
     )
 
 
 def _list_item(b: _Builder, run: list[_Line], i: int, markdown: bool = True) -> int:
     line = run[i]
-    m = _BULLET.match(line.raw) or _LABELLED_BULLET.match(line.raw)
-    kind = BlockKind.BULLET
-    if not m:
-        m = _NUMBERED.match(line.raw)
-        kind = BlockKind.NUMBERED
-    assert m
-    content_start = line.start + m.start(2)
+    marker = list_marker(line.raw)
+    if marker is None:
+        labelled = _LABELLED_BULLET.match(line.raw)
+        assert labelled
+        marker = Marker(BlockKind.BULLET, labelled.start(2))
+    content = line.raw[marker.start :]
     j = i + 1
     # Continuation lines: indented deeper, or text that cannot start an item of its own.
     while j < len(run):
         nxt = run[j]
-        if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or "|" in nxt.raw:
+        if BULLET.match(nxt.raw) or NUMBERED.match(nxt.raw) or "|" in nxt.raw:
             break
         if _PROMPT.match(nxt.raw):
             break
@@ -521,13 +516,13 @@ def _list_item(b: _Builder, run: list[_Line], i: int, markdown: bool = True) -> 
         if (
             not markdown
             and nxt.indent <= line.indent
-            and _ASSIGNMENT.match(m.group(2).strip())
+            and _ASSIGNMENT.match(content.strip())
             and _ASSIGNMENT.match(nxt.stripped)
         ):
             break  # "3) partitioning: ..." then "compression for S3: GZIP, ZIP": a fact each
         j += 1
-    if m.group(2).strip() or j > i + 1:
-        b.add(kind, content_start, run[j - 1].end, depth=line.indent)
+    if content.strip() or j > i + 1:
+        b.add(marker.kind, line.start + marker.start, run[j - 1].end, depth=line.indent)
     return j
 
 
@@ -535,7 +530,7 @@ def _paragraph(b: _Builder, run: list[_Line], i: int, markdown: bool) -> int:
     j = i + 1
     while j < len(run):
         nxt = run[j]
-        if _BULLET.match(nxt.raw) or _NUMBERED.match(nxt.raw) or _MD_HEADING.match(nxt.raw):
+        if BULLET.match(nxt.raw) or NUMBERED.match(nxt.raw) or _MD_HEADING.match(nxt.raw):
             break
         if _answer_list(run, j):
             break
@@ -577,7 +572,7 @@ def _flat_table(b: _Builder, run: list[_Line], i: int) -> int:
     columns = _spaced_cells(run[i])
     header = b.add(BlockKind.TABLE_HEADER, run[i].start, run[i].end, cells=columns)
     j = i + 1
-    while j < len(run) and not (_BULLET.match(run[j].raw) or _NUMBERED.match(run[j].raw)):
+    while j < len(run) and not (BULLET.match(run[j].raw) or NUMBERED.match(run[j].raw)):
         cells = _spaced_cells(run[j]) if columns else ()
         aligned = len(cells) == len(columns)  # cells apart by two or more spaces, as the header
         b.add(

@@ -1,7 +1,8 @@
 """Spreadsheets -> tables: CSV and TSV (the standard ``csv`` module) and XLSX (openpyxl).
 
 Both share one reading of the grid. Rows with at most one filled cell before the first row
-with two or more are notes (a title, a remark) and become paragraphs; that first wider row
+with two or more are notes (a title, a remark) and read as lines of plain text: paragraphs,
+or list items when they open with a list marker ("- None", "1. built-in"); that first wider row
 is the header, naming the columns, and every row after it is a TABLE_ROW with its cells, as
 a row of a Markdown table is. After a blank row, a row as wide as the table above goes on
 with it unless it reads as a header (short labels, no digits), which starts a new table.
@@ -26,7 +27,7 @@ from typing import Any
 
 from kg.model import Block, BlockKind, Cell, Document, ParsedDocument, Section
 from kg.parse.layout import Layout, TableCell, squash
-from kg.parse.lists import link_lists
+from kg.parse.lists import Marker, link_lists, list_marker
 from kg.parse.notes import ParseError, Reading, decode_text, split_sentences
 
 _DELIMITERS = ",;\t|"
@@ -142,9 +143,11 @@ def read_delimited(path: Path, doc_id: str, fmt: str) -> Reading:
         locator = f"A{i + 1}:{column_letter(max(len(record.cells) - 1, 0))}{i + 1}"
         if role.kind == "blank":
             continue
-        kind = {"note": BlockKind.PARAGRAPH, "header": BlockKind.TABLE_HEADER}.get(
-            role.kind, BlockKind.TABLE_ROW
-        )
+        if role.kind == "note":
+            kind, start, end = _note(text, next(c for c in record.cells if c.text))
+            blocks.append(Block(len(blocks), kind, 0, start, end, text[start:end], locator=locator))
+            continue
+        kind = BlockKind.TABLE_HEADER if role.kind == "header" else BlockKind.TABLE_ROW
         if role.kind == "header":
             header_block[i] = len(blocks)
         table = header_block.get(role.table if role.table is not None else i)
@@ -158,7 +161,7 @@ def read_delimited(path: Path, doc_id: str, fmt: str) -> Reading:
                 end=end,
                 text=text[start:end],
                 table=table if kind is BlockKind.TABLE_ROW else None,
-                cells=record.cells if kind is not BlockKind.PARAGRAPH else (),
+                cells=record.cells,
                 locator=locator,
             )
         )
@@ -167,6 +170,21 @@ def read_delimited(path: Path, doc_id: str, fmt: str) -> Reading:
     sentences = tuple(s for b in linked for s in split_sentences(text, b))
     parsed = ParsedDocument(doc, (section,), tuple(linked), sentences)
     return Reading(parsed, tuple(_ragged_notice(path, ragged(grid, kinds))))
+
+
+def _note(text: str, cell: Cell) -> tuple[BlockKind, int, int]:
+    """A note row's one cell read as a line of notes: a paragraph, or a list item from after
+    its marker ("- None", "1. built-in")."""
+    marker = _item_marker(text[cell.start : cell.end])
+    if marker is None:
+        return BlockKind.PARAGRAPH, cell.start, cell.end
+    return marker.kind, cell.start + marker.start, cell.end
+
+
+def _item_marker(line: str) -> Marker | None:
+    """The list marker a note row opens with, when an item follows it."""
+    marker = list_marker(line)
+    return marker if marker and line[marker.start :].strip() else None
 
 
 def _sniff(text: str, default: str) -> str:
@@ -354,7 +372,13 @@ def _lay_out(layout: Layout, grid: list[list[str]], numbers: list[int], sheet: s
             tables[role.table][2].append(span(i))
     for what, i in order:
         if what == "note":
-            layout.paragraph(" ".join(t for t in grid[i] if t.strip()), span(i))
+            note = " ".join(t for t in grid[i] if t.strip())
+            marker = _item_marker(note)
+            if marker is None:
+                layout.paragraph(note, span(i))
+            else:
+                numbered = marker.kind is BlockKind.NUMBERED
+                layout.item(note[marker.start :], numbered=numbered, depth=0, locator=span(i))
         else:
             header, rows, places = tables[i]
             layout.table(header, rows, places)
