@@ -1193,6 +1193,21 @@ def test_a_name_the_graph_does_not_link_takes_the_place_of_the_feature(
     assert _first_rule(catalog, before, follow_up) == (rule, read_as)
 
 
+def test_a_swapped_name_stays_in_the_service_of_the_part_it_replaces() -> None:
+    """ "And Archive?" after the Coldline class of Cloud Storage asks for Cloud Storage's
+    Archive, though the graph links "Archive" to another service's part (EFS Archive): the
+    rewrite keeps naming Cloud Storage."""
+    entries = [
+        Entry("gcs", "service", "Cloud Storage"),
+        Entry("cold", "feature", "Coldline Storage", {"Coldline"}, owners={"gcs"}),
+        Entry("efs", "service", "Amazon EFS", {"EFS"}),
+        Entry("efs-archive", "feature", "Archive", owners={"efs"}),
+    ]
+    before = "What's the Coldline's minimum storage duration?"
+    _, read_as = _first_rule(Catalog(entries), before, "And Archive?")
+    assert read_as == "What's the Cloud Storage Archive's minimum storage duration?"
+
+
 @pytest.mark.parametrize("follow_up", ["the first one", "the second"])
 def test_a_position_counts_only_in_a_list_the_answer_gave(follow_up: str) -> None:
     """ "For the first one" after an answer that listed nothing: not a feature picked by its

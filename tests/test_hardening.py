@@ -444,7 +444,9 @@ def test_updates_link_the_store_instead_of_copying_it(tmp_path: Path) -> None:
             params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH <http://g.example/u> { ?s ?p ?o } }"},
         )
         assert count.json()["results"]["bindings"][0]["n"]["value"] == "25"
-    assert max(counts[-10:]) <= max(counts[:10])  # flat (the copies grew by a file each)
+    # Flat, give or take RocksDB's compactions landing between updates (the copies grew by a
+    # file each update: 15 more files between the two windows).
+    assert max(counts[-10:]) <= max(counts[:10]) + 5
     assert not list(graph.glob("LOG.old*"))
     shared = [f for f in graph.glob("*.sst") if f.stat().st_nlink > 1]
     assert shared  # the generation before still holds the same immutable files

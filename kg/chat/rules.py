@@ -299,6 +299,9 @@ def _swap(f: Followup) -> Rewrite | None:
         e = (same_kind or spans)[0]
         replaced = e.label
         text = previous[: e.start] + new.text + previous[e.end :]
+        service = _service_lost(f, e, new, text)
+        if service is not None:
+            text = previous[: e.start] + f"{service} {new.text}" + previous[e.end :]
     else:
         text = f"{previous.rstrip(' ?.!')} for {new.text}?"
     a = ctx.analysis
@@ -312,6 +315,17 @@ def _swap(f: Followup) -> Rewrite | None:
         "relation": a.relation,
     }
     return Rewrite(text, carried, focus=ref if new.kind != "service" else None)
+
+
+def _service_lost(f: Followup, old: Linked, new: Linked, text: str) -> str | None:
+    """The service of the part a swap replaces, when the new name is a part of some other
+    service and the rewrite names that service no more: "And Archive?" after the Cloud
+    Storage Nearline class asks for Cloud Storage's Archive, not for EFS's."""
+    theirs = f.catalog.owner_services(old.iri)
+    if new.kind == "service" or not theirs or theirs & f.catalog.owner_services(new.iri):
+        return None
+    service = f.catalog.label(sorted(theirs)[0])
+    return service if service.lower() not in text.lower() else None
 
 
 def _swap_name(f: Followup) -> Rewrite | None:
