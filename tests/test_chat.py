@@ -27,7 +27,7 @@ from kg.chat.answers import (
 from kg.chat.context import Context, Ref, find_item, kind_words
 from kg.chat.render import citations
 from kg.chat.resolve import Conversation, answer_cache
-from kg.chat.rules import RULES, Followup
+from kg.chat.rules import RULES, Followup, _swap_name
 from kg.chat.scope import Coverage, name_around, uncovered_name
 from kg.lexicon import Matcher
 from kg.model import Answer, Fact, Hit, Source, Term
@@ -1206,6 +1206,18 @@ def test_a_swapped_name_stays_in_the_service_of_the_part_it_replaces() -> None:
     before = "What's the Coldline's minimum storage duration?"
     _, read_as = _first_rule(Catalog(entries), before, "And Archive?")
     assert read_as == "What's the Cloud Storage Archive's minimum storage duration?"
+    # ... and so does a name the graph does not link, in place of the part last asked about
+    catalog = Catalog(entries[:3])
+    answer = Answer(before, "", "search", 0.5)
+    focus = Ref("Coldline Storage", "cold", "feature")
+    context = Context.after(
+        None, before, before, analyse(before, catalog), answer, catalog, focus=focus
+    )
+    rewrite = _swap_name(
+        Followup("And Archive?", analyse("And Archive?", catalog), context, catalog)
+    )
+    assert rewrite is not None
+    assert rewrite.text == "What's the Cloud Storage Archive's minimum storage duration?"
 
 
 @pytest.mark.parametrize("follow_up", ["the first one", "the second"])

@@ -317,12 +317,15 @@ def _swap(f: Followup) -> Rewrite | None:
     return Rewrite(text, carried, focus=ref if new.kind != "service" else None)
 
 
-def _service_lost(f: Followup, old: Linked, new: Linked, text: str) -> str | None:
-    """The service of the part a swap replaces, when the new name is a part of some other
-    service and the rewrite names that service no more: "And Archive?" after the Cloud
-    Storage Nearline class asks for Cloud Storage's Archive, not for EFS's."""
+def _service_lost(f: Followup, old: Linked, new: Linked | None, text: str) -> str | None:
+    """The service of the part a swap replaces, when the new name (``None``: a name the
+    graph does not link) is no part of it and the rewrite names that service no more: "And
+    Archive?" after the Cloud Storage Coldline class asks for Cloud Storage's Archive, not
+    for the EFS Archive another note describes."""
     theirs = f.catalog.owner_services(old.iri)
-    if new.kind == "service" or not theirs or theirs & f.catalog.owner_services(new.iri):
+    if not theirs:
+        return None
+    if new is not None and (new.kind == "service" or theirs & f.catalog.owner_services(new.iri)):
         return None
     service = f.catalog.label(sorted(theirs)[0])
     return service if service.lower() not in text.lower() else None
@@ -350,6 +353,9 @@ def _swap_name(f: Followup) -> Rewrite | None:
         return None
     e = spans[0]
     text = ctx.text[: e.start] + body + ctx.text[e.end :]
+    service = _service_lost(f, e, None, text)
+    if service is not None:  # Cloud Storage's Archive, not the one another note describes
+        text = ctx.text[: e.start] + f"{service} {body}" + ctx.text[e.end :]
     a = ctx.analysis
     ref = Ref(body, None, "name")
     carried = {
