@@ -997,3 +997,12 @@ def test_a_bold_term_set_off_by_a_dash_is_what_its_item_is_about():
     )
     owners = {lf.stated_as: label(x, lf.subject) for lf in x.limits}
     assert owners["1 day"] == "Basic" and owners["7 days"] == "Standard"
+
+
+def test_items_that_give_a_setting_its_amount_are_no_list_of_names():
+    x = extract(
+        "# Azure Load Balancer\n\nHealth probes:\n\n- interval default 5 s\n"
+        "- source IP 168.63.129.16\n\nSKUs: Basic, Standard, Gateway\n",
+        "markdown",
+    )
+    assert {e.lead for e in x.enumerations} == {"SKUs"}

@@ -33,6 +33,8 @@ from kg.text.phrases import (
     looks_like_name_list,
     split_list,
 )
+from kg.text.quantities import find_quantities
+from kg.text.units import Dimension
 from kg.text.words import squash
 
 _LEAD_COUNT = re.compile(r"\s*\((?:\w+|\d+)\)\s*$")  # "Routing methods (six)"
@@ -161,6 +163,17 @@ def _lead_service(cx: DocumentContext, lead: str) -> Entity | None:
         return None
     ent = cx.entity_for_key(cx.choose(mentions[0], None))
     return ent if ent is not None and ent.kind == "service" else None
+
+
+def _sets_an_amount(name: str) -> bool:
+    """An item that names something and gives it an amount ("interval default 5 s", "max
+    request body 2 MB") states a setting, not a name; an amount alone ("3 years") is one."""
+    for q in find_quantities(name):
+        if q.dimension is not Dimension.COUNT and re.search(
+            r"[A-Za-z]", name[: q.start] + name[q.end :]
+        ):
+            return True
+    return False
 
 
 def _only_counts(lead: str) -> bool:
@@ -454,6 +467,8 @@ def _enumeration(
     lead_text = squash(lead_text)
     if len(lead_text) < 3:
         return None  # a table without a title or a header to name what it lists
+    if any(_sets_an_amount(name) for name, _, _ in names):
+        return None  # "health probes:" over "interval default 5 s", "source IP ...": settings
     kind = kind_of(lead_text)
     found = Enumeration(owner, lead_text, kind, evidence)
     for name, start, end in names:
