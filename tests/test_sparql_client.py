@@ -462,6 +462,27 @@ def test_put_graph_uses_the_graph_store_protocol() -> None:
     c.close()
 
 
+def test_a_put_whose_connection_drops_before_an_answer_is_sent_once_more() -> None:
+    seen: list[httpx.Request] = []
+    answer = virtuoso_handler(seen)
+    drops = 1  # how many PUTs in a row lose their connection (Virtuoso resets a kept-alive one)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal drops
+        if request.method == "PUT" and drops > 0:
+            drops -= 1
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        return answer(request)
+
+    c = client(handler, query_url="http://v.test/sparql", update_url="http://v.test/sparql-auth")
+    assert c.put_graph("http://g", quads(2))
+    assert [r.method for r in seen].count("PUT") == 1  # the second try went through
+    drops = 2  # it drops again: the caller hears of it
+    with pytest.raises(ServerError, match="Connection reset"):
+        c.put_graph("http://g", quads(2))
+    c.close()
+
+
 def test_a_graph_store_that_refuses_is_not_asked_again() -> None:
     seen: list[httpx.Request] = []
 

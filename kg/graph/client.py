@@ -458,8 +458,17 @@ class SparqlClient:
         body = ox.serialize((q.triple for q in quads), format=ox.RdfFormat.N_TRIPLES) or b""
         headers = {"Content-Type": N_TRIPLES}
         try:
-            with self._send("PUT", url, body, headers, params=[("graph", graph)], stream=False):
-                pass
+            try:
+                with self._send("PUT", url, body, headers, params=[("graph", graph)], stream=False):
+                    pass
+            except ServerError as exc:
+                if type(exc) is not ServerError or exc.status is not None:
+                    raise
+                # The connection dropped before any answer (Virtuoso resets a kept-alive one
+                # now and then): a PUT replaces the whole graph, so sending it again is safe.
+                log.info("the connection to %s dropped (%s): sending the graph again", url, exc)
+                with self._send("PUT", url, body, headers, params=[("graph", graph)], stream=False):
+                    pass
         except ServerError as exc:
             if exc.status not in (403, 404, 405):
                 raise
