@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -193,11 +194,12 @@ class DocumentContext:
                     continue
                 for short in _initials(entry.label):
                     seen.setdefault(short, set()).add(entry.iri)
+        written = Counter(m.group(0) for m in _CAPITALS.finditer(self.text))  # one pass
         self.initials = {
             short: next(iter(keys))
             for short, keys in seen.items()
             if len(keys) == 1
-            and len(re.findall(rf"\b{short}\b", self.text)) >= 2  # a habit, not one "SG"
+            and written[short] >= 2  # a habit, not one "SG"
             and short.lower() not in self.ex.common
             and not is_unit(short)
             and not self.ex.matcher.find(f"the {short}")

@@ -179,7 +179,8 @@ def _sets_an_amount(name: str) -> bool:
 def _only_counts(lead: str) -> bool:
     """ "There are three", "we have TWO": a lead that counts its items but says not what."""
     words = re.findall(r"[a-z0-9]+", _STAMP.sub(" ", lead).lower())
-    return bool(words) and all(w in _COUNT_ONLY or w in _NUMBERS or w.isdigit() for w in words)
+    counts = [w for w in words if w in _NUMBERS or w.isdigit()]  # "A:" alone counts nothing
+    return bool(counts) and all(w in _COUNT_ONLY or w in counts for w in words)
 
 
 _COUNT_ONLY = frozenset("a there are is re s we you have get just only basically so now".split())
