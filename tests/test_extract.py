@@ -1006,3 +1006,40 @@ def test_items_that_give_a_setting_its_amount_are_no_list_of_names():
         "markdown",
     )
     assert {e.lead for e in x.enumerations} == {"SKUs"}
+
+
+def test_an_inline_list_of_labels_with_asides_emphasis_and_an_open_end():
+    x = extract(
+        "# Amazon Nebula Auth\n\n"
+        "- Custom challenge: Define auth challenge, Create auth challenge, Verify auth challenge\n"
+        "- Identity providers: **Facebook** (consumer), Google, Apple, and any OIDC provider\n",
+        "markdown",
+    )
+    leads = {e.lead: [label(x, i) for i, _ in e.items] for e in x.enumerations}
+    assert leads["Custom challenge"] == [
+        "Define auth challenge",
+        "Create auth challenge",
+        "Verify auth challenge",
+    ]
+    assert leads["Identity providers"] == ["Facebook", "Google", "Apple"]
+
+
+def test_the_names_an_inline_list_gives():
+    from kg.text.phrases import list_names, looks_like_name_list, split_list
+
+    def names(text: str) -> list[str]:
+        return list_names([i for i, _, _ in split_list(text)])
+
+    assert names("**301** (permanent), **302** (temporary), **404** (custom)") == [
+        "301",
+        "302",
+        "404",
+    ]
+    assert names("`Basic`, Standard (most teams), Premium, etc.") == [
+        "Basic",
+        "Standard",
+        "Premium",
+    ]
+    assert looks_like_name_list(["Define auth challenge", "Create auth challenge"])
+    # A verb opening one item of a sentence's list is still a clause: no names.
+    assert not looks_like_name_list(["Basic", "create a replica"])

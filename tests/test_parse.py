@@ -271,3 +271,16 @@ def test_a_key_value_line_after_an_item_or_a_remark_is_a_fact_of_its_own():
     parsed = parse_document(Document(id="t", path="t", text=text, format="text"))
     starts = [text[b.start : b.end].split(":")[0].split(" ->")[0] for b in parsed.blocks]
     assert "compression for S3" in starts and "open monitoring" in starts
+
+
+def test_a_plain_text_heading_sits_under_the_marked_headings_above_it() -> None:
+    text = (
+        "## Deck: Azure Nebula - Endpoints\n\nQ: Endpoint types (networking)\nA: - public\n"
+        "- private\n\nQ: Attribution methods?\nA: Shapley, XRAI\n"
+    )
+    parsed = parse_document(doc(text))
+    titled = {s.title: s.parents for s in parsed.sections if s.title}
+    deck = "Deck: Azure Nebula - Endpoints"
+    assert titled["Q: Endpoint types (networking)"] == (deck,)
+    # A card's "Q:" asks even without a question mark: the next card is no part of it.
+    assert titled["Q: Attribution methods?"] == (deck,)

@@ -26,7 +26,7 @@ from kg.answer.catalog import Catalog
 from kg.answer.weights import Weights
 from kg.model import Hit
 from kg.search.passages import Passage
-from kg.text.phrases import looks_like_name_list, split_list
+from kg.text.phrases import list_names, looks_like_name_list, split_list
 from kg.text.quantities import find_quantities
 from kg.text.units import Dimension, Quantity
 from kg.text.words import MAX_WORD, MIN_WORD
@@ -203,7 +203,7 @@ def read_lists(
         text = _ANSWER_MARK.sub("", sent.text)
         colon = text.find(": ")
         body = text[colon + 2 :] if 0 < colon < 80 else text
-        items = [i for i, _, _ in split_list(body)]
+        items = list_names([i for i, _, _ in split_list(body)])
         if len(items) < 2 or not looks_like_name_list(items):
             continue
         score = w.reader_similarity * sim + w.list_items * min(len(items), 5)

@@ -30,6 +30,7 @@ from kg.text.phrases import (
     item_name,
     kind_of,
     lead_term,
+    list_names,
     looks_like_name_list,
     split_list,
 )
@@ -39,7 +40,6 @@ from kg.text.words import squash
 
 _LEAD_COUNT = re.compile(r"\s*\((?:\w+|\d+)\)\s*$")  # "Routing methods (six)"
 _ITEMS = (BlockKind.BULLET, BlockKind.NUMBERED)
-_ASIDE = re.compile(r"\s*\([^()]*\)")
 
 
 @dataclass
@@ -239,9 +239,10 @@ def _inline_lists(cx: DocumentContext, block: Block) -> list[Enumeration]:
             labelled = cx.link(label.term, None, allow_new=False) if label else None
         items = split_list(text[colon + 2 :])
         # An aside in parentheses is no part of the name: "SecureString (encrypted with KMS)".
-        bare = [_ASIDE.sub("", i).strip() or i for i, _, _ in items]
+        bare = list_names([i for i, _, _ in items])
         if len(items) < 2 or not looks_like_name_list(bare):
             continue
+        items = items[: len(bare)]  # an open end ("and any OpenID Connect provider") names none
         base = sent.start + colon + 2
         named = [(n, base + s, base + e) for i, s, e in items if (n := item_name(i)) is not None]
         # The list belongs to what its lead names, else to what the block is about: not to a

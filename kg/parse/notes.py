@@ -31,6 +31,7 @@ _MD_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)([^*_]{1,80})(?:\*\*|__)\s*:?\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _PIPE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _PROMPT = re.compile(r"^\s*(?:>|\$)\s")
+_ASKS = re.compile(r"(?i)Q\s*[:.]\s|.*\?\s*$")  # "Default machine type?", "Q: Endpoint types"
 
 # A bare heading never ends on one of these words ("In order to see the range, use").
 _TRAILING_FUNCTION_WORDS = frozenset(
@@ -157,7 +158,7 @@ class _Builder:
                 self.heading_stack.pop()
             parents = tuple(t for _, t in self.heading_stack)
             self.heading_stack.append((level, title))
-        elif title.rstrip().endswith("?") and self.topic_path is not None:
+        elif _ASKS.match(title) and self.topic_path is not None:
             # A flashcard's question belongs to the deck's heading above it ("MACHINES,
             # POOLS, PRICING" then "Q: Default machine type?"), one level down.
             parents, level = self.topic_path, 2
@@ -165,8 +166,11 @@ class _Builder:
             # A bare heading straight after another: the first one encloses the second.
             parents = (*self.open_parents, self.open_title)
         else:
-            parents = ()
-        if not markdown and not title.rstrip().endswith("?"):
+            # A heading read from plain text sits under the marked headings above it ("##
+            # Deck: Vertex AI - Prediction" over a card "Q: Endpoint types (networking)").
+            parents = tuple(t for _, t in self.heading_stack)
+            level = self.heading_stack[-1][0] + 1 if self.heading_stack else level
+        if not markdown and not _ASKS.match(title):
             self.topic_path = (*parents, title)
         self.close_section(start)
         self.open_title, self.open_level = title, level

@@ -232,15 +232,35 @@ def looks_like_name_list(items: list[str]) -> bool:
     """Short noun-like items ("MySQL", "SQL Server"), not clauses."""
     if len(items) < 2:
         return False
+    # Items that all open with a capital are labels, even a verb's: "Define auth challenge,
+    # Create auth challenge, Verify auth challenge response".
+    titled = all(i[:1].isupper() for i in items)
     return all(
         0 < len(i.split()) <= 5
         # one capitalised word is a name, even a verb's: "Allow, Block, Count"
-        and (i.split()[0].lower() not in _NOT_A_NAME_START or (" " not in i and i[0].isupper()))
+        and (
+            i.split()[0].lower() not in _NOT_A_NAME_START
+            or (i[0].isupper() and (" " not in i or titled))
+        )
         and not (i[0].islower() and i.split()[0].endswith("ing"))
         and not _CLAUSE_WORD.search(i)
         for i in items
     )
 
+
+def list_names(items: list[str]) -> list[str]:
+    """The names an inline list gives, for ``looks_like_name_list`` to judge: emphasis and
+    asides in parentheses left out ("**301** (permanent)" -> "301"), and an open end too
+    ("Facebook, Google, Apple, and any OpenID Connect provider", "..., etc.")."""
+    names = [squash(ASIDE.sub("", _EMPHASIS.sub("", i))).strip(" .,;:") or i for i in items]
+    if len(names) > 2 and _OPEN_END.match(names[-1]):
+        names = names[:-1]
+    return names
+
+
+ASIDE = re.compile(r"\s*\([^()]*\)")  # "SecureString (encrypted with KMS)"
+_EMPHASIS = re.compile(r"\*\*|__|`")
+_OPEN_END = re.compile(r"(?i)(?:any|other|others|more|etc|so on)\b|\.\.\.|…")
 
 MAX_ITEM_WORDS = 6
 _ITEM_END = re.compile(
