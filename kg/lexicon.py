@@ -334,9 +334,35 @@ class Lexicon:
                     out.append(bare)
             for prefix in _SHARED_PREFIXES:
                 bare = name[len(prefix) :]
-                if low.startswith(prefix) and self._elsewhere(bare, entry):
+                if (
+                    low.startswith(prefix)
+                    and self._elsewhere(bare, entry)
+                    and _key(bare) not in self._exact_keys
+                ):
                     out.append(bare)
         return list(dict.fromkeys(out))
+
+    def exact_names(self, entry: LexiconEntry) -> list[str]:
+        """The names of an entry that count only as written: its case-sensitive labels, and
+        a name without its vendor words that another provider's service is written with only
+        so ("Google Cloud Batch" is "Batch" as AWS Batch is, never the word "batch")."""
+        out = list(entry.case_sensitive)
+        for name in (entry.label, *entry.aliases):
+            for prefix in _SHARED_PREFIXES:
+                bare = name[len(prefix) :]
+                if name.lower().startswith(prefix) and _key(bare) in self._exact_keys:
+                    out.append(bare)
+        return list(dict.fromkeys(out))
+
+    @cached_property
+    def _exact_keys(self) -> frozenset[str]:
+        """Every service's case-sensitive name ("Batch", "Config"), as a key."""
+        return frozenset(
+            _key(n)
+            for e in self.entries.values()
+            if e.kind in ("service", "component")
+            for n in e.case_sensitive
+        )
 
     def _elsewhere(self, name: str, entry: LexiconEntry) -> bool:
         provider = self._provider(entry)
@@ -391,7 +417,7 @@ class Lexicon:
                 continue
             for name in self.names(entry):
                 m.add(name, entry.iri)
-            for name in entry.case_sensitive:
+            for name in self.exact_names(entry):
                 m.add(name, entry.iri, case_sensitive=True)
         return m
 

@@ -170,6 +170,21 @@ def test_a_lower_case_word_names_no_feature_of_a_service_the_question_does_not_n
     assert not analyse("Which throughput modes does Amazon SQS have?", catalog()).unknown
 
 
+def test_a_lower_case_common_word_names_no_service_beside_a_service_the_question_names():
+    entries = [
+        Entry("s:batch", "service", "Google Cloud Batch", {"Batch"}),
+        Entry("s:bq", "service", "BigQuery", {"BQ"}),
+    ]
+    cat = Catalog(entries, vocabulary=["batch", "jobs"], common_words={"batch"})
+
+    def linked(question: str) -> set[str]:
+        return {e.iri for e in analyse(question, cat).entities}
+
+    assert linked("Which file formats can BigQuery batch load jobs ingest?") == {"s:bq"}
+    assert linked("How many vCPUs can a Batch job use beside BigQuery?") == {"s:batch", "s:bq"}
+    assert linked("How are batch jobs priced?") == {"s:batch"}
+
+
 def test_names_the_notes_never_mention_are_unknown():
     assert analyse("What is the maximum memory of an Azure Function?", catalog()).unknown == [
         "Azure",

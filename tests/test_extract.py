@@ -78,6 +78,18 @@ def test_case_sensitive_names_do_not_match_at_sentence_start():
     assert not m.find("we take a backup daily")
 
 
+def test_a_name_left_without_its_vendor_words_is_as_case_sensitive_as_its_peer():
+    # AWS Batch is "Batch" only as written; so are Google Cloud Batch and Azure Batch.
+    m = lexicon().matcher({"batch"})
+    assert not m.find("tiny messages -> batch them, FlexRS is for batch only")
+    [found] = m.find("We run the jobs on Batch with Spot VMs.")
+    assert {k.rsplit("/", 1)[-1] for k in found.keys} == {
+        "aws-batch",
+        "google-cloud-batch",
+        "azure-batch",
+    }
+
+
 def test_range_and_default_in_one_sentence_are_one_limit():
     x = extract(
         "SQS: Simple Queue Service\n\n"

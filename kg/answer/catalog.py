@@ -122,8 +122,8 @@ class Catalog:
         self.lexicon = lexicon
         self._lexicon_matcher = lexicon.matcher(self.common) if lexicon else None
         for known in lexicon.entries.values() if lexicon else ():
-            if known.iri in self.entries:
-                for name in known.case_sensitive:  # "Config" (AWS Config), never "config"
+            if lexicon is not None and known.iri in self.entries:
+                for name in lexicon.exact_names(known):  # "Config" (AWS Config), not "config"
                     self.matcher.add(name, known.iri, case_sensitive=True)
 
     @classmethod
@@ -268,6 +268,9 @@ class Catalog:
                 continue
             if f.kind == "feature" and one_word and f.text.islower() and services and not owned:
                 words.append((f.start, f.end))  # "throughput modes of Amazon EFS"
+                continue
+            if f.kind == "service" and single and f.text.islower() and services - {f.iri}:
+                words.append((f.start, f.end))  # "BigQuery batch load jobs": no Google Batch
                 continue
             if f.kind == "category" and f.text.islower():
                 continue  # "database engines" names no category
