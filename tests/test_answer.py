@@ -170,6 +170,17 @@ def test_a_lower_case_word_names_no_feature_of_a_service_the_question_does_not_n
     assert not analyse("Which throughput modes does Amazon SQS have?", catalog()).unknown
 
 
+def test_a_feature_of_a_topic_named_by_a_common_word_is_no_owner_of_itself():
+    entries = [
+        Entry("t:sa", "topic", "service accounts"),
+        Entry("f:kinds", "feature", "kinds", set(), {"t:sa"}),
+        Entry("s:cdn", "service", "Cloud CDN"),
+    ]
+    cat = Catalog(entries, vocabulary=["kinds", "origins"], common_words={"kinds"})
+    found = analyse("What kinds of origins can Cloud CDN cache from?", cat).entities
+    assert [e.iri for e in found] == ["s:cdn"]
+
+
 def test_a_lower_case_common_word_names_no_service_beside_a_service_the_question_names():
     entries = [
         Entry("s:batch", "service", "Google Cloud Batch", {"Batch"}),

@@ -263,6 +263,8 @@ class Catalog:
             one_word = len(f.text.split()) == 1
             single = one_word and f.text.lower() in self._plain_words
             owners = self.owner_services(f.iri)
+            if f.kind == "feature":
+                owners = owners - {f.iri}  # a feature without a service owns nothing itself
             owned = bool(owners & named_owners) or bool(e.owners & named_owners)
             if f.kind != "service" and single and not owned:
                 continue
