@@ -195,6 +195,8 @@ class Matcher:
             candidates: set[str] = set(self._fuzzy_index.get(low, ()))
             for d in deletes(low):
                 candidates |= self._fuzzy_index.get(d, set())
+        elif low in self._root.children:
+            return found  # a name of its own is no typo of another's word ("Google Filestore")
         else:
             candidates = {c for c in node.children if abs(len(c) - len(low)) <= 1}
         for cand in candidates:

@@ -70,6 +70,17 @@ def test_matcher_spacing_plurals_and_misspellings():
     assert found[-1].fuzzy
 
 
+def test_a_word_that_is_a_name_of_its_own_is_no_typo_inside_another_name():
+    m = Matcher()
+    m.add("Google Firestore", "firestore")
+    m.add("Filestore", "filestore")
+    found = m.find("a Google Filestore Basic instance, a Google Firestre database")
+    assert [(f.keys, f.text) for f in found] == [
+        (("filestore",), "Filestore"),
+        (("firestore",), "Google Firestre"),
+    ]
+
+
 def test_case_sensitive_names_do_not_match_at_sentence_start():
     m = Matcher()
     m.add("Backup", "aws-backup", case_sensitive=True)
