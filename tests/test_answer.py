@@ -101,6 +101,8 @@ def test_names_the_notes_use_in_their_own_words_are_not_unknown(question, unknow
         ("What is SQS charged by?", "pricing", None, None),
         ("Which engines does RDS support?", "list", None, None),
         ("What kinds of queues does SQS have?", "list", None, None),
+        ("What SKUs does Amazon VPC have?", "list", None, None),  # an acronym's plural
+        ("What IOPS does RDS give?", "general", None, None),  # ... not an acronym ending in S
         ("Which service should I put in front of RDS for caching?", "relation", None, None),
         ("Why would I use SQS?", "general", None, None),
         ("What is the hourly charge for each SQS queue?", "limit", None, Dimension.USD),

@@ -106,7 +106,8 @@ _DIMENSIONS: tuple[tuple[Dimension, re.Pattern[str]], ...] = (
 
 _LIST = re.compile(
     # a plural noun, not a verb in the third person ("Which severity range corresponds to")
-    r"^\s*(?:which|what)\s+(?:are\s+the\s+)?(?:[\w-]+\s+){0,3}?(?:\w{3,}[^s\W]s)\b"
+    # ... an acronym's too ("What SKUs does Azure Load Balancer have?")
+    r"^\s*(?:which|what)\s+(?:are\s+the\s+)?(?:[\w-]+\s+){0,3}?(?:\w{3,}[^s\W]s|(?-i:[A-Z]{2,}s))\b"
     r"(?!\s+(?:to|a|an|the)\b)|"
     r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|options?|classes)\s+of\b|\blist\b|\bname\s+(?:the|all)\b|"
     r"^\s*what\s+can\b|\bwhat\s+(?:are|is)\s+\w+\s+(?:charged|billed|priced)\b",
