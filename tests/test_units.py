@@ -247,6 +247,7 @@ def test_iops_is_a_count_per_second() -> None:
         ("50 cents a month", "50 cents", "0.50", "month"),
         ("$0.10 per GB-month of storage", "$0.10", "0.10", "GB-month"),
         ("$0.09/GB out", "$0.09", "0.09", "GB"),
+        ("~$0.192/h EC2 for the nodes", "$0.192", "0.192", "h"),  # not "h EC2"
         ("$0.01 an hour", "$0.01", "0.01", "hour"),
         ("US$5 per volume", "US$5", "5", "volume"),
         ("a $1.5 million budget", "$1.5 million", "1500000", None),

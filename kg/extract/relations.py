@@ -20,7 +20,7 @@ from kg.text.phrases import (
     looks_like_name_list,
     split_list,
 )
-from kg.text.quantities import find_quantities
+from kg.text.quantities import find_quantities, time_unit
 from kg.text.units import Dimension, Quantity
 from kg.text.words import STOPWORDS, singular, squash
 
@@ -73,6 +73,9 @@ def _dimension_label(item: str) -> str | None:
         return None
     if re.search(r"\b(?:you|we|they|it|dont|don't|not|never|twice)\b", text, re.I):
         return None  # a clause, not a billing dimension: "you dont get charged twice"
+    unit = time_unit(text) if len(text) <= 3 else None
+    if unit is not None:
+        return unit.name  # "$0.30/h": billed by the hour
     inner_capital = any(re.search(r"[A-Z]", w[1:]) for w in text.split())  # vCPU, GB-month
     return text if text.isupper() or inner_capital else text.lower()
 

@@ -615,10 +615,13 @@ class _Scanner:
         Chained denominators stay together ("terabyte per year"). Returns X and its last token.
         """
         glued = self.glued_after(last)
+        slash_time = False
         if glued is not None and glued.text == "/" and self.word_at(last + 2):
             if not money and not is_unit_word(self.tokens[last + 2].text):
                 return None  # "10 GB/month" and "$5/user", but not "PUT/COPY"
             start = last + 2
+            # "$0.192/h EC2": a time unit ends it; what follows names what is priced
+            slash_time = time_unit(self.tokens[start].text) is not None
         else:
             j = self.spaced_next(last)
             if j is None or not self.word_at(j):
@@ -639,7 +642,7 @@ class _Scanner:
             if start_or_none is None:
                 return None
             start = start_or_none
-        end = self.read_denominator_words(start)
+        end = start if slash_time else self.read_denominator_words(start)
         if end is None:
             return None
         chained = self.read_denominator(end, money=False)
