@@ -615,12 +615,11 @@ class _Scanner:
         Chained denominators stay together ("terabyte per year"). Returns X and its last token.
         """
         glued = self.glued_after(last)
-        slash_time = False
+        slash_time = False  # "$0.192/h EC2": a time unit ends it, what follows is what is priced
         if glued is not None and glued.text == "/" and self.word_at(last + 2):
             if not money and not is_unit_word(self.tokens[last + 2].text):
                 return None  # "10 GB/month" and "$5/user", but not "PUT/COPY"
             start = last + 2
-            # "$0.192/h EC2": a time unit ends it; what follows names what is priced
             slash_time = time_unit(self.tokens[start].text) is not None
         else:
             j = self.spaced_next(last)
@@ -639,9 +638,8 @@ class _Scanner:
                 start_or_none = following if is_time else None
             else:
                 return None
-            if start_or_none is None:
+            if (start := start_or_none) is None:  # type: ignore[assignment]
                 return None
-            start = start_or_none
         end = start if slash_time else self.read_denominator_words(start)
         if end is None:
             return None
